@@ -1,0 +1,75 @@
+"""Run a subprocess (optionally inside a namespace), stream its lines, never leave it behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .nsexec import ns_command
+
+LineCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    output: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def tail(self, lines: int = 20) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+def run(argv: Sequence[str], *, namespace: str | None = None,
+        env: Mapping[str, str] | None = None, timeout: float = 900.0,
+        on_line: LineCallback | None = None, cwd: str | None = None) -> Completed:
+    """Run ``argv`` to completion; stdout and stderr are merged and returned.
+
+    The child gets its own process group, so on timeout or KeyboardInterrupt the whole
+    group (pip and anything it spawned) is killed before we return or re-raise.
+    """
+    full = ns_command(namespace, argv) if namespace else list(argv)
+    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=dict(env) if env else None,
+                            cwd=cwd, text=True, errors="replace", start_new_session=True)
+    lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if on_line:
+                with contextlib.suppress(Exception):
+                    on_line(line.rstrip("\n"))
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+    except BaseException:
+        _kill_group(proc)
+        raise
+    reader.join(timeout=5)
+    return Completed(tuple(full), proc.returncode, "".join(lines), timed_out)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=10)

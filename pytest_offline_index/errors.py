@@ -1,0 +1,47 @@
+"""One exception family: every message is a single line naming the bad value and the fix."""
+
+from __future__ import annotations
+
+
+class OfflineIndexError(Exception):
+    """Base of every error the harness reports to a user."""
+
+    def __str__(self) -> str:
+        # A message is always one line, whatever a subprocess put into it.
+        return " ".join(super().__str__().split())
+
+
+class SettingsError(OfflineIndexError):
+    """A bad option, ini value or marker argument."""
+
+
+class PrivilegeError(OfflineIndexError):
+    """Not root / no CAP_NET_ADMIN, or network namespaces unavailable."""
+
+
+class TopologyError(OfflineIndexError):
+    """Namespaces, links, addresses or NAT could not be set up."""
+
+
+class CutNotEffectiveError(OfflineIndexError):
+    """Upstream is still reachable after the cut: the run must not pass."""
+
+
+class ServerError(OfflineIndexError):
+    """devpi-server did not start, died, or refused an API call."""
+
+
+class UpstreamUnreachableError(OfflineIndexError):
+    """The upstream index could not be reached while warming."""
+
+
+class WarmError(OfflineIndexError):
+    """pip download through the index failed for a reason named in the message."""
+
+
+class OfflineInstallError(OfflineIndexError):
+    """The fresh virtualenv could not install from the cache alone."""
+
+
+class ImportCheckError(OfflineIndexError):
+    """A package installed but one of its modules did not import."""

@@ -1,0 +1,49 @@
+"""The hermetic environment and arguments every pip run by the harness uses.
+
+A pass must mean "the index alone was enough": no user or global pip config, no inherited
+``PIP_*`` / ``UV_*`` / ``VIRTUALENV_*`` variables (find-links, extra indexes, constraints),
+no HTTP or wheel cache, and one explicitly trusted index.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+SCRUBBED_PREFIXES = ("PIP_", "UV_", "VIRTUALENV_", "PYTHON")
+KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "SSL_CERT_FILE")
+
+
+def hermetic_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: only harmless variables survive; pip config is disabled."""
+    source = os.environ if base is None else base
+    env = {key: source[key] for key in KEPT_VARIABLES if key in source}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    env["VIRTUALENV_CONFIG_FILE"] = os.devnull
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def leaked_variables(env: Mapping[str, str]) -> list[str]:
+    """Variables in ``env`` that could point pip anywhere but the index (for assertions)."""
+    allowed = {"PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_INPUT",
+               "VIRTUALENV_CONFIG_FILE", "PYTHONNOUSERSITE"}
+    return sorted(k for k in env if k.startswith(SCRUBBED_PREFIXES) and k not in allowed)
+
+
+def index_args(simple_url: str) -> list[str]:
+    """Arguments that make ``simple_url`` the only index and trust only its host."""
+    host = urlsplit(simple_url).hostname or ""
+    return [
+        "--isolated",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar", "off",
+        "--index-url", simple_url,
+        "--trusted-host", host,
+    ]

@@ -1,0 +1,136 @@
+"""The machine-wide registry of harness runs: who owns what, and reaping what dead runs left.
+
+Each run writes ``<STATE_DIR>/<run id>.json`` *before* it creates anything, naming its owner
+process (pid and start time, so a reused pid is not mistaken for it), its namespaces, links,
+subnet block and server process. Everything here happens under one ``flock``, so concurrent
+runs neither pick the same subnet nor race on ``ip_forward``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = Path(os.environ.get("OFFLINE_INDEX_STATE_DIR", "/run/pytest-offline-index"))
+IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
+FORWARD_ORIGINAL = "ip_forward.original"
+
+
+def process_start_time(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2) may hold spaces, so split after its ')'.
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def is_alive(pid: int, start_time: int | None) -> bool:
+    """True only if ``pid`` is the very process that was recorded (not a reused pid)."""
+    if pid <= 0:
+        return False
+    return process_start_time(pid) == start_time if start_time is not None else (
+        process_start_time(pid) is not None)
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    owner_pid: int
+    owner_start: int | None
+    block: str
+    namespaces: list[str] = field(default_factory=list)
+    root_links: list[str] = field(default_factory=list)
+    processes: list[tuple[int, int | None]] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return STATE_DIR / f"{self.run_id}.json"
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.replace(self.path)
+
+    @classmethod
+    def load(cls, path: Path) -> RunRecord | None:
+        try:
+            data = json.loads(path.read_text())
+            data["processes"] = [tuple(p) for p in data.get("processes", [])]
+            return cls(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def owner_alive(self) -> bool:
+        return is_alive(self.owner_pid, self.owner_start)
+
+
+@contextlib.contextmanager
+def registry_lock() -> Iterator[None]:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(STATE_DIR / "lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def records() -> list[RunRecord]:
+    if not STATE_DIR.is_dir():
+        return []
+    found = (RunRecord.load(p) for p in sorted(STATE_DIR.glob("*.json")))
+    return [r for r in found if r is not None]
+
+
+def live_records(exclude: str | None = None) -> list[RunRecord]:
+    return [r for r in records() if r.owner_alive() and r.run_id != exclude]
+
+
+def stop_process(pid: int, start_time: int | None, grace: float = 10.0) -> None:
+    """SIGTERM then SIGKILL one recorded process, only if it is still the recorded one."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        if not is_alive(pid, start_time):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and is_alive(pid, start_time):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.05)
+
+
+# ip_forward is shared by every concurrent run: the first run that finds it off records
+# the original value and turns it on; the last run out restores it.
+
+def acquire_forwarding() -> bool:
+    """Ensure IPv4 forwarding is on. True if it is on only because of harness runs."""
+    original = STATE_DIR / FORWARD_ORIGINAL
+    if original.exists():
+        IP_FORWARD.write_text("1")
+        return True
+    if IP_FORWARD.read_text().strip() == "1":
+        return False
+    original.write_text("0")
+    IP_FORWARD.write_text("1")
+    return True
+
+
+def release_forwarding_if_last(exclude: str | None = None) -> None:
+    original = STATE_DIR / FORWARD_ORIGINAL
+    if original.exists() and not live_records(exclude=exclude):
+        IP_FORWARD.write_text(original.read_text().strip() or "0")
+        original.unlink()
+        log.info("ip_forward restored")

@@ -1,0 +1,239 @@
+"""devpi-server lifecycle (through pytest-xprocess) and the bits of its HTTP API we use.
+
+The server runs with a fresh server dir, a random root password and a ``root/pypi`` mirror
+of the chosen upstream with ``mirror_no_project_list`` (so the first request does not fetch
+the whole project list). Readiness means "*our* server answers": the ``X-Devpi-Uuid`` header
+must match the uuid devpi-init wrote into this server dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import py
+import requests
+from xprocess import ProcessStarter, XProcess
+
+from .errors import ServerError
+from .nsexec import ns_command
+
+log = logging.getLogger(__name__)
+
+USER = "offline"
+INDEX = "airgap"
+START_TIMEOUT = 60.0
+API_TIMEOUT = 60.0
+UPSTREAM_REQUEST_TIMEOUT = 30
+
+
+def _devpi(entry: str) -> list[str]:
+    """Run a devpi console entry point with this interpreter (no PATH lookup)."""
+    module, func = entry.split(":")
+    return [sys.executable, "-c", f"import sys; from {module} import {func} as f; sys.exit(f())"]
+
+
+class _XLog:
+    def debug(self, msg: str, *args: object) -> None:
+        log.debug(msg, *args)
+
+
+class DevpiServer:
+    """One devpi-server, optionally inside a network namespace."""
+
+    def __init__(self, workdir: Path, upstream: str, *, namespace: str | None = None,
+                 port: int = 3141, api_host: str = "127.0.0.1",
+                 client_host: str | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.serverdir = self.workdir / "devpi-data"
+        self.upstream = upstream
+        self.namespace = namespace
+        self.port = port
+        self.api_host = api_host
+        self.client_host = client_host or api_host
+        self.pid: int | None = None
+        self.log_path: Path | None = None
+        self._uuid: str | None = None
+        self._password = secrets.token_urlsafe(24)
+        self._auth: dict[str, str] = {}
+        self._xprocess: XProcess | None = None
+        self._session = requests.Session()
+
+    # -- addresses ----------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.port}"
+
+    @property
+    def index_name(self) -> str:
+        return f"{USER}/{INDEX}"
+
+    @property
+    def simple_url(self) -> str:
+        """The index URL as seen by clients (the air-gapped side)."""
+        return f"http://{self.client_host}:{self.port}/{self.index_name}/+simple/"
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, on_pid: Any = None) -> DevpiServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        init = subprocess.run(
+            [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
+             "--root-passwd", self._password, "--no-root-pypi"],
+            capture_output=True, text=True)
+        if init.returncode:
+            tail = (init.stderr or init.stdout).strip().splitlines()[-1:]
+            raise ServerError(f"devpi-init failed in {self.serverdir}: {' '.join(tail)}")
+        self._uuid = json.loads((self.serverdir / ".nodeinfo").read_text())["uuid"]
+        argv = [*_devpi("devpi_server.main:main"), "--serverdir", str(self.serverdir),
+                "--host", "0.0.0.0", "--port", str(self.port),
+                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT)]
+        if self.namespace:
+            argv = ns_command(self.namespace, argv)
+        server = self
+
+        class Starter(ProcessStarter):
+            args = argv
+            timeout = START_TIMEOUT
+            terminate_on_interrupt = True
+
+            def startup_check(self) -> bool:
+                return server._answers_as_ours()
+
+        self._xprocess = XProcess(config=_Config(), rootdir=py.path.local(self.workdir),
+                                  log=_XLog())
+        info = self._xprocess.getinfo("devpi-server")
+        self.log_path = Path(str(info.logpath))
+        try:
+            pid, _ = self._xprocess.ensure("devpi-server", Starter)
+        except (RuntimeError, TimeoutError) as exc:
+            self.pid = info.pid
+            raise ServerError(
+                f"devpi-server did not become ready ({exc}); see its log: {self.log_path}"
+            ) from None
+        finally:
+            self.pid = self.pid or info.pid
+            if on_pid and self.pid:
+                on_pid(self.pid)
+        self.pid = pid
+        self._login()
+        self._configure()
+        return self
+
+    def _answers_as_ours(self) -> bool:
+        if self.pid is None and self._xprocess is not None:
+            self.pid = self._xprocess.getinfo("devpi-server").pid
+        if self.pid is not None and not self.is_running():
+            raise ServerError(f"devpi-server exited during start; see its log: {self.log_path}")
+        try:
+            answer = self._session.get(f"{self.api_url}/+api", timeout=1)
+        except requests.RequestException:
+            return False
+        return answer.headers.get("X-Devpi-Uuid") == self._uuid
+
+    def is_running(self) -> bool:
+        if self.pid is None:
+            return False
+        from .runstate import process_start_time  # local: keeps this module's API small
+
+        if process_start_time(self.pid) is None:
+            return False
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    def ensure_alive(self) -> None:
+        if not self.is_running():
+            raise ServerError(f"devpi-server (pid {self.pid}) is not running; "
+                              f"see its log: {self.log_path}")
+
+    def stop(self) -> None:
+        """Stop the one process we started, by its pid."""
+        if self._xprocess is not None:
+            info = self._xprocess.getinfo("devpi-server")
+            if info.pid and self.is_running():
+                info.terminate(timeout=20)
+            for resource in self._xprocess.resources:
+                resource.release()
+            self._xprocess = None
+        self._session.close()
+
+    def __enter__(self) -> DevpiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- HTTP API -----------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, payload: dict[str, Any] | None = None,
+                 ok: tuple[int, ...] = (200, 201)) -> dict[str, Any]:
+        headers = {"Accept": "application/json", **self._auth}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            answer = self._session.request(
+                method, f"{self.api_url}{path}", headers=headers,
+                data=json.dumps(payload) if payload is not None else None, timeout=API_TIMEOUT)
+        except requests.RequestException as exc:
+            self.ensure_alive()
+            raise ServerError(f"devpi API {method} {path} failed: {exc}") from None
+        if answer.status_code not in ok:
+            raise ServerError(f"devpi API {method} {path} answered {answer.status_code}: "
+                              f"{answer.text[:200]}")
+        try:
+            return answer.json()
+        except ValueError:
+            return {}
+
+    def _login(self) -> None:
+        result = self._request("POST", "/+login", {"user": "root", "password": self._password})
+        token = result["result"]["password"]
+        self._auth = {"X-Devpi-Auth": base64.b64encode(f"root:{token}".encode()).decode()}
+
+    def _configure(self) -> None:
+        self._request("PUT", "/root/pypi", {
+            "type": "mirror", "mirror_url": self.upstream, "mirror_no_project_list": True,
+            "volatile": True})
+        self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
+        self._request("PUT", f"/{self.index_name}", {"type": "stage", "bases": ["root/pypi"],
+                                                     "volatile": True})
+
+    def cached_files(self, project: str | None = None) -> list[str]:
+        """File names the mirror really holds (devpi's own view), optionally for one project."""
+        projects = [project] if project else self.mirror_projects()
+        names: list[str] = []
+        for name in projects:
+            data = self._request("GET", f"/root/pypi/{name}", ok=(200, 404))
+            for version in (data.get("result") or {}).values():
+                for link in version.get("+links", []) if isinstance(version, dict) else []:
+                    if link.get("rel") == "releasefile" and "+f/" in link.get("href", ""):
+                        names.append(link["href"].rsplit("/", 1)[-1].split("#")[0])
+        return sorted(set(names))
+
+    def mirror_projects(self) -> list[str]:
+        data = self._request("GET", "/root/pypi/+simple/", ok=(200,))
+        return sorted(data.get("result", {}) if isinstance(data.get("result"), dict) else [])
+
+
+class _Config:
+    """pytest-xprocess only needs an object it can hang log handles on."""
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -1,0 +1,155 @@
+"""Validated settings for one offline-index run, resolved from CLI, ini and defaults.
+
+Precedence is the usual one: a value given on the command line wins over the ini file, which
+wins over the default. Every bad value raises :class:`SettingsError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .errors import SettingsError
+
+DEFAULT_PACKAGES = ("pandas",)
+DEFAULT_UPSTREAM = "https://pypi.org/simple/"
+DEFAULT_SUBNET_POOL = "10.213.0.0/16"
+DEFAULT_PORT = 3141
+DEFAULT_STEP_TIMEOUT = 900.0
+RUN_BLOCK_PREFIX = 28  # each run takes one /28: uplink, lan and a spare /30
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
+    imports: tuple[str, ...] = ()  # empty: the requested distributions' top-level names
+    upstream: str = DEFAULT_UPSTREAM
+    subnet_pool: ipaddress.IPv4Network = field(
+        default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET_POOL))
+    port: int = DEFAULT_PORT
+    step_timeout: float = DEFAULT_STEP_TIMEOUT
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(Requirement(spec) for spec in self.packages)
+
+    @property
+    def distribution_names(self) -> tuple[str, ...]:
+        return tuple(req.name for req in self.requirements)
+
+    @classmethod
+    def resolve(cls, cli: Mapping[str, object] | None = None,
+                ini: Mapping[str, object] | None = None) -> Settings:
+        """Build settings from CLI values (None = not given) over ini values over defaults."""
+        cli = cli or {}
+        ini = ini or {}
+
+        def pick(key: str) -> object:
+            for source in (cli, ini):
+                value = source.get(key)
+                if value not in (None, "", [], ()):
+                    return value
+            return None
+
+        values: dict[str, object] = {}
+        if (packages := pick("packages")) is not None:
+            values["packages"] = parse_packages(_as_list(packages), "packages")
+        if (imports := pick("imports")) is not None:
+            values["imports"] = parse_imports(_as_list(imports))
+        if (upstream := pick("upstream")) is not None:
+            values["upstream"] = parse_upstream(str(upstream))
+        if (pool := pick("subnet_pool")) is not None:
+            values["subnet_pool"] = parse_subnet_pool(str(pool))
+        if (port := pick("port")) is not None:
+            values["port"] = parse_port(port)
+        if (timeout := pick("step_timeout")) is not None:
+            values["step_timeout"] = parse_timeout(timeout)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _as_list(value: object) -> list[str]:
+    """One spec per list item (specs may hold commas); a plain string splits on whitespace."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, Iterable):
+        return [str(item).strip() for item in value if str(item).strip()]
+    raise SettingsError(f"expected a list of values, got {value!r}")
+
+
+def parse_packages(specs: Iterable[str], what: str = "packages") -> tuple[str, ...]:
+    """Validate requirement specs (PEP 508); a URL or local path is refused."""
+    out: list[str] = []
+    for spec in specs:
+        spec = spec.strip()
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement as exc:
+            first = str(exc).splitlines()[0]
+            raise SettingsError(
+                f"{what}: {spec!r} is not a valid requirement ({first}); "
+                f"use a PEP 508 spec such as 'pandas>=2'") from None
+        if req.url:
+            raise SettingsError(
+                f"{what}: {spec!r} names a URL; an offline index serves only index packages")
+        out.append(str(req))
+    if not out:
+        raise SettingsError(f"{what}: no package given; name at least one, e.g. 'pandas'")
+    return tuple(out)
+
+
+def parse_imports(names: Iterable[str]) -> tuple[str, ...]:
+    out = []
+    for name in names:
+        if not MODULE_NAME.match(name):
+            raise SettingsError(
+                f"imports: {name!r} is not a module name; use a dotted name like 'pandas'")
+        out.append(name)
+    return tuple(out)
+
+
+def parse_upstream(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"upstream: {url!r} is not an http(s) URL of a simple index, "
+            f"e.g. '{DEFAULT_UPSTREAM}'")
+    return url if url.endswith("/") else url + "/"
+
+
+def parse_subnet_pool(text: str) -> ipaddress.IPv4Network:
+    try:
+        pool = ipaddress.IPv4Network(text, strict=True)
+    except ValueError as exc:
+        raise SettingsError(f"subnet pool: {text!r} is not an IPv4 network ({exc})") from None
+    if pool.prefixlen > RUN_BLOCK_PREFIX:
+        raise SettingsError(
+            f"subnet pool: {text!r} is smaller than one /{RUN_BLOCK_PREFIX} run block")
+    if not pool.is_private:
+        raise SettingsError(f"subnet pool: {text!r} is not a private range")
+    return pool
+
+
+def parse_port(value: object) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"port: {value!r} is not a TCP port (1-65535)")
+    return port
+
+
+def parse_timeout(value: object) -> float:
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise SettingsError(f"step timeout: {value!r} is not a positive number of seconds")
+    return seconds

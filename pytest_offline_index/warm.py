@@ -1,0 +1,92 @@
+"""Warming an index: ``pip download`` through it, from the client side, for one target.
+
+Warming runs in the client namespace, which can reach only the server: so only devpi ever
+talks to the upstream, exactly as it would on a real air-gapped network.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from .commands import LineCallback, run
+from .errors import UpstreamUnreachableError, WarmError
+from .hermetic import hermetic_env, index_args
+
+NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
+DOWNLOAD_LINE = re.compile(r"^\s*(Downloading|Saved|File was already downloaded)\b")
+
+
+@dataclass(frozen=True)
+class WarmResult:
+    python: str
+    files: tuple[Path, ...]
+    seconds: float
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.files if f.exists())
+
+
+def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
+         namespace: str | None, upstream: str, api_url: str, timeout: float = 900.0,
+         on_line: LineCallback | None = None) -> WarmResult:
+    """Download ``specs`` and their dependencies through the index for ``python``.
+
+    ``api_url`` is how the harness itself reaches devpi; on failure it asks devpi whether
+    the upstream answered, to tell "upstream unreachable" from "no such package".
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    argv = [python, "-m", "pip", "download", *index_args(simple_url), "-d", str(dest), *specs]
+
+    def progress(line: str) -> None:
+        if on_line and DOWNLOAD_LINE.match(line):
+            on_line(line.strip())
+
+    done = run(argv, namespace=namespace, env=hermetic_env(), timeout=timeout,
+               on_line=progress)
+    if done.timed_out:
+        raise WarmError(f"warm timed out after {timeout:.0f}s for {' '.join(specs)}")
+    if not done.ok:
+        raise diagnose_warm_failure(done.output, specs, upstream, api_url)
+    files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
+    return WarmResult(python, files, time.monotonic() - started)
+
+
+def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
+                          api_url: str) -> Exception:
+    """Turn pip's output into one error: upstream down, unknown package, or pip's own line."""
+    missing = NO_MATCH.search(output)
+    name = missing.group(1) if missing else None
+    if name:
+        project = re.split(r"[<>=!~;\[ ]", name, maxsplit=1)[0]
+        status = _mirror_status(api_url, project)
+        if status is not None and status >= 500:
+            return UpstreamUnreachableError(
+                f"upstream unreachable during warm: devpi answered {status} for {project!r} "
+                f"from {upstream}")
+        if status == 404:
+            return WarmError(f"{project}: no such project on the upstream index {upstream}")
+        return WarmError(f"{name}: no matching distribution on {upstream} for this Python")
+    http = HTTP_ERROR.search(output)
+    if http and http.group(1).startswith("5"):
+        return UpstreamUnreachableError(
+            f"upstream unreachable during warm: HTTP {http.group(1)} for {http.group(2)}")
+    errors = [ln.strip() for ln in output.splitlines() if ln.strip().startswith("ERROR")]
+    last = errors[-1] if errors else (output.strip().splitlines() or ["no output"])[-1]
+    return WarmError(f"warm failed for {' '.join(specs)}: {last}")
+
+
+def _mirror_status(api_url: str, project: str) -> int | None:
+    try:
+        return requests.get(f"{api_url}/root/pypi/+simple/{project}/", timeout=60,
+                            headers={"Accept": "text/html"}).status_code
+    except requests.RequestException:
+        return None

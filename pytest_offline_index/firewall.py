@@ -12,8 +12,8 @@ import struct
 from collections import OrderedDict
 from typing import Any
 
-from pyroute2.nftables.main import NFTables
 from pyroute2.nftables.expressions import genex, masq, verdict
+from pyroute2.nftables.main import NFTables
 
 NFT_TABLE_F_OWNER = 0x2
 NFPROTO_IPV4 = 2

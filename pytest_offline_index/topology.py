@@ -19,6 +19,7 @@ import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
@@ -101,7 +102,7 @@ class Addressing:
 def check_privileges() -> None:
     """Raise PrivilegeError unless this process may create namespaces and links."""
     try:
-        status = open("/proc/self/status").read()
+        status = Path("/proc/self/status").read_text()
         cap_eff = int(next(ln.split()[1] for ln in status.splitlines()
                            if ln.startswith("CapEff:")), 16)
     except (OSError, StopIteration, ValueError):
@@ -128,7 +129,7 @@ def host_ipv4_routes() -> list[ipaddress.IPv4Network]:
 def resolver_addresses(path: str = "/etc/resolv.conf") -> list[ipaddress.IPv4Address]:
     out = []
     with contextlib.suppress(OSError):
-        for line in open(path):
+        for line in Path(path).read_text().splitlines():
             parts = line.split()
             if len(parts) >= 2 and parts[0] == "nameserver":
                 with contextlib.suppress(ValueError):

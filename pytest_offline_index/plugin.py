@@ -1,0 +1,223 @@
+"""The pytest plugin: options, ini keys, generated check items and the terminal summary.
+
+``pytest --offline-index`` adds one item per step of the reference check (warm, cut,
+install, import) to the run, even in a directory without test files. The work itself is
+done by :class:`~pytest_offline_index.scenario.AirgapScenario`; this module only wires it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import OfflineIndexError, PrivilegeError, ServerError, SettingsError
+from .scenario import STEPS, AirgapScenario
+from .settings import Settings
+from .topology import check_privileges
+
+REQUIRE_NETNS_ENV = "OFFLINE_INDEX_REQUIRE_NETNS"
+RUN_KEY = pytest.StashKey["PluginRun"]()
+
+# option dest / ini key -> Settings field
+KNOBS = {
+    "packages": ("--offline-index-package", "offline_index_packages", "linelist",
+                 "requirement spec to warm, install and import (repeatable; default: pandas)"),
+    "imports": ("--offline-index-import", "offline_index_imports", "linelist",
+                "module that must import (repeatable; default: the top-level modules of the "
+                "requested distributions)"),
+    "upstream": ("--offline-index-upstream", "offline_index_upstream", "string",
+                 "simple index that devpi mirrors (default: https://pypi.org/simple/)"),
+    "subnet_pool": ("--offline-index-subnet-pool", "offline_index_subnet_pool", "string",
+                    "IPv4 pool the run's /28 is taken from (default: 10.213.0.0/16)"),
+    "port": ("--offline-index-port", "offline_index_port", "string",
+             "devpi-server port inside the server namespace (default: 3141)"),
+    "step_timeout": ("--offline-index-step-timeout", "offline_index_step_timeout", "string",
+                     "seconds any one pip step may take (default: 900)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("offline-index", "air-gapped install check through a caching index")
+    group.addoption("--offline-index", action="store_true", dest="offline_index",
+                    help="run the air-gap check: warm a devpi cache, cut the network, "
+                         "install into a fresh venv and import")
+    for field, (flag, ini, kind, text) in KNOBS.items():
+        repeatable = kind == "linelist"
+        group.addoption(flag, dest=f"offline_index_{field}",
+                        action="append" if repeatable else "store",
+                        metavar="SPEC" if repeatable else "VALUE", help=text)
+        parser.addini(ini, help=text, type=kind, default=[] if repeatable else "")
+
+
+def settings_from_config(config: pytest.Config) -> Settings:
+    cli = {field: config.getoption(f"offline_index_{field}") for field in KNOBS}
+    ini = {field: config.getini(KNOBS[field][1]) for field in KNOBS}
+    return Settings.resolve(cli=cli, ini=ini)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("offline_index", False):
+        return
+    try:
+        settings = settings_from_config(config)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"offline-index: {exc}") from None
+    run = PluginRun(config, settings)
+    config.stash[RUN_KEY] = run
+    run.install_sigterm_handler()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    scenario = OfflineIndexScenario.from_parent(session, name="offline-index",
+                                                nodeid="offline-index")
+    # Collect through the public hooks so reporters count and list the generated items.
+    session.ihook.pytest_collectstart(collector=scenario)
+    report = session.ihook.pytest_make_collect_report(collector=scenario)
+    session.ihook.pytest_collectreport(report=report)
+    if report.failed:
+        raise pytest.UsageError(f"offline-index: could not generate check items: "
+                                f"{report.longreprtext}")
+    items.extend(node for node in report.result if isinstance(node, pytest.Item))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.close()
+        run.restore_sigterm_handler()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    run = terminalreporter.config.stash.get(RUN_KEY, None)
+    if run is None or run.scenario is None:
+        return
+    terminalreporter.section("offline-index")
+    for record in run.scenario.report.steps.values():
+        terminalreporter.write_line(
+            f"{record.name:<8} {record.status:<8} {record.seconds:7.1f}s  {record.detail}")
+    if run.kept_workdir:
+        terminalreporter.write_line(f"work dir kept for inspection: {run.kept_workdir}")
+
+
+class OfflineIndexScenario(pytest.Collector):
+    """The generated collector holding one item per step."""
+
+    def collect(self) -> list[pytest.Item]:
+        return [OfflineIndexItem.from_parent(self, name=step, nodeid=f"{self.nodeid}::{step}")
+                for step in STEPS]
+
+
+class OfflineIndexItem(pytest.Item):
+    def runtest(self) -> None:
+        self.config.stash[RUN_KEY].run_step(self.name)
+
+    def teardown(self) -> None:
+        if self.name == STEPS[-1]:
+            self.config.stash[RUN_KEY].close()
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, OfflineIndexError):
+            return f"offline-index {self.name}: {excinfo.value}"
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, None, str]:
+        return self.path, None, self.nodeid
+
+
+class PluginRun:
+    """The one scenario of a ``--offline-index`` session and its progress output."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.scenario: AirgapScenario | None = None
+        self.failed_step: str | None = None
+        self.kept_workdir: Path | None = None
+        self.keep_workdir = False
+        self._previous_sigterm: Any = None
+
+    def progress(self, line: str) -> None:
+        detail = line.startswith("  ")
+        if detail and self.config.get_verbosity() < 1:
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capture is None:
+            reporter.write_line(f"offline-index: {line}")
+            return
+        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
+            reporter.write_line(f"offline-index: {line}")
+
+    def run_step(self, step: str) -> None:
+        if self.failed_step is not None:
+            pytest.skip(f"not run: the {self.failed_step} step failed")
+        try:
+            check_privileges()
+        except PrivilegeError as exc:
+            self.failed_step = "privilege check"
+            if os.environ.get(REQUIRE_NETNS_ENV) == "1":
+                pytest.fail(f"{exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
+            pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
+        if self.scenario is None:
+            workdir = Path(tempfile.mkdtemp(prefix="pytest-offline-index-"))
+            self.scenario = AirgapScenario(self.settings, workdir=workdir,
+                                           progress=self.progress)
+        action = {"warm": self.scenario.warm, "cut": self.scenario.cut,
+                  "install": self.scenario.install, "import": self.scenario.check_imports}
+        try:
+            action[step]()
+        except BaseException as exc:
+            self.failed_step = step
+            # The server's log is named in its errors: keep the work dir that holds it.
+            self.keep_workdir = isinstance(exc, ServerError)
+            raise
+
+    def close(self) -> None:
+        scenario = self.scenario
+        if scenario is None or (scenario.topology is None and scenario.server is None):
+            self._discard_workdir()
+            return
+        scenario.close()
+        self._discard_workdir()
+
+    def _discard_workdir(self) -> None:
+        scenario = self.scenario
+        if scenario is None or not scenario.workdir.exists():
+            return
+        if self.keep_workdir:
+            self.kept_workdir = scenario.workdir
+        else:
+            shutil.rmtree(scenario.workdir, ignore_errors=True)
+
+    def install_sigterm_handler(self) -> None:
+        """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C."""
+        def handler(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, handler)
+        except ValueError:  # not the main thread
+            self._previous_sigterm = None
+
+    def restore_sigterm_handler(self) -> None:
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None

@@ -8,15 +8,13 @@ done by :class:`~pytest_offline_index.scenario.AirgapScenario`; this module only
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .errors import OfflineIndexError, PrivilegeError, ServerError, SettingsError
+from .errors import OfflineIndexError, PrivilegeError, SettingsError
 from .scenario import STEPS, AirgapScenario
 from .settings import Settings
 from .topology import check_privileges
@@ -150,7 +148,6 @@ class PluginRun:
         self.scenario: AirgapScenario | None = None
         self.failed_step: str | None = None
         self.kept_workdir: Path | None = None
-        self.keep_workdir = False
         self._previous_sigterm: Any = None
 
     def progress(self, line: str) -> None:
@@ -178,35 +175,20 @@ class PluginRun:
                 pytest.fail(f"{exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
             pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
         if self.scenario is None:
-            workdir = Path(tempfile.mkdtemp(prefix="pytest-offline-index-"))
-            self.scenario = AirgapScenario(self.settings, workdir=workdir,
-                                           progress=self.progress)
+            self.scenario = AirgapScenario(self.settings, progress=self.progress)
         action = {"warm": self.scenario.warm, "cut": self.scenario.cut,
                   "install": self.scenario.install, "import": self.scenario.check_imports}
         try:
             action[step]()
-        except BaseException as exc:
+        except BaseException:
             self.failed_step = step
-            # The server's log is named in its errors: keep the work dir that holds it.
-            self.keep_workdir = isinstance(exc, ServerError)
             raise
 
     def close(self) -> None:
-        scenario = self.scenario
-        if scenario is None or (scenario.topology is None and scenario.server is None):
-            self._discard_workdir()
-            return
-        scenario.close()
-        self._discard_workdir()
-
-    def _discard_workdir(self) -> None:
-        scenario = self.scenario
-        if scenario is None or not scenario.workdir.exists():
-            return
-        if self.keep_workdir:
-            self.kept_workdir = scenario.workdir
-        else:
-            shutil.rmtree(scenario.workdir, ignore_errors=True)
+        if self.scenario is not None:
+            self.scenario.close()
+            if self.scenario.workdir.exists():
+                self.kept_workdir = self.scenario.workdir
 
     def install_sigterm_handler(self) -> None:
         """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C."""

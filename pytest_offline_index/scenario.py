@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import CutNotEffectiveError, ImportCheckError, OfflineIndexError
+from .errors import CutNotEffectiveError, ImportCheckError, OfflineIndexError, ServerError
 from .probe import Endpoint, endpoints_for, probe
 from .server import DevpiServer
 from .settings import Settings
@@ -37,6 +38,7 @@ class StepRecord:
     status: str = "not run"  # passed / failed / not run
     seconds: float = 0.0
     detail: str = ""
+    error: type[BaseException] | None = None
 
 
 @dataclass
@@ -73,6 +75,7 @@ class AirgapScenario:
             yield record
         except BaseException as exc:
             record.status = "failed"
+            record.error = type(exc)
             record.detail = str(exc) if isinstance(exc, OfflineIndexError) else repr(exc)
             raise
         else:
@@ -176,6 +179,12 @@ class AirgapScenario:
             record.detail = ", ".join(r.detail for r in results)
             return results
 
+    @property
+    def keeps_workdir(self) -> bool:
+        """A server failure names its log, which lives in the work dir: keep it then."""
+        return any(record.error is not None and issubclass(record.error, ServerError)
+                   for record in self.report.steps.values())
+
     # -- teardown -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -190,6 +199,8 @@ class AirgapScenario:
         if self.topology is not None:
             self.topology.down()
             self.topology = None
+        if self._own_workdir and not self.keeps_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
         if errors:
             raise errors[0]
 

@@ -1,0 +1,109 @@
+"""Tiny but real distributions for the local upstream: wheels and sdists written on the fly."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import tarfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def normalize(name: str) -> str:
+    """PEP 503 project name normalization."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def module_name(name: str) -> str:
+    return normalize(name).replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution to publish: one release of one project."""
+
+    name: str
+    version: str
+    requires: Sequence[str] = ()
+    requires_python: str | None = None
+    tag: str = "py3-none-any"  # wheel tag; e.g. "cp311-cp311-manylinux_2_17_x86_64"
+    sdist: bool = False  # an sdist instead of a wheel
+    build_requires: Sequence[str] = field(default_factory=lambda: ("setuptools>=40.8",))
+    build_backend: str = "setuptools.build_meta"
+
+    @property
+    def module(self) -> str:
+        return module_name(self.name)
+
+    @property
+    def filename(self) -> str:
+        if self.sdist:
+            return f"{self.module}-{self.version}.tar.gz"
+        return f"{self.module}-{self.version}-{self.tag}.whl"
+
+    def metadata(self) -> str:
+        lines = ["Metadata-Version: 2.1", f"Name: {self.name}", f"Version: {self.version}"]
+        if self.requires_python:
+            lines.append(f"Requires-Python: {self.requires_python}")
+        lines += [f"Requires-Dist: {req}" for req in self.requires]
+        return "\n".join(lines) + "\n"
+
+    def module_source(self) -> str:
+        return f'__version__ = "{self.version}"\nMARKER = "{self.name}-{self.version}"\n'
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / self.filename
+        path.write_bytes(self._sdist_bytes() if self.sdist else self._wheel_bytes())
+        return path
+
+    def _wheel_bytes(self) -> bytes:
+        info = f"{self.module}-{self.version}.dist-info"
+        files = {
+            f"{self.module}/__init__.py": self.module_source(),
+            f"{info}/METADATA": self.metadata(),
+            f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: offline-index-tests\n"
+                              f"Root-Is-Purelib: {'true' if 'none-any' in self.tag else 'false'}\n"
+                              f"Tag: {self.tag}\n"),
+            f"{info}/top_level.txt": f"{self.module}\n",
+        }
+        record = []
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+            for arcname, text in files.items():
+                data = text.encode()
+                wheel.writestr(arcname, data)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                record.append(f"{arcname},sha256={digest.decode()},{len(data)}")
+            record.append(f"{info}/RECORD,,")
+            wheel.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+        return buffer.getvalue()
+
+    def _sdist_bytes(self) -> bytes:
+        base = f"{self.module}-{self.version}"
+        requires = ", ".join(f'"{r}"' for r in self.build_requires)
+        deps = ", ".join(f'"{r}"' for r in self.requires)
+        files = {
+            f"{base}/pyproject.toml": (
+                f'[build-system]\nrequires = [{requires}]\n'
+                f'build-backend = "{self.build_backend}"\n\n'
+                f'[project]\nname = "{self.name}"\nversion = "{self.version}"\n'
+                f"dependencies = [{deps}]\n"
+                + (f'requires-python = "{self.requires_python}"\n'
+                   if self.requires_python else "")),
+            f"{base}/{self.module}/__init__.py": self.module_source(),
+            f"{base}/PKG-INFO": self.metadata(),
+        }
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            for arcname, text in files.items():
+                data = text.encode()
+                member = tarfile.TarInfo(arcname)
+                member.size = len(data)
+                member.mtime = 0
+                tar.addfile(member, io.BytesIO(data))
+        return buffer.getvalue()

@@ -1,0 +1,162 @@
+"""A local upstream index host for tests: a static PEP 503 index in its own namespace.
+
+The host hangs off the root namespace by a veth, so the run's server namespace reaches it
+only through its default route (root forwards, the run's NAT masquerades): deleting that
+route really cuts it off, exactly as it cuts off the public index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import ipaddress
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from pyroute2 import IPRoute, netns
+
+from pytest_offline_index.nsexec import ns_command
+from pytest_offline_index.topology import choose_block, host_ipv4_routes
+
+from .dists import Dist, normalize
+
+UPSTREAM_POOL = ipaddress.IPv4Network("10.214.0.0/16")
+PORT = 8080
+
+
+class LocalUpstream:
+    """Owns a namespace ``oit-<id>-up``, a veth pair and an ``http.server`` process."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.run_id = secrets.token_hex(3)
+        self.namespace = f"oit-{self.run_id}-up"
+        self.link_root = f"oit{self.run_id}r"
+        self.link_host = f"oit{self.run_id}u"
+        self.block: ipaddress.IPv4Network | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.published: list[Dist] = []
+
+    @property
+    def address(self) -> str:
+        assert self.block is not None
+        return str(self.block.network_address + 2)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}:{PORT}/simple/"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.root / "files"
+
+    def start(self) -> LocalUpstream:
+        try:
+            self.block = choose_block(UPSTREAM_POOL, host_ipv4_routes(), prefix=30)
+            netns.create(self.namespace)
+            gateway = self.block.network_address + 1
+            with IPRoute() as root:
+                root.link("add", ifname=self.link_root, kind="veth",
+                          peer={"ifname": self.link_host, "net_ns_fd": self.namespace})
+                idx = root.link_lookup(ifname=self.link_root)[0]
+                root.addr("add", index=idx, address=str(gateway), prefixlen=30)
+                root.link("set", index=idx, state="up")
+            with IPRoute(netns=self.namespace, flags=0) as host:
+                for name in ("lo", self.link_host):
+                    idx = host.link_lookup(ifname=name)[0]
+                    if name != "lo":
+                        host.addr("add", index=idx, address=self.address, prefixlen=30)
+                    host.link("set", index=idx, state="up")
+            self.write_index()
+            self.serve()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def serve(self) -> None:
+        """(Re)start the HTTP server; returns once it accepts connections."""
+        self.process = subprocess.Popen(
+            ns_command(self.namespace, [sys.executable, "-m", "http.server", str(PORT),
+                                        "--bind", "0.0.0.0", "--directory", str(self.root)]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                    (self.address, PORT), timeout=0.5):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("local upstream did not start")
+
+    def halt(self) -> None:
+        """Stop serving (the host stays): the upstream is now down."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    @contextlib.contextmanager
+    def down(self):  # type: ignore[no-untyped-def]
+        self.halt()
+        try:
+            yield
+        finally:
+            self.serve()
+
+    def stop(self) -> None:
+        self.halt()
+        with IPRoute() as root:
+            for idx in root.link_lookup(ifname=self.link_root):
+                with contextlib.suppress(Exception):
+                    root.link("del", index=idx)
+        if self.namespace in netns.listnetns():
+            netns.remove(self.namespace)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def publish(self, *dists: Dist) -> list[Path]:
+        paths = [dist.write(self.files_dir) for dist in dists]
+        self.published.extend(dists)
+        self.write_index()
+        return paths
+
+    def write_index(self) -> None:
+        """A static PEP 503 index with sha256 fragments and data-requires-python."""
+        simple = self.root / "simple"
+        simple.mkdir(parents=True, exist_ok=True)
+        projects: dict[str, list[Dist]] = {}
+        for dist in self.published:
+            projects.setdefault(normalize(dist.name), []).append(dist)
+        for project, dists in projects.items():
+            (simple / project).mkdir(exist_ok=True)
+            (simple / project / "index.html").write_text(_page(project, dists, self.files_dir))
+        links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
+        (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+
+    def __enter__(self) -> LocalUpstream:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _page(project: str, dists: Iterable[Dist], files_dir: Path) -> str:
+    rows = []
+    for dist in dists:
+        digest = hashlib.sha256((files_dir / dist.filename).read_bytes()).hexdigest()
+        attr = (f' data-requires-python="{html.escape(dist.requires_python)}"'
+                if dist.requires_python else "")
+        rows.append(f'<a href="../../files/{dist.filename}#sha256={digest}"{attr}>'
+                    f"{dist.filename}</a><br>\n")
+    return (f"<!DOCTYPE html><html><head><title>Links for {project}</title></head><body>\n"
+            f"<h1>Links for {project}</h1>\n{''.join(rows)}</body></html>\n")

@@ -84,8 +84,8 @@ class LocalUpstream:
     def serve(self) -> None:
         """(Re)start the HTTP server; returns once it accepts connections."""
         self.process = subprocess.Popen(
-            ns_command(self.namespace, [sys.executable, "-m", "http.server", str(PORT),
-                                        "--bind", "0.0.0.0", "--directory", str(self.root)]),
+            ns_command(self.namespace, [sys.executable, str(Path(__file__).with_name("httpd.py")),
+                                        str(self.root), str(PORT)]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -113,6 +113,10 @@ class LocalUpstream:
             yield
         finally:
             self.serve()
+
+    def set_delay(self, seconds: float) -> None:
+        """Make every file download take ``seconds`` (0 to stop), e.g. to interrupt a warm."""
+        (self.root / ".delay").write_text(str(seconds))
 
     def stop(self) -> None:
         self.halt()

@@ -1,0 +1,78 @@
+"""Integration fixtures: root, real namespaces, a real devpi-server, a local upstream."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_offline_index.errors import PrivilegeError
+from pytest_offline_index.scenario import AirgapScenario
+from pytest_offline_index.settings import Settings
+from pytest_offline_index.topology import check_privileges
+from tests.support.upstream import LocalUpstream
+
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _needs_namespaces() -> None:
+    try:
+        check_privileges()
+    except PrivilegeError as exc:
+        if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
+            pytest.fail(f"{exc}: integration tests must run here", pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUpstream]:
+    """One local upstream host for the session; tests publish uniquely named projects."""
+    try:
+        check_privileges()
+    except PrivilegeError as exc:
+        pytest.skip(str(exc))
+    with LocalUpstream(tmp_path_factory.mktemp("upstream")) as host:
+        yield host
+
+
+@pytest.fixture
+def fresh_upstream(tmp_path: Path) -> Iterator[LocalUpstream]:
+    """A private upstream for tests that stop or slow it."""
+    with LocalUpstream(tmp_path / "upstream") as host:
+        yield host
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """Project names unique to this test, so tests can share one upstream."""
+    n = next(_counter)
+    return lambda stem: f"{stem}-t{n}"
+
+
+@pytest.fixture
+def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
+    made: list[AirgapScenario] = []
+
+    def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
+             **settings: object) -> AirgapScenario:
+        resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
+                                         "upstream": upstream.url, **settings})
+        scenario = AirgapScenario(resolved, workdir=tmp_path / f"run{len(made)}",
+                                  python=sys.executable)
+        made.append(scenario)
+        return scenario
+
+    yield make
+    for scenario in made:
+        scenario.close()

@@ -1,0 +1,50 @@
+"""After the cut the server cannot reach the upstream at all; a cut that did not happen fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_offline_index.errors import CutNotEffectiveError, OfflineInstallError
+from pytest_offline_index.probe import endpoints_for, probe
+from pytest_offline_index.venv import FreshVenv
+from tests.support.dists import Dist
+
+
+def test_after_the_cut_the_server_reaches_nothing_upstream(upstream, make_scenario,
+                                                           unique) -> None:
+    warmed, later = unique("warmed"), unique("never-warmed")
+    upstream.publish(Dist(warmed, "1.0"), Dist(later, "1.0"))
+    scenario = make_scenario(upstream, warmed)
+    scenario.warm()
+    scenario.cut()
+    topo = scenario.topology
+
+    assert topo.is_cut
+    assert topo.default_routes(topo.names.server_ns) == []
+    assert not any(r.reachable for r in probe(topo.names.server_ns,
+                                              endpoints_for([upstream.url])))
+    # devpi itself is alive but can no longer fetch anything it did not cache:
+    venv = FreshVenv(scenario.workdir / "extra", base_python=scenario.python,
+                     namespace=topo.names.client_ns).create()
+    with pytest.raises(OfflineInstallError, match=later):
+        venv.install([later], scenario.server.simple_url)
+
+
+def test_a_route_put_back_makes_the_cut_check_fail(upstream, make_scenario, unique) -> None:
+    name = unique("restored")
+    upstream.publish(Dist(name, "1.0"))
+    scenario = make_scenario(upstream, name)
+    scenario.warm()
+    scenario.cut()
+    scenario.topology.restore()
+    with pytest.raises(CutNotEffectiveError, match="the cut did not take effect"):
+        scenario.verify_cut()
+
+
+def test_install_refuses_to_run_without_a_cut(upstream, make_scenario, unique) -> None:
+    name = unique("uncut")
+    upstream.publish(Dist(name, "1.0"))
+    scenario = make_scenario(upstream, name)
+    scenario.warm()
+    with pytest.raises(CutNotEffectiveError, match="not cut"):
+        scenario.install()

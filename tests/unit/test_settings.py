@@ -1,0 +1,62 @@
+"""Settings: parsing, precedence (CLI over ini over default) and one-line errors."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.settings import DEFAULT_UPSTREAM, Settings
+
+
+def test_defaults_check_pandas_against_the_public_index() -> None:
+    settings = Settings.resolve()
+    assert settings.packages == ("pandas",)
+    assert settings.imports == ()
+    assert settings.upstream == DEFAULT_UPSTREAM
+    assert settings.distribution_names == ("pandas",)
+
+
+def test_cli_wins_over_ini_which_wins_over_default() -> None:
+    ini = {"packages": ["requests"], "upstream": "http://ini.example/simple"}
+    cli = {"packages": ["pydantic>=2", "pandas"], "upstream": None}
+    settings = Settings.resolve(cli=cli, ini=ini)
+    assert settings.packages == ("pydantic>=2", "pandas")
+    assert settings.upstream == "http://ini.example/simple/"
+    assert Settings.resolve(ini=ini).packages == ("requests",)
+
+
+def test_specs_keep_commas_markers_and_extras() -> None:
+    settings = Settings.resolve(cli={"packages": ["pandas>=2,<4", "requests[socks]"]})
+    assert settings.packages == ("pandas<4,>=2", "requests[socks]")
+    assert settings.distribution_names == ("pandas", "requests")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("packages", ["pandas>>=1"], "'pandas>>=1'"),
+        ("packages", ["pip @ https://example.org/pip.whl"], "names a URL"),
+        ("imports", ["not-a-module"], "'not-a-module'"),
+        ("upstream", "ftp://example.org/simple", "'ftp://example.org/simple'"),
+        ("subnet_pool", "10.0.0.0/30", "smaller than one /28"),
+        ("subnet_pool", "8.8.0.0/16", "not a private range"),
+        ("subnet_pool", "10.0.0.300/16", "not an IPv4 network"),
+        ("port", "70000", "'70000'"),
+        ("step_timeout", "-3", "'-3'"),
+    ],
+)
+def test_bad_values_raise_one_line_naming_the_value(key: str, value: object,
+                                                    named: str) -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.resolve(cli={key: value})
+    message = str(excinfo.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_subnet_pool_and_port_are_parsed() -> None:
+    settings = Settings.resolve(ini={"subnet_pool": "172.31.0.0/24", "port": "4141"})
+    assert settings.subnet_pool == ipaddress.IPv4Network("172.31.0.0/24")
+    assert settings.port == 4141

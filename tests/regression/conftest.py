@@ -1,0 +1,11 @@
+"""Regression tests reach the public package index; they need root and namespaces."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/regression/" in str(item.path):
+            item.add_marker(pytest.mark.regression)

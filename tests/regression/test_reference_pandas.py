@@ -1,0 +1,45 @@
+"""The reference scenario on the real thing: pandas from the public index, warmed through
+devpi, network cut, fresh venv, install, import — run exactly as a user runs it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pytest_offline_index.errors import PrivilegeError
+from pytest_offline_index.topology import check_privileges
+from tests.support.machine import machine_snapshot
+
+
+@pytest.fixture(autouse=True)
+def _needs_namespaces() -> None:
+    try:
+        check_privileges()
+    except PrivilegeError as exc:
+        if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
+            pytest.fail(f"{exc}: the regression test must run here", pytrace=False)
+        pytest.skip(str(exc))
+
+
+def test_pandas_warms_cuts_installs_and_imports(pytester: pytest.Pytester) -> None:
+    before = machine_snapshot()
+    result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([
+        "*offline-index: warm: passed in *files*MB*",
+        "*offline-index: cut: passed in *",
+        "*offline-index: install: passed in *",
+        "*offline-index: import: passed in *pandas*",
+    ])
+    assert machine_snapshot() == before
+
+
+def test_unknown_package_fails_with_one_line_naming_it(pytester: pytest.Pytester) -> None:
+    before = machine_snapshot()
+    result = pytester.runpytest_subprocess(
+        "--offline-index", "--offline-index-package", "no-such-pkg-zz9", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, skipped=3)
+    failure = [line for line in result.stdout.lines if line.startswith("offline-index warm:")]
+    assert len(failure) == 1 and "no-such-pkg-zz9" in failure[0]
+    assert machine_snapshot() == before

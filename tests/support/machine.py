@@ -1,0 +1,37 @@
+"""A snapshot of what a run may touch on the machine, to prove it was all put back."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import psutil
+
+
+def machine_snapshot() -> dict[str, object]:
+    from pyroute2 import IPRoute, netns
+
+    snapshot: dict[str, object] = {
+        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
+        "namespaces": sorted(netns.listnetns()),
+        "harness processes": sorted(
+            p.pid for p in psutil.process_iter(["cmdline"])
+            if any("devpi_server" in part or "pytest_offline_index.nsexec" in part
+                   for part in (p.info["cmdline"] or []))
+            and p.pid != os.getpid()),
+    }
+    if os.geteuid() == 0:
+        with IPRoute() as ipr:
+            snapshot["links"] = sorted(link.get("ifname") for link in ipr.link("dump"))
+            snapshot["routes"] = sorted(
+                (r["family"], str(r.get("dst")), r["dst_len"], str(r.get("gateway")),
+                 r.get("table"))
+                for family in (socket.AF_INET, socket.AF_INET6)
+                for r in ipr.route("dump", family=family))
+        from pyroute2.nftables.main import NFTables
+
+        with NFTables(nfgen_family=2) as nft:
+            snapshot["nft tables"] = sorted(
+                t.get_attr("NFTA_TABLE_NAME") for t in nft.get_tables())
+    return snapshot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from .nsexec import ns_command
 
 LineCallback = Callable[[str], None]
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
     full = ns_command(namespace, argv) if namespace else list(argv)
     proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, env=dict(env) if env else None,
-                            cwd=cwd, text=True, errors="replace", start_new_session=True)
+                            cwd=cwd, text=True, errors="replace", start_new_session=True,
+                            preexec_fn=die_with_parent)
     lines: list[str] = []
 
     def pump() -> None:
@@ -66,6 +69,12 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
         raise
     reader.join(timeout=5)
     return Completed(tuple(full), proc.returncode, "".join(lines), timed_out)
+
+
+def die_with_parent() -> None:
+    """In the child: get SIGKILL when the harness dies, even by SIGKILL (no orphaned pip)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

@@ -87,7 +87,7 @@ class DevpiServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         init = subprocess.run(
             [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
-             "--root-passwd", self._password, "--no-root-pypi"],
+             f"--root-passwd={self._password}", "--no-root-pypi"],  # "=": it may start with "-"
             capture_output=True, text=True)
         if init.returncode:
             tail = (init.stderr or init.stdout).strip().splitlines()[-1:]

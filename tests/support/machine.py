@@ -35,3 +35,18 @@ def machine_snapshot() -> dict[str, object]:
             snapshot["nft tables"] = sorted(
                 t.get_attr("NFTA_TABLE_NAME") for t in nft.get_tables())
     return snapshot
+
+
+def snapshot_diff(before: dict[str, object], after: dict[str, object]) -> dict[str, object]:
+    """What changed, key by key: items only before (``-``) and only after (``+``)."""
+    changes: dict[str, object] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list):
+            changes[key] = {"-": [x for x in old if x not in new],
+                            "+": [x for x in new if x not in old]}
+        else:
+            changes[key] = {"-": old, "+": new}
+    return changes

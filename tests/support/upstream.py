@@ -66,6 +66,9 @@ class LocalUpstream:
                 root.link("add", ifname=self.link_root, kind="veth",
                           peer={"ifname": self.link_host, "net_ns_fd": self.namespace})
                 idx = root.link_lookup(ifname=self.link_root)[0]
+                # No IPv6 link-local route appearing seconds later in the root namespace:
+                # the suite's machine snapshots must be stable while this host exists.
+                Path(f"/proc/sys/net/ipv6/conf/{self.link_root}/disable_ipv6").write_text("1")
                 root.addr("add", index=idx, address=str(gateway), prefixlen=30)
                 root.link("set", index=idx, state="up")
             with IPRoute(netns=self.namespace, flags=0) as host:

@@ -1,0 +1,56 @@
+"""A run killed with SIGKILL leaves namespaces and devpi behind; the next run reaps them."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from pyroute2 import netns
+
+from pytest_offline_index import runstate
+from pytest_offline_index.topology import Names
+from tests.support.dists import Dist
+from tests.support.machine import machine_snapshot, snapshot_diff
+
+
+def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {predicate}")
+
+
+def test_sigkilled_run_is_reaped_by_the_next(fresh_upstream, make_scenario, pytester) -> None:
+    fresh_upstream.publish(Dist("victim", "1.0"))
+    before = machine_snapshot()
+    fresh_upstream.set_delay(120)  # the warm hangs in its download: kill it mid-flight
+    child = pytester.popen(
+        [sys.executable, "-m", "pytest", "--offline-index", "-p", "no:cacheprovider",
+         "--offline-index-upstream", fresh_upstream.url, "--offline-index-package", "victim"])
+    try:
+        record = wait_for(lambda: next((r for r in runstate.records()
+                                        if r.owner_pid == child.pid and r.processes), None))
+    finally:
+        time.sleep(1.0)  # let the download start
+        child.kill()
+        child.wait()
+    fresh_upstream.set_delay(0)
+
+    # What the killed run left: its namespaces and its devpi-server.
+    names = Names(record.run_id)
+    assert {names.server_ns, names.client_ns} <= set(netns.listnetns())
+    (server_pid, server_start), = record.processes
+    assert runstate.is_alive(server_pid, server_start)
+
+    scenario = make_scenario(fresh_upstream, "victim")
+    scenario.warm()  # its setup reaps the dead run first
+    assert not {names.server_ns, names.client_ns} & set(netns.listnetns())
+    assert not runstate.is_alive(server_pid, server_start)
+    assert not record.path.exists()
+    scenario.cut()
+    scenario.install()
+    scenario.check_imports()
+    scenario.close()
+    assert snapshot_diff(before, machine_snapshot()) == {}

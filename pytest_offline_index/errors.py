@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class OfflineIndexError(Exception):
     """Base of every error the harness reports to a user."""
@@ -40,7 +42,16 @@ class WarmError(OfflineIndexError):
 
 
 class OfflineInstallError(OfflineIndexError):
-    """The fresh virtualenv could not install from the cache alone."""
+    """The fresh virtualenv could not install from the cache alone.
+
+    ``holes`` lists what was missing (see :mod:`pytest_offline_index.holes`); ``output`` is
+    pip's full output, shown under ``-v``.
+    """
+
+    def __init__(self, message: str, holes: Sequence[object] = (), output: str = "") -> None:
+        super().__init__(message)
+        self.holes = list(holes)
+        self.output = output
 
 
 class ImportCheckError(OfflineIndexError):

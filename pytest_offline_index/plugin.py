@@ -132,7 +132,11 @@ class OfflineIndexItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, OfflineIndexError):
-            return f"offline-index {self.name}: {excinfo.value}"
+            line = f"offline-index {self.name}: {excinfo.value}"
+            output = getattr(excinfo.value, "output", "")
+            if output and self.config.get_verbosity() > 0:
+                line += "\n--- pip output ---\n" + output.rstrip()
+            return line
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, None, str]:

@@ -165,6 +165,8 @@ class DevpiServer:
                 info.terminate(timeout=20)
             for resource in self._xprocess.resources:
                 resource.release()
+                if resource.popen is not None:
+                    resource.popen.poll()  # reap it if it died on its own (no zombie)
             self._xprocess = None
         self._session.close()
 
@@ -208,6 +210,11 @@ class DevpiServer:
         self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
         self._request("PUT", f"/{self.index_name}", {"type": "stage", "bases": ["root/pypi"],
                                                      "volatile": True})
+
+    def refresh(self, project: str) -> None:
+        """Make devpi re-fetch a project's page from the upstream now (as it does on expiry)."""
+        self._request("POST", f"/{self.index_name}/+simple/{project}/refresh", {},
+                      ok=(200, 302))
 
     def cached_files(self, project: str | None = None) -> list[str]:
         """File names the mirror really holds (devpi's own view), optionally for one project."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from .commands import LineCallback, run
 from .errors import ImportCheckError, OfflineInstallError
 from .hermetic import hermetic_env, index_args
+from .holes import holes_in, pip_error
 
 # A module-level smoke test beyond "it imports", for packages whose import is lazy.
 SMOKE = {
@@ -73,6 +74,7 @@ class FreshVenv:
         self.base_python = base_python
         self.namespace = namespace
         self.timeout = timeout
+        self.last_output = ""
 
     @property
     def python(self) -> str:
@@ -92,17 +94,22 @@ class FreshVenv:
     def install(self, specs: Sequence[str], simple_url: str,
                 on_line: LineCallback | None = None) -> float:
         started = time.monotonic()
-        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), *specs]
+        # No retries: devpi is local, and a 502 for an uncached file will not go away.
+        argv = [self.python, "-m", "pip", "install", *index_args(simple_url),
+                "--retries", "0", *specs]
         done = run(argv, namespace=self.namespace, env=hermetic_env(),
                    timeout=self.timeout, on_line=on_line)
         if not done.ok:
-            errors = [ln.strip() for ln in done.output.splitlines()
-                      if ln.strip().startswith("ERROR")]
-            why = errors[-1] if errors else done.tail(1)
+            self.last_output = done.output
             if done.timed_out:
                 why = f"timed out after {self.timeout:.0f}s"
+            elif holes := holes_in(done.output):
+                why = "missing from the cache: " + ", ".join(str(h) for h in holes)
+            else:
+                why = pip_error(done.output)
             raise OfflineInstallError(
-                f"{' '.join(specs)}: not installable from the cache alone: {why}")
+                f"{' '.join(specs)}: not installable from the cache alone: {why}",
+                holes=holes_in(done.output), output=done.output)
         return time.monotonic() - started
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ import requests
 from .commands import LineCallback, run
 from .errors import UpstreamUnreachableError, WarmError
 from .hermetic import hermetic_env, index_args
+from .holes import pip_error
 
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
@@ -79,9 +80,7 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
     if http and http.group(1).startswith("5"):
         return UpstreamUnreachableError(
             f"upstream unreachable during warm: HTTP {http.group(1)} for {http.group(2)}")
-    errors = [ln.strip() for ln in output.splitlines() if ln.strip().startswith("ERROR")]
-    last = errors[-1] if errors else (output.strip().splitlines() or ["no output"])[-1]
-    return WarmError(f"warm failed for {' '.join(specs)}: {last}")
+    return WarmError(f"warm failed for {' '.join(specs)}: {pip_error(output)}")
 
 
 def _mirror_status(api_url: str, project: str) -> int | None:

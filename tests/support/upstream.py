@@ -138,23 +138,28 @@ class LocalUpstream:
         return paths
 
     def write_index(self) -> None:
-        """A static PEP 503 index with sha256 fragments and data-requires-python."""
-        simple = self.root / "simple"
-        simple.mkdir(parents=True, exist_ok=True)
-        projects: dict[str, list[Dist]] = {}
-        for dist in self.published:
-            projects.setdefault(normalize(dist.name), []).append(dist)
-        for project, dists in projects.items():
-            (simple / project).mkdir(exist_ok=True)
-            (simple / project / "index.html").write_text(_page(project, dists, self.files_dir))
-        links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
-        (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+        write_simple_index(self.root, self.published)
 
     def __enter__(self) -> LocalUpstream:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def write_simple_index(root: Path, published: Iterable[Dist]) -> None:
+    """A static PEP 503 index under ``root/simple`` for the files in ``root/files``."""
+    files_dir = root / "files"
+    simple = root / "simple"
+    simple.mkdir(parents=True, exist_ok=True)
+    projects: dict[str, list[Dist]] = {}
+    for dist in published:
+        projects.setdefault(normalize(dist.name), []).append(dist)
+    for project, dists in projects.items():
+        (simple / project).mkdir(exist_ok=True)
+        (simple / project / "index.html").write_text(_page(project, dists, files_dir))
+    links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
+    (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
 def _page(project: str, dists: Iterable[Dist], files_dir: Path) -> str:

@@ -1,0 +1,29 @@
+"""An upstream that is down while warming is its own error, not a failed check."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_offline_index.errors import UpstreamUnreachableError, WarmError
+from tests.support.dists import Dist
+from tests.support.machine import machine_snapshot, snapshot_diff
+
+
+def test_upstream_down_during_warm_is_named_as_such(fresh_upstream, make_scenario) -> None:
+    fresh_upstream.publish(Dist("downpkg", "1.0"))
+    before = machine_snapshot()
+    scenario = make_scenario(fresh_upstream, "downpkg")
+    with fresh_upstream.down(), pytest.raises(UpstreamUnreachableError) as excinfo:
+        scenario.warm()
+    assert str(excinfo.value).startswith("upstream unreachable during warm")
+    assert "downpkg" in str(excinfo.value)
+    assert scenario.report.steps["warm"].status == "failed"
+    scenario.close()
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_a_project_the_upstream_lacks_is_not_called_unreachable(upstream, make_scenario,
+                                                                unique) -> None:
+    scenario = make_scenario(upstream, unique("never-published"))
+    with pytest.raises(WarmError, match="no such project on the upstream index"):
+        scenario.warm()

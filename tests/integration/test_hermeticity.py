@@ -1,10 +1,10 @@
 """Hermeticity: nothing on the client machine can fill a hole in the cache.
 
-The cache is given a hole (the one file it held is lost from devpi's storage), and every
-trap these machines really have points at the missing file: ``PIP_FIND_LINKS``,
-``PIP_EXTRA_INDEX_URL``, a global ``pip.conf`` (via ``XDG_CONFIG_DIRS``) and a user
-``pip.conf`` with ``find-links``, and a pip HTTP cache that already holds the very URL.
-The check must still fail, naming the file.
+The cache is given a hole (the sdist it held is lost from devpi's storage), and every trap
+these machines really have points at the missing release, as a wheel pip would even prefer:
+``PIP_FIND_LINKS``, ``PIP_EXTRA_INDEX_URL``, a global ``pip.conf`` (via ``XDG_CONFIG_DIRS``)
+and a user ``pip.conf`` with ``find-links``, and a pip cache under ``$HOME`` that already holds
+the wheel built from that very sdist URL. The check must still fail, naming the file.
 """
 
 from __future__ import annotations
@@ -17,45 +17,48 @@ import pytest
 from pytest_offline_index.commands import run
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.hermetic import hermetic_env, index_args
-from tests.support.dists import Dist
+from pytest_offline_index.venv import FreshVenv
+from tests.support.dists import Dist, embedded_wheel
 from tests.support.upstream import write_simple_index
 
 
 def write_pip_conf(directory: Path, wheels: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "pip.conf").write_text(f"[global]\nfind-links = {wheels}\nno-index = false\n")
+    (directory / "pip.conf").write_text(f"[global]\nfind-links = {wheels}\n")
 
 
-def test_local_wheels_config_and_cache_cannot_fill_a_hole(upstream, make_scenario, unique,
-                                                          tmp_path, monkeypatch) -> None:
-    dist = Dist(unique("holey"), "1.0")
+def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario, unique,
+                                                         tmp_path, monkeypatch) -> None:
+    dist = Dist(unique("holey"), "1.0", sdist=True)
+    upstream.publish_file(embedded_wheel("setuptools"))
     upstream.publish(dist)
     scenario = make_scenario(upstream, dist.name)
-    scenario.warm()
+    scenario.warm()  # preparing the sdist's metadata warms its backend, setuptools, too
 
-    # A pip HTTP cache under $HOME that holds the file's URL on the cache server.
+    # Prime a pip cache under $HOME: building the sdist caches a wheel keyed by its URL.
     home = tmp_path / "home"
-    env = {**hermetic_env(), "HOME": str(home)}
+    client = scenario.topology.names.client_ns
+    primer = FreshVenv(tmp_path / "primer", base_python=sys.executable,
+                       namespace=client).create()
     args = [a for a in index_args(scenario.server.simple_url) if a != "--no-cache-dir"]
-    cached = run([sys.executable, "-m", "pip", "download", "--no-deps", *args,
-                  "-d", str(tmp_path / "dl"), dist.name],
-                 namespace=scenario.topology.names.client_ns, env=env)
-    assert cached.ok, cached.output
-    assert any((home / ".cache" / "pip" / "http").rglob("*")), "pip cache not populated"
+    primed = run([primer.python, "-m", "pip", "install", *args, dist.name],
+                 namespace=client, env={**hermetic_env(), "HOME": str(home)})
+    assert primed.ok, primed.output
+    assert list((home / ".cache" / "pip" / "wheels").rglob("*.whl")), "no wheel cached"
 
-    # The hole: the cache server loses the file it held.
+    # The hole: the cache server loses the sdist it held.
     stored = list(scenario.server.serverdir.rglob(dist.filename))
     assert len(stored) == 1
     stored[0].unlink()
 
-    # Every local trap points at a copy of the missing file.
+    # Every local trap points at the missing release, as a wheel pip would even prefer.
     local = tmp_path / "local"
-    dist.write(local / "files")
-    write_simple_index(local, [dist])
+    local_wheel = Dist(dist.name, dist.version)
+    local_wheel.write(local / "files")
+    write_simple_index(local, [local_wheel])
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PIP_FIND_LINKS", str(local / "files"))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", (local / "simple").as_uri())
-    monkeypatch.setenv("PIP_NO_INDEX", "0")
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))
     write_pip_conf(tmp_path / "xdg" / "pip", local / "files")
     write_pip_conf(home / ".config" / "pip", local / "files")

@@ -107,3 +107,17 @@ class Dist:
                 member.mtime = 0
                 tar.addfile(member, io.BytesIO(data))
         return buffer.getvalue()
+
+
+def embedded_wheel(project: str) -> Path:
+    """The newest ``project`` wheel virtualenv ships (setuptools, pip): a real build backend
+    for the local upstream, with no network needed to get it."""
+    import virtualenv.seed.wheels.embed as embed
+
+    folder = Path(embed.__file__).parent
+    wheels = sorted(folder.glob(f"{project}-*-py3-none-any.whl"),
+                    key=lambda p: tuple(int(x) for x in p.name.split("-")[1].split(".")
+                                        if x.isdigit()))
+    if not wheels:
+        raise FileNotFoundError(f"virtualenv ships no {project} wheel in {folder}")
+    return wheels[-1]

@@ -17,11 +17,13 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
+from pytest_offline_index.holes import parse_filename
 from pytest_offline_index.nsexec import ns_command
 from pytest_offline_index.topology import choose_block, host_ipv4_routes
 
@@ -131,6 +133,14 @@ class LocalUpstream:
             netns.remove(self.namespace)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def publish_file(self, path: Path) -> Path:
+        """Publish an existing distribution file as it is (e.g. a real setuptools wheel)."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        target = self.files_dir / path.name
+        shutil.copyfile(path, target)
+        self.write_index()
+        return target
+
     def publish(self, *dists: Dist) -> list[Path]:
         paths = [dist.write(self.files_dir) for dist in dists]
         self.published.extend(dists)
@@ -147,28 +157,49 @@ class LocalUpstream:
         self.stop()
 
 
-def write_simple_index(root: Path, published: Iterable[Dist]) -> None:
-    """A static PEP 503 index under ``root/simple`` for the files in ``root/files``."""
+def write_simple_index(root: Path, published: Iterable[Dist] = ()) -> None:
+    """A static PEP 503 index under ``root/simple`` for every file in ``root/files``.
+
+    ``published`` supplies ``data-requires-python`` for the files the builder wrote.
+    """
     files_dir = root / "files"
     simple = root / "simple"
     simple.mkdir(parents=True, exist_ok=True)
-    projects: dict[str, list[Dist]] = {}
-    for dist in published:
-        projects.setdefault(normalize(dist.name), []).append(dist)
-    for project, dists in projects.items():
+    requires_python = {d.filename: d.requires_python for d in published}
+    projects: dict[str, list[Path]] = {}
+    for path in sorted(files_dir.iterdir()) if files_dir.is_dir() else []:
+        project, _ = parse_filename(path.name)
+        projects.setdefault(normalize(project), []).append(path)
+    for project, paths in projects.items():
         (simple / project).mkdir(exist_ok=True)
-        (simple / project / "index.html").write_text(_page(project, dists, files_dir))
+        (simple / project / "index.html").write_text(_page(project, paths, requires_python))
     links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
     (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
-def _page(project: str, dists: Iterable[Dist], files_dir: Path) -> str:
+def _page(project: str, paths: Iterable[Path], requires_python: dict[str, str | None]) -> str:
     rows = []
-    for dist in dists:
-        digest = hashlib.sha256((files_dir / dist.filename).read_bytes()).hexdigest()
-        attr = (f' data-requires-python="{html.escape(dist.requires_python)}"'
-                if dist.requires_python else "")
-        rows.append(f'<a href="../../files/{dist.filename}#sha256={digest}"{attr}>'
-                    f"{dist.filename}</a><br>\n")
+    for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        spec = requires_python.get(path.name) or wheel_requires_python(path)
+        attr = f' data-requires-python="{html.escape(spec)}"' if spec else ""
+        rows.append(f'<a href="../../files/{path.name}#sha256={digest}"{attr}>'
+                    f"{path.name}</a><br>\n")
     return (f"<!DOCTYPE html><html><head><title>Links for {project}</title></head><body>\n"
             f"<h1>Links for {project}</h1>\n{''.join(rows)}</body></html>\n")
+
+
+def wheel_requires_python(path: Path) -> str | None:
+    """Requires-Python from a wheel's METADATA (for wheels published as they are)."""
+    if path.suffix != ".whl":
+        return None
+    with zipfile.ZipFile(path) as wheel:
+        name = next((n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")), None)
+        if name is None:
+            return None
+        for line in wheel.read(name).decode(errors="replace").splitlines():
+            if line.startswith("Requires-Python:"):
+                return line.split(":", 1)[1].strip()
+            if not line.strip():
+                break
+    return None

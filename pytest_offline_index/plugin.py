@@ -35,6 +35,9 @@ KNOBS = {
                     "IPv4 pool the run's /28 is taken from (default: 10.213.0.0/16)"),
     "port": ("--offline-index-port", "offline_index_port", "string",
              "devpi-server port inside the server namespace (default: 3141)"),
+    "workdir": ("--offline-index-workdir", "offline_index_workdir", "string",
+                "directory under which each run's work dir (server data, downloads, venvs) "
+                "is made (default: the system temp dir)"),
     "step_timeout": ("--offline-index-step-timeout", "offline_index_step_timeout", "string",
                      "seconds any one pip step may take (default: 900)"),
 }
@@ -195,9 +198,18 @@ class PluginRun:
                 self.kept_workdir = self.scenario.workdir
 
     def install_sigterm_handler(self) -> None:
-        """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C."""
+        """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
+
+        Only in this process: pyroute2 forks helper children that inherit the handler, and
+        a helper that ran our teardown would tear down the run it is helping.
+        """
+        owner = os.getpid()
+
         def handler(signum: int, frame: Any) -> None:
+            if os.getpid() != owner:
+                os._exit(128 + signum)
             raise KeyboardInterrupt(f"signal {signum}")
+
         try:
             self._previous_sigterm = signal.signal(signal.SIGTERM, handler)
         except ValueError:  # not the main thread

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -56,13 +57,15 @@ class AirgapScenario:
                  python: str | None = None, progress: Progress | None = None) -> None:
         self.settings = settings
         self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-"))
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
+                                                        dir=settings.workdir))
         self.python = python or sys.executable
         self.progress = progress or (lambda line: log.info("%s", line))
         self.topology: Topology | None = None
         self.server: DevpiServer | None = None
         self.report = ScenarioReport()
         self._upstream_endpoints: list[Endpoint] = []
+        self._owner_pid = os.getpid()
 
     # -- steps --------------------------------------------------------------------------
 
@@ -189,6 +192,8 @@ class AirgapScenario:
 
     def close(self) -> None:
         """Stop the server, remove the network. Safe after any failure, and twice."""
+        if os.getpid() != self._owner_pid:
+            return  # a forked helper (pyroute2 forks) must never tear down its parent's run
         errors = []
         if self.server is not None:
             try:

@@ -7,9 +7,11 @@ wins over the default. Every bad value raises :class:`SettingsError` with a one-
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,6 +36,7 @@ class Settings:
         default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET_POOL))
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
+    workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
 
     @property
     def requirements(self) -> tuple[Requirement, ...]:
@@ -70,6 +73,8 @@ class Settings:
             values["port"] = parse_port(port)
         if (timeout := pick("step_timeout")) is not None:
             values["step_timeout"] = parse_timeout(timeout)
+        if (workdir := pick("workdir")) is not None:
+            values["workdir"] = parse_workdir(str(workdir))
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -153,3 +158,17 @@ def parse_timeout(value: object) -> float:
     if seconds <= 0:
         raise SettingsError(f"step timeout: {value!r} is not a positive number of seconds")
     return seconds
+
+
+def parse_workdir(text: str) -> Path:
+    """An existing or creatable directory this process can write to."""
+    path = Path(text).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".offline-index-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SettingsError(
+            f"workdir: {text!r} is not a writable directory ({exc.strerror or exc})") from None
+    return path

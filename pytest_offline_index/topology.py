@@ -278,8 +278,8 @@ class Topology:
             with contextlib.suppress(Exception):
                 self._firewall.close()
             self._firewall = None
-        if self.record is None:
-            return
+        if self.record is None or self.record.owner_pid != os.getpid():
+            return  # nothing recorded, or we are a forked helper: not ours to remove
         with runstate.registry_lock():
             remove_run(self.record)
             runstate.release_forwarding_if_last(exclude=self.run_id)

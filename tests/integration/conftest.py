@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +59,26 @@ def unique() -> Callable[[str], str]:
     """Project names unique to this test, so tests can share one upstream."""
     n = next(_counter)
     return lambda stem: f"{stem}-t{n}"
+
+
+@pytest.fixture
+def spawn_check(pytester: pytest.Pytester) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start ``pytest --offline-index ARGS`` as a child we can signal; reaped at teardown."""
+    children: list[subprocess.Popen[bytes]] = []
+
+    def spawn(*args: str) -> subprocess.Popen[bytes]:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "--offline-index", "-p", "no:cacheprovider", *args],
+            cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        children.append(child)
+        return child
+
+    yield spawn
+    for child in children:
+        if child.poll() is None:
+            child.kill()  # by the pid we started
+        child.communicate()
 
 
 @pytest.fixture

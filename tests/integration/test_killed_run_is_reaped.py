@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 from pyroute2 import netns
@@ -11,24 +10,16 @@ from pytest_offline_index import runstate
 from pytest_offline_index.topology import Names
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.processes import wait_for
 
 
-def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {predicate}")
-
-
-def test_sigkilled_run_is_reaped_by_the_next(fresh_upstream, make_scenario, pytester) -> None:
+def test_sigkilled_run_is_reaped_by_the_next(fresh_upstream, make_scenario,
+                                             spawn_check) -> None:
     fresh_upstream.publish(Dist("victim", "1.0"))
     before = machine_snapshot()
     fresh_upstream.set_delay(120)  # the warm hangs in its download: kill it mid-flight
-    child = pytester.popen(
-        [sys.executable, "-m", "pytest", "--offline-index", "-p", "no:cacheprovider",
-         "--offline-index-upstream", fresh_upstream.url, "--offline-index-package", "victim"])
+    child = spawn_check("--offline-index-upstream", fresh_upstream.url,
+                        "--offline-index-package", "victim")
     try:
         record = wait_for(lambda: next((r for r in runstate.records()
                                         if r.owner_pid == child.pid and r.processes), None))

@@ -60,3 +60,11 @@ def test_subnet_pool_and_port_are_parsed() -> None:
     settings = Settings.resolve(ini={"subnet_pool": "172.31.0.0/24", "port": "4141"})
     assert settings.subnet_pool == ipaddress.IPv4Network("172.31.0.0/24")
     assert settings.port == 4141
+
+
+def test_workdir_must_be_writable(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SettingsError, match="is not a writable directory"):
+        Settings.resolve(cli={"workdir": str(blocker / "sub")})
+    assert Settings.resolve(cli={"workdir": str(tmp_path / "new")}).workdir == tmp_path / "new"

@@ -1,0 +1,38 @@
+"""Ctrl-C (SIGINT) during the warm or the install leaves nothing behind."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.support.dists import Dist
+from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.processes import descendant_running, wait_for
+
+
+@pytest.mark.parametrize("step", ["warm", "install"])
+def test_sigint_during_a_step_tears_everything_down(step, fresh_upstream, spawn_check) -> None:
+    fresh_upstream.publish(Dist("interrupted", "1.0"))
+    before = machine_snapshot()
+    if step == "warm":
+        fresh_upstream.set_delay(120)  # the download hangs until we interrupt it
+    child = spawn_check("--offline-index-upstream", fresh_upstream.url,
+                        "--offline-index-package", "interrupted")
+    pip_words = ("pip", "download") if step == "warm" else ("pip", "install")
+    try:
+        pip = wait_for(lambda: descendant_running(child.pid, *pip_words), interval=0.01)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        fresh_upstream.set_delay(0)
+    text = out.decode()
+    assert child.returncode == 2, text  # pytest's "interrupted"
+    assert "KeyboardInterrupt" in text
+    assert f"offline-index: {step} ..." in text
+    assert f"{step}: passed" not in text
+    assert not pip.is_running()
+    assert snapshot_diff(before, machine_snapshot()) == {}

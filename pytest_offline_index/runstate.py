@@ -78,13 +78,42 @@ class RunRecord:
 
 @contextlib.contextmanager
 def registry_lock() -> Iterator[None]:
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(STATE_DIR / "lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Hold the machine-wide registry lock; the last run out removes the registry itself.
+
+    The lock file may be unlinked by the last run while another waits on it, so after
+    getting the lock we check that the file we hold is still the one at the path.
+    """
+    path = STATE_DIR / "lock"
+    while True:
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
         try:
-            yield
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:  # the directory went away in between: start over
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                continue
+            if current != os.fstat(fd).st_ino:
+                continue
+            try:
+                yield
+            finally:
+                _remove_registry_if_empty(path)
+            return
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _remove_registry_if_empty(lock: Path) -> None:
+    """With the lock held: drop the registry when no run is recorded and nothing is owed."""
+    leftovers = [p for p in STATE_DIR.iterdir() if p != lock]
+    if not leftovers:
+        lock.unlink()
+        with contextlib.suppress(OSError):
+            STATE_DIR.rmdir()
 
 
 def records() -> list[RunRecord]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psutil
 
+from pytest_offline_index.runstate import STATE_DIR
+
 
 def machine_snapshot() -> dict[str, object]:
     from pyroute2 import IPRoute, netns
@@ -15,6 +17,8 @@ def machine_snapshot() -> dict[str, object]:
     snapshot: dict[str, object] = {
         "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
         "namespaces": sorted(netns.listnetns()),
+        "run registry": sorted(p.name for p in STATE_DIR.glob("*")) if STATE_DIR.is_dir()
+        else [],
         "harness processes": sorted(
             p.pid for p in psutil.process_iter(["cmdline"])
             if any("devpi_server" in part or "pytest_offline_index.nsexec" in part

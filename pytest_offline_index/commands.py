@@ -15,6 +15,7 @@ from .nsexec import ns_command
 
 LineCallback = Callable[[str], None]
 PR_SET_PDEATHSIG = 1
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,16 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
     group (pip and anything it spawned) is killed before we return or re-raise.
     """
     full = ns_command(namespace, argv) if namespace else list(argv)
-    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, env=dict(env) if env else None,
-                            cwd=cwd, text=True, errors="replace", start_new_session=True,
-                            preexec_fn=die_with_parent)
+    # Ctrl-C between fork and Popen returning would orphan the child: hold SIGINT and
+    # SIGTERM until we have its pid (the child unblocks them in die_with_parent).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=dict(env) if env else None,
+                                cwd=cwd, text=True, errors="replace", start_new_session=True,
+                                preexec_fn=die_with_parent)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     lines: list[str] = []
 
     def pump() -> None:
@@ -75,6 +82,7 @@ def die_with_parent() -> None:
     """In the child: get SIGKILL when the harness dies, even by SIGKILL (no orphaned pip)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

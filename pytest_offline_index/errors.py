@@ -56,3 +56,7 @@ class OfflineInstallError(OfflineIndexError):
 
 class ImportCheckError(OfflineIndexError):
     """A package installed but one of its modules did not import."""
+
+
+class NotInstallCheckedError(OfflineIndexError):
+    """A foreign target is warmed only: its install step is reported, never passed."""

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from .errors import OfflineIndexError, PrivilegeError, SettingsError
-from .scenario import STEPS, AirgapScenario
+from .errors import NotInstallCheckedError, OfflineIndexError, PrivilegeError, SettingsError
+from .scenario import AirgapScenario, plan_steps, step_key
 from .settings import Settings
+from .targets import Target, resolve_targets
 from .topology import check_privileges
 
 REQUIRE_NETNS_ENV = "OFFLINE_INDEX_REQUIRE_NETNS"
@@ -35,6 +36,13 @@ KNOBS = {
                     "IPv4 pool the run's /28 is taken from (default: 10.213.0.0/16)"),
     "port": ("--offline-index-port", "offline_index_port", "string",
              "devpi-server port inside the server namespace (default: 3141)"),
+    "pythons": ("--offline-index-python", "offline_index_pythons", "linelist",
+                "target Python: a version found on PATH or in pyenv ('3.12') or an "
+                "interpreter path (repeatable; default: the running interpreter)"),
+    "platforms": ("--offline-index-platform", "offline_index_platforms", "linelist",
+                  "foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: warmed with "
+                  "--platform/--only-binary and reported as warmed, never install-checked "
+                  "(repeatable)"),
     "workdir": ("--offline-index-workdir", "offline_index_workdir", "string",
                 "directory under which each run's work dir (server data, downloads, venvs) "
                 "is made (default: the system temp dir)"),
@@ -67,9 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         settings = settings_from_config(config)
+        targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
-    run = PluginRun(config, settings)
+    run = PluginRun(config, settings, targets)
     config.stash[RUN_KEY] = run
     run.install_sigterm_handler()
 
@@ -111,31 +120,45 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("offline-index")
     for record in run.scenario.report.steps.values():
         terminalreporter.write_line(
-            f"{record.name:<8} {record.status:<8} {record.seconds:7.1f}s  {record.detail}")
+            f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
+            f"{record.seconds:7.1f}s  {record.detail}")
     if run.kept_workdir:
         terminalreporter.write_line(f"work dir kept for inspection: {run.kept_workdir}")
 
 
 class OfflineIndexScenario(pytest.Collector):
-    """The generated collector holding one item per step."""
+    """The generated collector holding one item per step and target."""
 
     def collect(self) -> list[pytest.Item]:
-        return [OfflineIndexItem.from_parent(self, name=step, nodeid=f"{self.nodeid}::{step}")
-                for step in STEPS]
+        run: PluginRun = self.config.stash[RUN_KEY]
+        items = []
+        for step, target in plan_steps(run.targets):
+            nodeid = (f"{self.nodeid}[{target.label}]::{step}" if target
+                      else f"{self.nodeid}::{step}")
+            item = OfflineIndexItem.from_parent(self, name=nodeid.split("::", 1)[1],
+                                                nodeid=nodeid)
+            item.step, item.target = step, target
+            items.append(item)
+        return items
 
 
 class OfflineIndexItem(pytest.Item):
+    step: str
+    target: Target | None
+
     def runtest(self) -> None:
-        self.config.stash[RUN_KEY].run_step(self.name)
+        self.config.stash[RUN_KEY].run_step(self.step, self.target)
 
     def teardown(self) -> None:
-        if self.name == STEPS[-1]:
-            self.config.stash[RUN_KEY].close()
+        run: PluginRun = self.config.stash[RUN_KEY]
+        if (self.step, self.target) == plan_steps(run.targets)[-1]:
+            run.close()
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, OfflineIndexError):
-            line = f"offline-index {self.name}: {excinfo.value}"
+            where = f"[{self.target.label}] " if self.target else ""
+            line = f"offline-index {where}{self.step}: {excinfo.value}"
             output = getattr(excinfo.value, "output", "")
             if output and self.config.get_verbosity() > 0:
                 line += "\n--- pip output ---\n" + output.rstrip()
@@ -149,11 +172,13 @@ class OfflineIndexItem(pytest.Item):
 class PluginRun:
     """The one scenario of a ``--offline-index`` session and its progress output."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings,
+                 targets: list[Target]) -> None:
         self.config = config
         self.settings = settings
+        self.targets = targets
         self.scenario: AirgapScenario | None = None
-        self.failed_step: str | None = None
+        self.outcomes: dict[str, str] = {}  # step key -> passed / failed / skipped
         self.kept_workdir: Path | None = None
         self._previous_sigterm: Any = None
 
@@ -171,25 +196,52 @@ class PluginRun:
         with capture.global_and_fixture_disabled():  # progress must reach the terminal live
             reporter.write_line(f"offline-index: {line}")
 
-    def run_step(self, step: str) -> None:
-        if self.failed_step is not None:
-            pytest.skip(f"not run: the {self.failed_step} step failed")
+    def _blocker(self, step: str, target: Target | None) -> str | None:
+        """Why this step cannot run (an earlier step it needs did not pass), if so."""
+        if "privileges" in self.outcomes:
+            return "no privileges"
+        label = target.label if target else None
+        if step == "cut":
+            warms = [self.outcomes.get(step_key("warm", t.label)) for t in self.targets]
+            return None if "passed" in warms else "no target was warmed"
+        if step == "import" and target is not None and target.foreign:
+            return f"{label}: warmed, not install-checked (foreign platform)"
+        needs = {"install": [step_key("warm", label), "cut"],
+                 "import": [step_key("install", label)]}.get(step, [])
+        for key in needs:
+            if self.outcomes.get(key) != "passed":
+                return f"not run: {key} did not pass"
+        return None
+
+    def run_step(self, step: str, target: Target | None) -> None:
+        key = step_key(step, target.label if target else None)
+        self.outcomes[key] = "skipped"
+        if blocker := self._blocker(step, target):
+            pytest.skip(blocker)
         try:
             check_privileges()
         except PrivilegeError as exc:
-            self.failed_step = "privilege check"
+            self.outcomes["privileges"] = "failed"
             if os.environ.get(REQUIRE_NETNS_ENV) == "1":
                 pytest.fail(f"{exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
             pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
         if self.scenario is None:
-            self.scenario = AirgapScenario(self.settings, progress=self.progress)
-        action = {"warm": self.scenario.warm, "cut": self.scenario.cut,
-                  "install": self.scenario.install, "import": self.scenario.check_imports}
-        try:
-            action[step]()
-        except BaseException:
-            self.failed_step = step
-            raise
+            self.scenario = AirgapScenario(self.settings, progress=self.progress,
+                                           targets=self.targets)
+        self.outcomes[key] = "failed"
+        if step == "cut":
+            self.scenario.cut()
+        elif step == "warm":
+            self.scenario.warm(target)
+        elif step == "install":
+            try:
+                self.scenario.install(target)
+            except NotInstallCheckedError as exc:  # a foreign target: reported, never passed
+                self.outcomes[key] = "skipped"
+                pytest.skip(str(exc))
+        else:
+            self.scenario.check_imports(target)
+        self.outcomes[key] = "passed"
 
     def close(self) -> None:
         if self.scenario is not None:

@@ -37,6 +37,8 @@ class Settings:
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
+    pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
+    platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
 
     @property
     def requirements(self) -> tuple[Requirement, ...]:
@@ -73,6 +75,10 @@ class Settings:
             values["port"] = parse_port(port)
         if (timeout := pick("step_timeout")) is not None:
             values["step_timeout"] = parse_timeout(timeout)
+        if (pythons := pick("pythons")) is not None:
+            values["pythons"] = tuple(_as_list(pythons))
+        if (platforms := pick("platforms")) is not None:
+            values["platforms"] = parse_platforms(_as_list(platforms))
         if (workdir := pick("workdir")) is not None:
             values["workdir"] = parse_workdir(str(workdir))
         return cls(**values)  # type: ignore[arg-type]
@@ -172,3 +178,9 @@ def parse_workdir(text: str) -> Path:
         raise SettingsError(
             f"workdir: {text!r} is not a writable directory ({exc.strerror or exc})") from None
     return path
+
+
+def parse_platforms(specs: Iterable[str]) -> tuple[str, ...]:
+    from .targets import foreign_target  # validates TAG:VERSION
+
+    return tuple(f"{t.platform}:{t.version}" for t in map(foreign_target, specs))

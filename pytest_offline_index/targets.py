@@ -118,3 +118,12 @@ def foreign_target(spec: str) -> Target:
         raise SettingsError(
             f"platform {spec!r}: expected TAG:VERSION, e.g. 'manylinux2014_aarch64:3.12'")
     return Target(version, None, tag)
+
+
+def resolve_targets(pythons: tuple[str, ...], platforms: tuple[str, ...]) -> list[Target]:
+    """Local targets (default: the running interpreter), then foreign ones; no repeats."""
+    local = [find_python(spec) for spec in pythons] or [running_target()]
+    found: dict[str, Target] = {}
+    for target in [*local, *map(foreign_target, platforms)]:
+        found.setdefault(target.label, target)
+    return list(found.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,8 +84,9 @@ class FreshVenv:
     def create(self) -> FreshVenv:
         if self.path.exists():
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
-        done = run([self.base_python, "-m", "virtualenv", "--no-periodic-update",
-                    "--quiet", str(self.path)],
+        # virtualenv runs from the harness's interpreter and builds a venv of any target.
+        done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
+                    "--no-periodic-update", "--quiet", str(self.path)],
                    namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "

@@ -37,15 +37,21 @@ class WarmResult:
 
 def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
          namespace: str | None, upstream: str, api_url: str, timeout: float = 900.0,
-         on_line: LineCallback | None = None) -> WarmResult:
-    """Download ``specs`` and their dependencies through the index for ``python``.
+         on_line: LineCallback | None = None, platform: str | None = None,
+         python_version: str | None = None) -> WarmResult:
+    """Download ``specs`` and their dependencies through the index for ``python``
+    (or, with ``platform``, for that platform tag and ``python_version``).
 
     ``api_url`` is how the harness itself reaches devpi; on failure it asks devpi whether
     the upstream answered, to tell "upstream unreachable" from "no such package".
     """
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    argv = [python, "-m", "pip", "download", *index_args(simple_url), "-d", str(dest), *specs]
+    argv = [python, "-m", "pip", "download", *index_args(simple_url), "-d", str(dest)]
+    if platform:  # a foreign target: only its wheels can be fetched, none built
+        argv += ["--platform", platform, "--python-version", python_version or "",
+                 "--only-binary=:all:", "--implementation", "cp"]
+    argv += list(specs)
 
     def progress(line: str) -> None:
         if on_line and DOWNLOAD_LINE.match(line):

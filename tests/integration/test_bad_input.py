@@ -43,7 +43,7 @@ def test_unresolvable_upstream_fails_the_warm_in_one_line(pytester) -> None:
     before = machine_snapshot()
     result = run_check(pytester, "--offline-index-upstream", "http://no-such-host.invalid/simple/")
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines(["offline-index warm: upstream http://no-such-host.invalid/simple/:"
+    result.stdout.fnmatch_lines(["offline-index [[]py3.*[]] warm: upstream http://no-such-host.invalid/simple/:"
                                  " its host does not resolve*"])
     assert "Traceback" not in result.stdout.str()
     assert snapshot_diff(before, machine_snapshot()) == {}
@@ -55,5 +55,5 @@ def test_unknown_package_on_the_upstream_is_one_line(pytester, upstream, unique)
     result = run_check(pytester, "--offline-index-upstream", upstream.url,
                        "--offline-index-package", missing)
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines([f"offline-index warm: {missing}: no such project on the *"])
+    result.stdout.fnmatch_lines([f"offline-index [[]py3.*[]] warm: {missing}: no such project on the *"])
     assert snapshot_diff(before, machine_snapshot()) == {}

@@ -55,5 +55,6 @@ def test_unknown_package_on_the_upstream_is_one_line(pytester, upstream, unique)
     result = run_check(pytester, "--offline-index-upstream", upstream.url,
                        "--offline-index-package", missing)
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines([f"offline-index [[]py3.*[]] warm: {missing}: no such project on the *"])
+    result.stdout.fnmatch_lines(
+        [f"offline-index [[]py3.*[]] warm: {missing}: no such project on the *"])
     assert snapshot_diff(before, machine_snapshot()) == {}

@@ -40,6 +40,7 @@ def test_unknown_package_fails_with_one_line_naming_it(pytester: pytest.Pytester
     result = pytester.runpytest_subprocess(
         "--offline-index", "--offline-index-package", "no-such-pkg-zz9", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1, skipped=3)
-    failure = [line for line in result.stdout.lines if line.startswith("offline-index [py3.") and " warm: " in line]
+    failure = [line for line in result.stdout.lines
+               if line.startswith("offline-index [py3.") and " warm: " in line]
     assert len(failure) == 1 and "no-such-pkg-zz9" in failure[0]
     assert snapshot_diff(before, machine_snapshot()) == {}

@@ -14,6 +14,7 @@ import pytest
 from pytest_offline_index.errors import PrivilegeError
 from pytest_offline_index.scenario import AirgapScenario
 from pytest_offline_index.settings import Settings
+from pytest_offline_index.targets import Target, running_target
 from pytest_offline_index.topology import check_privileges
 from tests.support.upstream import LocalUpstream
 
@@ -86,11 +87,11 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     made: list[AirgapScenario] = []
 
     def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
-             **settings: object) -> AirgapScenario:
+             targets: list[Target] | None = None, **settings: object) -> AirgapScenario:
         resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
                                          "upstream": upstream.url, **settings})
         scenario = AirgapScenario(resolved, workdir=tmp_path / f"run{len(made)}",
-                                  python=sys.executable)
+                                  targets=targets or [running_target()])
         made.append(scenario)
         return scenario
 

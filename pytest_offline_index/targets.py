@@ -19,6 +19,8 @@ from pathlib import Path
 from .errors import SettingsError
 
 VERSION = re.compile(r"^(\d+)\.(\d+)$")
+# "3.12", "python3.12", "py3.12", and tox's "py312" / "cp312"
+VERSION_SPEC = re.compile(r"^(?:python|py|cp)?(3)\.?(\d{1,2})$")
 PLATFORM_TAG = re.compile(r"^[a-z0-9_]+$")
 PROBE = "import json, sys; print(json.dumps([sys.version_info[0], sys.version_info[1]]))"
 
@@ -89,7 +91,7 @@ def interpreter_version(path: str) -> str | None:
 def find_python(spec: str) -> Target:
     """A version ("3.12") found on this machine, or a path to an interpreter."""
     spec = spec.strip()
-    if match := VERSION.match(spec.removeprefix("python").removeprefix("py")):
+    if match := VERSION_SPEC.match(spec):
         version = f"{match.group(1)}.{match.group(2)}"
         if version == running_target().version:
             return running_target()

@@ -71,6 +71,9 @@ def settings_from_config(config: pytest.Config) -> Settings:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "offline_index: an air-gap check item; select only those with "
+                   "'-m offline_index'")
     if not config.getoption("offline_index", False):
         return
     try:
@@ -138,6 +141,7 @@ class OfflineIndexScenario(pytest.Collector):
             item = OfflineIndexItem.from_parent(self, name=nodeid.split("::", 1)[1],
                                                 nodeid=nodeid)
             item.step, item.target = step, target
+            item.add_marker(pytest.mark.offline_index)
             items.append(item)
         return items
 

@@ -29,7 +29,7 @@ def test_a_missing_version_names_where_it_looked() -> None:
 
 
 def test_neither_version_nor_path_is_one_line() -> None:
-    with pytest.raises(SettingsError, match="neither a version like '3.12' nor an exec"):
+    with pytest.raises(SettingsError, match=r"neither a version like '3\.12' nor an exec"):
         find_python("/no/such/python")
 
 

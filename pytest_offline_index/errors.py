@@ -57,6 +57,10 @@ class OfflineInstallError(OfflineIndexError):
 class ImportCheckError(OfflineIndexError):
     """A package installed but one of its modules did not import."""
 
+    def __init__(self, message: str, results: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.results = list(results)
+
 
 class NotInstallCheckedError(OfflineIndexError):
     """A foreign target is warmed only: its install step is reported, never passed."""

@@ -36,6 +36,9 @@ KNOBS = {
                     "IPv4 pool the run's /28 is taken from (default: 10.213.0.0/16)"),
     "port": ("--offline-index-port", "offline_index_port", "string",
              "devpi-server port inside the server namespace (default: 3141)"),
+    "requirements": ("--offline-index-requirements", "offline_index_requirements", "string",
+                     "requirements file warmed and installed with pip -r (hashes, -c "
+                     "constraints, markers and extras as pip reads them)"),
     "pythons": ("--offline-index-python", "offline_index_pythons", "linelist",
                 "target Python: a version found on PATH or in pyenv ('3.12') or an "
                 "interpreter path (repeatable; default: the running interpreter)"),

@@ -37,16 +37,26 @@ class Settings:
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
+    requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
 
     @property
-    def requirements(self) -> tuple[Requirement, ...]:
-        return tuple(Requirement(spec) for spec in self.packages)
-
-    @property
     def distribution_names(self) -> tuple[str, ...]:
-        return tuple(req.name for req in self.requirements)
+        """Names of every requested distribution: packages, then the requirements file's."""
+        reqs = [Requirement(spec) for spec in self.packages]
+        if self.requirements is not None:
+            from .requirements import requirements_in
+
+            reqs += requirements_in(self.requirements)
+        return tuple(dict.fromkeys(req.name for req in reqs))
+
+    def describe(self) -> str:
+        """What is requested, as a user would type it."""
+        parts = list(self.packages)
+        if self.requirements is not None:
+            parts.append(f"-r {self.requirements.name}")
+        return " ".join(parts)
 
     @classmethod
     def resolve(cls, cli: Mapping[str, object] | None = None,
@@ -75,6 +85,10 @@ class Settings:
             values["port"] = parse_port(port)
         if (timeout := pick("step_timeout")) is not None:
             values["step_timeout"] = parse_timeout(timeout)
+        if (requirements := pick("requirements")) is not None:
+            values["requirements"] = parse_requirements_file(str(requirements))
+            if pick("packages") is None:
+                values["packages"] = ()  # a requirements file replaces the default package
         if (pythons := pick("pythons")) is not None:
             values["pythons"] = tuple(_as_list(pythons))
         if (platforms := pick("platforms")) is not None:
@@ -184,3 +198,13 @@ def parse_platforms(specs: Iterable[str]) -> tuple[str, ...]:
     from .targets import foreign_target  # validates TAG:VERSION
 
     return tuple(f"{t.platform}:{t.version}" for t in map(foreign_target, specs))
+
+
+def parse_requirements_file(text: str) -> Path:
+    path = Path(text).expanduser().resolve()
+    if not path.is_file():
+        raise SettingsError(f"requirements: {text!r} is not a file")
+    from .requirements import requirements_in
+
+    requirements_in(path)  # every line must parse now, not halfway through a run
+    return path

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .commands import LineCallback, run
+from .commands import Completed, LineCallback, run
 from .errors import ImportCheckError, OfflineInstallError
 from .hermetic import hermetic_env, index_args
 from .holes import holes_in, pip_error
+from .requirements import pins_hashes
 
 # A module-level smoke test beyond "it imports", for packages whose import is lazy.
 SMOKE = {
@@ -67,15 +68,28 @@ class ImportResult:
 
 
 class FreshVenv:
-    """A brand-new virtualenv created and used inside ``namespace`` (the client host)."""
+    """A brand-new virtualenv created and used inside ``namespace`` (the client host).
+
+    ``simple_url`` is the index its installs use; ``factory`` (set by the harness) makes
+    :meth:`for_python` hand out a fresh venv of another target on the same client.
+    """
 
     def __init__(self, path: Path, *, base_python: str, namespace: str | None,
-                 timeout: float = 900.0) -> None:
+                 timeout: float = 900.0, simple_url: str | None = None,
+                 factory: Callable[[str], FreshVenv] | None = None) -> None:
         self.path = Path(path)
         self.base_python = base_python
         self.namespace = namespace
         self.timeout = timeout
+        self.simple_url = simple_url
+        self.factory = factory
         self.last_output = ""
+
+    def for_python(self, spec: str) -> FreshVenv:
+        """A new fresh venv of another target Python ("3.12" or a path), same client."""
+        if self.factory is None:
+            raise OfflineInstallError("this venv was not made by the harness: no for_python")
+        return self.factory(spec)
 
     @property
     def python(self) -> str:
@@ -93,26 +107,42 @@ class FreshVenv:
                                       f"{done.tail(1)}")
         return self
 
-    def install(self, specs: Sequence[str], simple_url: str,
-                on_line: LineCallback | None = None) -> float:
+    def install(self, *requirements: str, requirements_file: Path | str | None = None,
+                index_url: str | None = None, on_line: LineCallback | None = None) -> float:
+        """pip install from the index alone; raises OfflineInstallError naming the holes."""
+        simple_url = index_url or self.simple_url
+        if not simple_url:
+            raise OfflineInstallError("no index to install from: pass index_url")
         started = time.monotonic()
         # No retries: devpi is local, and a 502 for an uncached file will not go away.
-        argv = [self.python, "-m", "pip", "install", *index_args(simple_url),
-                "--retries", "0", *specs]
-        done = run(argv, namespace=self.namespace, env=hermetic_env(),
+        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), "--retries", "0"]
+        what = list(requirements)
+        if requirements_file is not None:
+            path = Path(requirements_file).resolve()
+            argv += ["-r", str(path)]
+            if pins_hashes(path):
+                argv.append("--require-hashes")
+            what.append(f"-r {path.name}")
+        done = run([*argv, *requirements], namespace=self.namespace, env=hermetic_env(),
                    timeout=self.timeout, on_line=on_line)
         if not done.ok:
             self.last_output = done.output
+            holes = holes_in(done.output)
             if done.timed_out:
                 why = f"timed out after {self.timeout:.0f}s"
-            elif holes := holes_in(done.output):
+            elif holes:
                 why = "missing from the cache: " + ", ".join(str(h) for h in holes)
             else:
                 why = pip_error(done.output)
             raise OfflineInstallError(
-                f"{' '.join(specs)}: not installable from the cache alone: {why}",
-                holes=holes_in(done.output), output=done.output)
+                f"{' '.join(what)}: not installable from the cache alone: {why}",
+                holes=holes, output=done.output)
         return time.monotonic() - started
+
+    def run(self, code: str) -> Completed:
+        """Run Python ``code`` with this venv's interpreter on the client."""
+        return run([self.python, "-c", code], namespace=self.namespace, env=hermetic_env(),
+                   timeout=self.timeout)
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
         done = run([self.python, "-c", TOP_LEVEL_SCRIPT, *distributions],
@@ -122,8 +152,11 @@ class FreshVenv:
                                    f"{', '.join(distributions)}: {done.tail(1)}")
         return json.loads(done.output.strip().splitlines()[-1])
 
-    def check_imports(self, modules: Sequence[str]) -> list[ImportResult]:
-        """Import each module in the venv; a module loaded from outside the venv fails."""
+    def check_imports(self, *modules: str) -> list[ImportResult]:
+        """Import each module in the venv; raise ImportCheckError naming every failure.
+
+        A module that imports from outside the venv counts as a failure too.
+        """
         done = run([self.python, "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
                    namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
         if not done.ok:
@@ -140,4 +173,7 @@ class FreshVenv:
                 results.append(ImportResult(name, True, detail, row["seconds"]))
             else:
                 results.append(ImportResult(name, False, row["error"]))
+        if failed := [r for r in results if not r.ok]:
+            raise ImportCheckError("; ".join(f"import {r.module} failed: {r.detail}"
+                                             for r in failed), results=results)
         return results

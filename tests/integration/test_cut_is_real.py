@@ -6,7 +6,6 @@ import pytest
 
 from pytest_offline_index.errors import CutNotEffectiveError, OfflineInstallError
 from pytest_offline_index.probe import endpoints_for, probe
-from pytest_offline_index.venv import FreshVenv
 from tests.support.dists import Dist
 
 
@@ -24,10 +23,9 @@ def test_after_the_cut_the_server_reaches_nothing_upstream(upstream, make_scenar
     assert not any(r.reachable for r in probe(topo.names.server_ns,
                                               endpoints_for([upstream.url])))
     # devpi itself is alive but can no longer fetch anything it did not cache:
-    venv = FreshVenv(scenario.workdir / "extra", base_python=scenario.python,
-                     namespace=topo.names.client_ns).create()
+    venv = scenario.index.fresh_venv()
     with pytest.raises(OfflineInstallError, match=later):
-        venv.install([later], scenario.server.simple_url)
+        venv.install(later)
 
 
 def test_a_route_put_back_makes_the_cut_check_fail(upstream, make_scenario, unique) -> None:

@@ -9,7 +9,6 @@ import pytest
 from pytest_offline_index.commands import run
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.hermetic import hermetic_env, index_args
-from pytest_offline_index.venv import FreshVenv
 from tests.support.dists import Dist
 
 
@@ -48,9 +47,8 @@ def test_dependency_added_after_warming_is_named(upstream, make_scenario, unique
     assert fetched.ok, fetched.output
     scenario.cut()
     # Plain "app" would backtrack to the cached 1.0; the project now pins the new release.
-    venv = FreshVenv(scenario.workdir / "venv", base_python=sys.executable,
-                     namespace=scenario.topology.names.client_ns).create()
+    venv = scenario.index.fresh_venv()
     with pytest.raises(OfflineInstallError) as excinfo:
-        venv.install([f"{app}==1.1"], scenario.server.simple_url)
+        venv.install(f"{app}==1.1")
     assert f"missing from the cache: {newdep} (no release of it is in the cache)" in str(
         excinfo.value)

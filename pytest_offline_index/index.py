@@ -1,0 +1,251 @@
+"""The library face of the harness: a caching index behind a network you can cut.
+
+``OfflineIndex`` owns the topology and the devpi-server of one run. Test suites warm it for
+any requirements and target Pythons, cut it, hand out fresh venvs on the air-gapped client,
+and ask what the cache really holds. The pytest fixtures and the reference scenario are both
+built on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .builddeps import build_requirements_of
+from .errors import CutNotEffectiveError, OfflineIndexError, ServerError
+from .probe import Endpoint, endpoints_for, probe
+from .server import DevpiServer
+from .settings import Settings
+from .targets import Target, find_python, running_target
+from .topology import Topology
+from .venv import FreshVenv
+from .warm import WarmResult, warm
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+PYPI_FILES_HOST = "https://files.pythonhosted.org/"
+# Test-only switch: skip warming sdists' build requirements, to see what that step adds.
+NO_BUILD_DEPS_ENV = "OFFLINE_INDEX_TEST_NO_BUILD_DEPS"
+BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
+
+
+class OfflineIndex:
+    """One devpi-server in a server namespace, one air-gapped client namespace."""
+
+    def __init__(self, settings: Settings, workdir: Path | None = None,
+                 progress: Progress | None = None) -> None:
+        self.settings = settings
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
+                                                        dir=settings.workdir))
+        self.progress = progress or (lambda line: log.info("%s", line))
+        self.topology: Topology | None = None
+        self.server: DevpiServer | None = None
+        self.server_failed = False
+        self._upstream_endpoints: list[Endpoint] = []
+        self._venv_count = 0
+        self._owner_pid = os.getpid()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> OfflineIndex:
+        """Network and server; idempotent."""
+        if self.server is not None:
+            return self
+        self._upstream_endpoints = upstream_endpoints(self.settings.upstream)
+        self.topology = Topology(self.settings.subnet_pool).up()
+        a = self.topology.addressing
+        assert a is not None
+        self.progress(f"network up: run {self.topology.run_id}, block {a.block}")
+        self.server = DevpiServer(
+            self.workdir, self.settings.upstream, namespace=self.topology.names.server_ns,
+            port=self.settings.port, api_host=str(a.uplink_server),
+            client_host=str(a.lan_server))
+        try:
+            self.server.start(on_pid=self.topology.add_process)
+        except ServerError:
+            self.server_failed = True
+            raise
+        self.progress(f"devpi-server up (pid {self.server.pid}), index {self.server.simple_url}")
+        return self
+
+    def close(self) -> None:
+        """Stop the server, remove the network. Safe after any failure, and twice."""
+        if os.getpid() != self._owner_pid:
+            return  # a forked helper (pyroute2 forks) must never tear down its parent's run
+        errors: list[Exception] = []
+        if self.server is not None:
+            try:
+                self.server.stop()
+            except Exception as exc:  # keep tearing down the rest
+                errors.append(exc)
+            self.server = None
+        if self.topology is not None:
+            self.topology.down()
+            self.topology = None
+        if self._own_workdir and not self.server_failed:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> OfflineIndex:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what clients see ---------------------------------------------------------------
+
+    @property
+    def simple_url(self) -> str:
+        return self._server().simple_url
+
+    @property
+    def is_cut(self) -> bool:
+        return self.topology is not None and self.topology.is_cut
+
+    def cached_files(self, project: str | None = None) -> list[str]:
+        """File names devpi really holds on disk (optionally for one project)."""
+        return self._server().cached_files(project)
+
+    # -- warming ------------------------------------------------------------------------
+
+    def warm(self, requirements: Sequence[str] = (), *,
+             requirements_file: Path | str | None = None,
+             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]:
+        """Warm for each target Python (default: the running one); results by target."""
+        targets = [t if isinstance(t, Target) else find_python(t) for t in pythons or ()]
+        return {t.label: self.warm_target(t, requirements, requirements_file)[0]
+                for t in targets or [running_target()]}
+
+    def warm_target(self, target: Target, requirements: Sequence[str] = (),
+                    requirements_file: Path | str | None = None,
+                    ) -> tuple[WarmResult, tuple[str, ...]]:
+        """Warm one target; returns what was downloaded and the sdists' build requirements."""
+        topo = self._topology()
+        server = self._server()
+        if topo.is_cut:
+            raise CutNotEffectiveError("cannot warm while cut: call restore() first")
+        # Warm with a fresh venv of the target (the running Python for a foreign one): the
+        # same pip as the install check, whatever the interpreter itself has installed.
+        warmer = self.fresh_venv(target.executable or sys.executable,
+                                 name=f"warmer-{target.label}")
+        dest = self.workdir / "warm" / target.label
+        extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
+
+        def download(specs: Sequence[str]) -> WarmResult:
+            return warm(
+                server.simple_url, specs, python=warmer.python, dest=dest,
+                namespace=topo.names.client_ns, upstream=self.settings.upstream,
+                api_url=server.api_url, timeout=self.settings.step_timeout,
+                on_line=lambda line: self.progress(f"  {line}"), platform=target.platform,
+                python_version=target.version if target.foreign else None)
+
+        started = time.monotonic()
+        first = download([*extra, *requirements])
+        build_reqs = () if target.foreign else self._warm_build_requirements(
+            first.files, download)
+        files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
+        return WarmResult(warmer.python, files, time.monotonic() - started), build_reqs
+
+    def _warm_build_requirements(self, files: Sequence[Path],
+                                 download: Callable[[Sequence[str]], WarmResult],
+                                 ) -> tuple[str, ...]:
+        """Warm what every sdist among ``files`` needs to build, and theirs in turn."""
+        if os.environ.get(NO_BUILD_DEPS_ENV) == "1":
+            return ()
+        warmed: dict[str, None] = {}
+        pending = build_requirements_of(files)
+        for _ in range(BUILD_DEP_ROUNDS):
+            new = [req for req in pending if req not in warmed]
+            if not new:
+                break
+            warmed.update(dict.fromkeys(new))
+            pending = build_requirements_of(download(new).files)
+        return tuple(warmed)
+
+    # -- the cut ------------------------------------------------------------------------
+
+    def cut(self) -> int:
+        """Cut the server off and prove it; returns how many upstream addresses were probed."""
+        topo = self._topology()
+        before = probe(topo.names.server_ns, self._upstream_endpoints)
+        if not any(r.reachable for r in before):
+            raise CutNotEffectiveError(
+                "cannot prove a cut: the server could not reach the upstream even before it "
+                f"({', '.join(str(r.endpoint) for r in before) or 'no address'})")
+        topo.cut()
+        self.verify_cut()
+        return len(before)
+
+    def verify_cut(self) -> None:
+        """Raise CutNotEffectiveError unless neither host can reach the upstream."""
+        topo = self._topology()
+        for ns in (topo.names.server_ns, topo.names.client_ns):
+            if routes := topo.default_routes(ns):
+                raise CutNotEffectiveError(
+                    f"the cut did not take effect: {ns} still has a default route ({routes[0]})")
+            for result in probe(ns, self._upstream_endpoints):
+                if result.reachable:
+                    raise CutNotEffectiveError(
+                        f"the cut did not take effect: {ns} still reaches {result.endpoint}")
+
+    def restore(self) -> None:
+        """Give the server its default route back (to warm more)."""
+        topo = self._topology()
+        if topo.is_cut:
+            topo.restore()
+
+    # -- clients ------------------------------------------------------------------------
+
+    def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
+                   ) -> FreshVenv:
+        """A brand-new virtualenv on the air-gapped client, installing from this index."""
+        topo = self._topology()
+        target = python if isinstance(python, Target) else (
+            find_python(python) if python else running_target())
+        if target.executable is None:
+            raise OfflineIndexError(f"{target.label}: a foreign target cannot run a venv here")
+        self._venv_count += 1
+        path = self.workdir / "venvs" / f"{name or target.label}-{self._venv_count}"
+        return FreshVenv(path, base_python=target.executable, namespace=topo.names.client_ns,
+                         timeout=self.settings.step_timeout,
+                         simple_url=self._server().simple_url,
+                         factory=lambda spec: self.fresh_venv(spec)).create()
+
+    def ensure_server_alive(self) -> None:
+        try:
+            self._server().ensure_alive()
+        except ServerError:
+            self.server_failed = True
+            raise
+
+    def _topology(self) -> Topology:
+        if self.topology is None:
+            raise OfflineIndexError("the offline index is not started: call start() first")
+        return self.topology
+
+    def _server(self) -> DevpiServer:
+        if self.server is None:
+            raise OfflineIndexError("the offline index is not started: call start() first")
+        return self.server
+
+
+def upstream_endpoints(upstream: str) -> list[Endpoint]:
+    """Addresses that must become unreachable: the index host (and PyPI's file host)."""
+    urls = [upstream]
+    if urlsplit(upstream).hostname == "pypi.org":
+        urls.append(PYPI_FILES_HOST)
+    endpoints = endpoints_for(urls)
+    if not endpoints:
+        raise OfflineIndexError(
+            f"upstream {upstream}: its host does not resolve; check --offline-index-upstream")
+    return endpoints

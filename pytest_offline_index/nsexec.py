@@ -20,8 +20,12 @@ def netns_path(name: str) -> str:
 
 
 def ns_command(namespace: str, argv: Sequence[str]) -> list[str]:
-    """The argv that runs ``argv`` inside ``namespace``."""
-    return [sys.executable, "-m", "pytest_offline_index.nsexec", namespace, "--", *argv]
+    """The argv that runs ``argv`` inside ``namespace``.
+
+    The launcher runs as a plain script (stdlib only, no site): fast, and it never imports
+    the package, whose imports are heavy.
+    """
+    return [sys.executable, "-I", "-S", __file__, namespace, "--", *argv]
 
 
 def enter(namespace: str) -> None:

@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .errors import NotInstallCheckedError, OfflineIndexError, PrivilegeError, SettingsError
+from .errors import (
+    NotInstallCheckedError,
+    OfflineIndexError,
+    OfflineInstallError,
+    PrivilegeError,
+    SettingsError,
+)
+from .index import OfflineIndex
+from .report import build_report, write_report
 from .scenario import AirgapScenario, plan_steps, step_key
 from .settings import Settings
 from .targets import Target, resolve_targets
 from .topology import check_privileges
+from .venv import FreshVenv
 
 REQUIRE_NETNS_ENV = "OFFLINE_INDEX_REQUIRE_NETNS"
 RUN_KEY = pytest.StashKey["PluginRun"]()
@@ -49,6 +59,9 @@ KNOBS = {
     "workdir": ("--offline-index-workdir", "offline_index_workdir", "string",
                 "directory under which each run's work dir (server data, downloads, venvs) "
                 "is made (default: the system temp dir)"),
+    "report": ("--offline-index-report", "offline_index_report", "string",
+               "write the check's results as JSON to this path (schema: "
+               "pytest-offline-index/report/1)"),
     "step_timeout": ("--offline-index-step-timeout", "offline_index_step_timeout", "string",
                      "seconds any one pip step may take (default: 900)"),
 }
@@ -67,16 +80,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(ini, help=text, type=kind, default=[] if repeatable else "")
 
 
-def settings_from_config(config: pytest.Config) -> Settings:
-    cli = {field: config.getoption(f"offline_index_{field}") for field in KNOBS}
-    ini = {field: config.getini(KNOBS[field][1]) for field in KNOBS}
+PLUGIN_ONLY = ("report",)
+
+
+def settings_from_config(config: pytest.Config, **overrides: object) -> Settings:
+    """Settings from the command line over the ini file; ``overrides`` (a marker) win."""
+    fields = [f for f in KNOBS if f not in PLUGIN_ONLY]
+    cli = {field: config.getoption(f"offline_index_{field}") for field in fields}
+    cli.update({k: v for k, v in overrides.items() if v is not None})
+    ini = {field: config.getini(KNOBS[field][1]) for field in fields}
     return Settings.resolve(cli=cli, ini=ini)
+
+
+def report_path(config: pytest.Config) -> Path | None:
+    value = config.getoption("offline_index_report") or config.getini("offline_index_report")
+    return Path(str(value)) if value else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "offline_index: an air-gap check item; select only those with "
-                   "'-m offline_index'")
+        "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
+                   "requirements=path): make this test a full air-gap check on the shared "
+                   "offline_index; the generated --offline-index items carry it too, so "
+                   "'-m offline_index' selects every check")
     if not config.getoption("offline_index", False):
         return
     try:
@@ -132,6 +158,132 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"work dir kept for inspection: {run.kept_workdir}")
 
 
+# -- fixtures and the marker: the harness inside a test suite -----------------------------
+
+MARKER_KEYS = ("packages", "imports", "pythons", "requirements")
+
+
+def _require_privileges() -> None:
+    try:
+        check_privileges()
+    except PrivilegeError as exc:
+        if os.environ.get(REQUIRE_NETNS_ENV) == "1":
+            pytest.fail(f"offline-index: {exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
+        pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
+
+
+@pytest.fixture(scope="session")
+def offline_index(pytestconfig: pytest.Config) -> Iterator[OfflineIndex]:
+    """A running devpi-server behind a cuttable network, shared by the session.
+
+    ``warm(...)``, ``cut()``, ``restore()``, ``is_cut``, ``simple_url``,
+    ``cached_files(project=None)``, ``fresh_venv(python=None)``.
+    """
+    _require_privileges()
+    try:
+        settings = settings_from_config(pytestconfig)
+    except SettingsError as exc:
+        pytest.fail(f"offline-index: {exc}", pytrace=False)
+    index = OfflineIndex(settings, progress=_progress_writer(pytestconfig))
+    try:
+        index.start()
+    except OfflineIndexError as exc:
+        index.close()
+        pytest.fail(f"offline-index: {exc}", pytrace=False)
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def fresh_venv(offline_index: OfflineIndex) -> FreshVenv:
+    """A brand-new virtualenv on the air-gapped client, installing from ``offline_index``.
+
+    ``install(*requirements, requirements_file=None)``, ``check_imports(*modules)``,
+    ``run(code)``, ``for_python("3.12")``. Cut the index first for an offline check.
+    """
+    return offline_index.fresh_venv()
+
+
+MARKER_CHECK_KEY = pytest.StashKey["tuple[OfflineIndex, Settings, list[Target]]"]()
+
+
+@pytest.fixture(autouse=True)
+def _offline_index_marker(request: pytest.FixtureRequest) -> None:
+    """Prepare ``@pytest.mark.offline_index(...)``: settings (the marker wins) and the index.
+
+    The check itself runs as the test's call (``pytest_runtest_call``), so a cache that
+    fails it makes the test *fail*; a bad marker or a server that cannot start is an error.
+    """
+    marker = request.node.get_closest_marker("offline_index")
+    if marker is None or not isinstance(request.node, pytest.Function):
+        return
+    if marker.args or set(marker.kwargs) - set(MARKER_KEYS):
+        pytest.fail(f"offline_index marker: takes only keywords {', '.join(MARKER_KEYS)}; "
+                    f"got {marker.args or sorted(set(marker.kwargs) - set(MARKER_KEYS))}",
+                    pytrace=False)
+    kwargs = dict(marker.kwargs)
+    if kwargs.get("requirements"):  # relative to the test's file, as a user writes it
+        kwargs["requirements"] = str(request.node.path.parent / str(kwargs["requirements"]))
+    try:
+        settings = settings_from_config(request.config, **kwargs)
+        targets = resolve_targets(settings.pythons, settings.platforms)
+    except SettingsError as exc:
+        pytest.fail(f"offline_index marker: {exc}", pytrace=False)
+    index: OfflineIndex = request.getfixturevalue("offline_index")
+    request.node.stash[MARKER_CHECK_KEY] = (index, settings, targets)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    prepared = item.stash.get(MARKER_CHECK_KEY, None)
+    failure = None
+    if prepared is not None:
+        try:
+            run_marker_check(*prepared)
+        except OfflineIndexError as exc:
+            failure = f"offline-index: {exc}"
+    if failure is not None:  # outside the except: one line, no chained traceback
+        pytest.fail(failure, pytrace=False)
+    return (yield)
+
+
+def run_marker_check(index: OfflineIndex, settings: Settings, targets: list[Target]) -> None:
+    """Warm, cut, and install + import in a fresh venv per target, on the shared index."""
+    index.restore()
+    for target in targets:
+        index.warm_target(target, settings.packages, settings.requirements)
+    index.cut()
+    for target in targets:
+        if target.foreign:
+            continue
+        venv = index.fresh_venv(target)
+        try:
+            venv.install(*settings.packages, requirements_file=settings.requirements)
+        except OfflineInstallError as exc:
+            raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
+                                      output=exc.output) from None
+        modules = list(settings.imports) or [
+            m for names in venv.top_level_modules(settings.distribution_names).values()
+            for m in names]
+        venv.check_imports(*modules)
+
+
+def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        if line.startswith("  ") and config.get_verbosity() < 1:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capture is None:
+            reporter.write_line(f"offline-index: {line}")
+            return
+        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
+            reporter.write_line(f"offline-index: {line}")
+    return write
+
+
 class OfflineIndexScenario(pytest.Collector):
     """The generated collector holding one item per step and target."""
 
@@ -154,7 +306,16 @@ class OfflineIndexItem(pytest.Item):
     target: Target | None
 
     def runtest(self) -> None:
-        self.config.stash[RUN_KEY].run_step(self.step, self.target)
+        run: PluginRun = self.config.stash[RUN_KEY]
+        try:
+            run.run_step(self.step, self.target)
+        finally:
+            if run.scenario is not None:  # junit XML carries each step's record
+                key = step_key(self.step, self.target.label if self.target else None)
+                if record := run.scenario.report.steps.get(key):
+                    self.user_properties += [("offline_index_status", record.status),
+                                             ("offline_index_seconds", f"{record.seconds:.3f}"),
+                                             ("offline_index_detail", record.detail)]
 
     def teardown(self) -> None:
         run: PluginRun = self.config.stash[RUN_KEY]
@@ -187,21 +348,11 @@ class PluginRun:
         self.scenario: AirgapScenario | None = None
         self.outcomes: dict[str, str] = {}  # step key -> passed / failed / skipped
         self.kept_workdir: Path | None = None
+        self.report_written = False
         self._previous_sigterm: Any = None
 
     def progress(self, line: str) -> None:
-        detail = line.startswith("  ")
-        if detail and self.config.get_verbosity() < 1:
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is None:
-            reporter.write_line(f"offline-index: {line}")
-            return
-        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
-            reporter.write_line(f"offline-index: {line}")
+        _progress_writer(self.config)(line)
 
     def _blocker(self, step: str, target: Target | None) -> str | None:
         """Why this step cannot run (an earlier step it needs did not pass), if so."""
@@ -251,10 +402,23 @@ class PluginRun:
         self.outcomes[key] = "passed"
 
     def close(self) -> None:
-        if self.scenario is not None:
-            self.scenario.close()
-            if self.scenario.workdir.exists():
-                self.kept_workdir = self.scenario.workdir
+        if self.scenario is None:
+            return
+        scenario = self.scenario
+        path = report_path(self.config)
+        if path is not None and not self.report_written:
+            cached = None
+            if scenario.server is not None and scenario.server.is_running():
+                try:
+                    cached = scenario.index.cached_files()
+                except OfflineIndexError:
+                    cached = None
+            write_report(path, build_report(scenario, cached))
+            self.report_written = True
+            self.progress(f"report written to {path}")
+        scenario.close()
+        if scenario.workdir.exists():
+            self.kept_workdir = scenario.workdir
 
     def install_sigterm_handler(self) -> None:
         """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.

@@ -55,14 +55,22 @@ def endpoints_for(urls: Iterable[str]) -> list[Endpoint]:
     return list(found.values())
 
 
-def connect(endpoint: Endpoint, timeout: float = CONNECT_TIMEOUT) -> ProbeResult:
+# Runs inside the namespace as ``python -c``: stdlib only, so it imports nothing of ours.
+PROBE_SCRIPT = """
+import json, socket, sys
+timeout = float(sys.argv[1])
+out = []
+for spec in sys.argv[2:]:
+    family, address, port = spec.split(",")
     try:
-        with socket.socket(endpoint.family, socket.SOCK_STREAM) as sock:
+        with socket.socket(int(family), socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
-            sock.connect((endpoint.address, endpoint.port))
+            sock.connect((address, int(port)))
+        out.append([True, "connected"])
     except OSError as exc:
-        return ProbeResult(endpoint, False, exc.strerror or type(exc).__name__)
-    return ProbeResult(endpoint, True, "connected")
+        out.append([False, exc.strerror or type(exc).__name__])
+print(json.dumps(out))
+"""
 
 
 def probe(namespace: str, endpoints: Sequence[Endpoint],
@@ -70,27 +78,10 @@ def probe(namespace: str, endpoints: Sequence[Endpoint],
     """Try a TCP connect to every endpoint from inside ``namespace``."""
     if not endpoints:
         return []
-    argv = [sys.executable, "-m", "pytest_offline_index.probe", str(timeout)]
+    argv = [sys.executable, "-I", "-S", "-c", PROBE_SCRIPT, str(timeout)]
     argv += [f"{e.family},{e.address},{e.port}" for e in endpoints]
     done = subprocess.run(ns_command(namespace, argv), capture_output=True, text=True,
                           timeout=timeout * len(endpoints) + 30, check=True)
     rows = json.loads(done.stdout)
-    return [ProbeResult(Endpoint(*row["endpoint"]), row["reachable"], row["detail"])
-            for row in rows]
-
-
-def main(argv: Sequence[str]) -> int:
-    timeout = float(argv[0])
-    results = []
-    for spec in argv[1:]:
-        family, address, port = spec.split(",")
-        result = connect(Endpoint(int(family), address, int(port)), timeout)
-        results.append({"endpoint": [result.endpoint.family, result.endpoint.address,
-                                     result.endpoint.port],
-                        "reachable": result.reachable, "detail": result.detail})
-    print(json.dumps(results))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    return [ProbeResult(endpoint, reachable, detail)
+            for endpoint, (reachable, detail) in zip(endpoints, rows, strict=True)]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import py
 import requests
@@ -217,30 +218,27 @@ class DevpiServer:
                       ok=(200, 302))
 
     def cached_files(self, project: str | None = None) -> list[str]:
-        """File names the mirror really holds (devpi's own view), optionally for one project."""
-        projects = [project] if project else self.mirror_projects()
+        """File names the mirror really holds: every release file devpi's API lists whose
+        bytes are in devpi's file store (a listed but never fetched file is not held)."""
         names: list[str] = []
-        for name in projects:
+        for name in [project] if project else self.mirror_projects():
             data = self._request("GET", f"/root/pypi/{name}", ok=(200, 404))
-            for version in (data.get("result") or {}).values():
-                for link in version.get("+links", []) if isinstance(version, dict) else []:
-                    if link.get("rel") == "releasefile" and "+f/" in link.get("href", ""):
-                        names.append(link["href"].rsplit("/", 1)[-1].split("#")[0])
+            releases = data.get("result") or {}
+            for release in releases.values() if isinstance(releases, dict) else []:
+                for link in release.get("+links", []):
+                    path = urlsplit(link.get("href", "")).path.lstrip("/")
+                    if link.get("rel") == "releasefile" and (
+                            self.serverdir / "+files" / unquote(path)).is_file():
+                        names.append(path.rsplit("/", 1)[-1])
         return sorted(set(names))
 
     def mirror_projects(self) -> list[str]:
-        data = self._request("GET", "/root/pypi/+simple/", ok=(200,))
-        return sorted(data.get("result", {}) if isinstance(data.get("result"), dict) else [])
+        """Projects whose page the mirror has fetched (its simple list)."""
+        answer = self._session.get(f"{self.api_url}/root/pypi/+simple/", timeout=API_TIMEOUT)
+        if answer.status_code != 200:
+            raise ServerError(f"devpi API GET /root/pypi/+simple/ answered {answer.status_code}")
+        return sorted(set(re.findall(r'<a href="([^"/]+)/"', answer.text)))
 
 
 class _Config:
     """pytest-xprocess only needs an object it can hang log handles on."""
-
-
-def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False

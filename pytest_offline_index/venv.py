@@ -24,7 +24,10 @@ TOP_LEVEL_SCRIPT = r"""
 import importlib.metadata as md, json, sys
 out = {}
 for name in sys.argv[1:]:
-    dist = md.distribution(name)
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:
+        continue  # not installed here: excluded by an environment marker
     top = (dist.read_text("top_level.txt") or "").split()
     if not top:
         for f in dist.files or []:

@@ -16,13 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tox_airgap_py312_passes(tmp_path: Path) -> None:
-    find_python("3.12")  # a missing interpreter fails here, naming where it looked
+    py312 = find_python("3.12")  # a missing interpreter fails here, naming where it looked
     if shutil.which("tox") is None and subprocess.run(
             [sys.executable, "-m", "tox", "--version"], capture_output=True).returncode:
         pytest.fail("tox is not installed: install the project with its 'dev' extra")
     before = machine_snapshot()
     done = subprocess.run(
-        [sys.executable, "-m", "tox", "--workdir", str(tmp_path / "tox"), "-e", "airgap-py312"],
+        [sys.executable, "-m", "tox", "--workdir", str(tmp_path / "tox"),
+         "--discover", str(py312.executable), "-e", "airgap-py312"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "import [py3.12]: passed" in done.stdout

@@ -53,8 +53,33 @@ class OfflineIndex:
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
         self._owner_pid = os.getpid()
+        self._attached = False
 
     # -- lifecycle ----------------------------------------------------------------------
+
+    def describe(self) -> dict[str, object]:
+        """What another process needs to attach to this running index (see ``attach``)."""
+        topo, server = self._topology(), self._server()
+        assert topo.addressing is not None
+        return {"run_id": topo.run_id, "block": str(topo.addressing.block),
+                "workdir": str(self.workdir), "serverdir": str(server.serverdir),
+                "port": server.port, "api_host": server.api_host,
+                "client_host": server.client_host, "pid": server.pid,
+                "endpoints": [[e.family, e.address, e.port] for e in self._upstream_endpoints]}
+
+    @classmethod
+    def attach(cls, settings: Settings, info: dict[str, object],
+               progress: Progress | None = None) -> OfflineIndex:
+        """Use an index another process started and owns; closing it tears nothing down."""
+        index = cls(settings, workdir=Path(str(info["workdir"])), progress=progress)
+        index.topology = Topology.attached(str(info["run_id"]), str(info["block"]))
+        index.server = DevpiServer.attached(
+            Path(str(info["serverdir"])), settings.upstream, port=int(str(info["port"])),
+            api_host=str(info["api_host"]), client_host=str(info["client_host"]),
+            pid=int(str(info["pid"])))
+        index._upstream_endpoints = [Endpoint(*e) for e in info["endpoints"]]  # type: ignore[attr-defined]
+        index._attached = True
+        return index
 
     def start(self) -> OfflineIndex:
         """Network and server; idempotent."""
@@ -62,6 +87,8 @@ class OfflineIndex:
             return self
         self._upstream_endpoints = upstream_endpoints(self.settings.upstream)
         self.topology = Topology(self.settings.subnet_pool).up()
+        if self._own_workdir:
+            self.topology.add_path(self.workdir)
         a = self.topology.addressing
         assert a is not None
         self.progress(f"network up: run {self.topology.run_id}, block {a.block}")
@@ -81,6 +108,9 @@ class OfflineIndex:
         """Stop the server, remove the network. Safe after any failure, and twice."""
         if os.getpid() != self._owner_pid:
             return  # a forked helper (pyroute2 forks) must never tear down its parent's run
+        if self._attached:  # another process owns the server and the network
+            self.server = self.topology = None
+            return
         errors: list[Exception] = []
         if self.server is not None:
             try:
@@ -138,7 +168,7 @@ class OfflineIndex:
         # same pip as the install check, whatever the interpreter itself has installed.
         warmer = self.fresh_venv(target.executable or sys.executable,
                                  name=f"warmer-{target.label}")
-        dest = self.workdir / "warm" / target.label
+        dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
         extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
 
         def download(specs: Sequence[str]) -> WarmResult:
@@ -146,7 +176,8 @@ class OfflineIndex:
                 server.simple_url, specs, python=warmer.python, dest=dest,
                 namespace=topo.names.client_ns, upstream=self.settings.upstream,
                 api_url=server.api_url, timeout=self.settings.step_timeout,
-                on_line=lambda line: self.progress(f"  {line}"), platform=target.platform,
+                on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
+                platform=target.platform,
                 python_version=target.version if target.foreign else None)
 
         started = time.monotonic()
@@ -215,7 +246,8 @@ class OfflineIndex:
         if target.executable is None:
             raise OfflineIndexError(f"{target.label}: a foreign target cannot run a venv here")
         self._venv_count += 1
-        path = self.workdir / "venvs" / f"{name or target.label}-{self._venv_count}"
+        # pid in the name: processes sharing one index share its work dir
+        path = self.workdir / "venvs" / f"{name or target.label}-{os.getpid()}-{self._venv_count}"
         return FreshVenv(path, base_python=target.executable, namespace=topo.names.client_ns,
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,

@@ -7,6 +7,7 @@ done by :class:`~pytest_offline_index.scenario.AirgapScenario`; this module only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from .index import OfflineIndex
 from .report import build_report, write_report
 from .scenario import AirgapScenario, plan_steps, step_key
 from .settings import Settings
+from .shared import SharedIndex
 from .targets import Target, resolve_targets
 from .topology import check_privileges
 from .venv import FreshVenv
@@ -172,26 +174,47 @@ def _require_privileges() -> None:
         pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
 
 
+SHARED_KEY = pytest.StashKey["SharedIndex | None"]()
+
+
 @pytest.fixture(scope="session")
 def offline_index(pytestconfig: pytest.Config) -> Iterator[OfflineIndex]:
     """A running devpi-server behind a cuttable network, shared by the session.
 
     ``warm(...)``, ``cut()``, ``restore()``, ``is_cut``, ``simple_url``,
-    ``cached_files(project=None)``, ``fresh_venv(python=None)``.
+    ``cached_files(project=None)``, ``fresh_venv(python=None)``. Under pytest-xdist every
+    worker of a run attaches to one index (the first worker starts it, the last one out
+    tears it down).
     """
     _require_privileges()
     try:
         settings = settings_from_config(pytestconfig)
     except SettingsError as exc:
         pytest.fail(f"offline-index: {exc}", pytrace=False)
-    index = OfflineIndex(settings, progress=_progress_writer(pytestconfig))
+    progress = _progress_writer(pytestconfig)
+    run_uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    shared = SharedIndex(settings, run_uid, progress) if (
+        run_uid and os.environ.get("PYTEST_XDIST_WORKER")) else None
+    pytestconfig.stash[SHARED_KEY] = shared
     try:
-        index.start()
+        if shared:
+            index = shared.join()
+        else:
+            index = OfflineIndex(settings, progress=progress)
+            try:
+                index.start()
+            except BaseException:
+                index.close()
+                raise
     except OfflineIndexError as exc:
-        index.close()
+        if shared:
+            shared.leave()
         pytest.fail(f"offline-index: {exc}", pytrace=False)
     yield index
-    index.close()
+    if shared:
+        shared.leave()
+    else:
+        index.close()
 
 
 @pytest.fixture
@@ -204,7 +227,8 @@ def fresh_venv(offline_index: OfflineIndex) -> FreshVenv:
     return offline_index.fresh_venv()
 
 
-MARKER_CHECK_KEY = pytest.StashKey["tuple[OfflineIndex, Settings, list[Target]]"]()
+MARKER_CHECK_KEY = pytest.StashKey[
+    "tuple[OfflineIndex, Settings, list[Target], SharedIndex | None]"]()
 
 
 @pytest.fixture(autouse=True)
@@ -230,7 +254,8 @@ def _offline_index_marker(request: pytest.FixtureRequest) -> None:
     except SettingsError as exc:
         pytest.fail(f"offline_index marker: {exc}", pytrace=False)
     index: OfflineIndex = request.getfixturevalue("offline_index")
-    request.node.stash[MARKER_CHECK_KEY] = (index, settings, targets)
+    shared = request.config.stash.get(SHARED_KEY, None)
+    request.node.stash[MARKER_CHECK_KEY] = (index, settings, targets, shared)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -247,25 +272,36 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return (yield)
 
 
-def run_marker_check(index: OfflineIndex, settings: Settings, targets: list[Target]) -> None:
-    """Warm, cut, and install + import in a fresh venv per target, on the shared index."""
-    index.restore()
-    for target in targets:
-        index.warm_target(target, settings.packages, settings.requirements)
-    index.cut()
-    for target in targets:
-        if target.foreign:
-            continue
-        venv = index.fresh_venv(target)
+def run_marker_check(index: OfflineIndex, settings: Settings, targets: list[Target],
+                     shared: SharedIndex | None = None) -> None:
+    """Warm, cut, and install + import in a fresh venv per target, on the shared index.
+
+    With other processes on the same index, warming (restore, warm, cut) is exclusive and
+    always ends cut; installs run side by side under a shared lock.
+    """
+    with shared.exclusive() if shared else contextlib.nullcontext():
+        index.restore()
         try:
-            venv.install(*settings.packages, requirements_file=settings.requirements)
-        except OfflineInstallError as exc:
-            raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
-                                      output=exc.output) from None
-        modules = list(settings.imports) or [
-            m for names in venv.top_level_modules(settings.distribution_names).values()
-            for m in names]
-        venv.check_imports(*modules)
+            for target in targets:
+                index.warm_target(target, settings.packages, settings.requirements)
+        finally:
+            if not index.is_cut:
+                index.cut()
+    with shared.shared() if shared else contextlib.nullcontext():
+        index.verify_cut()
+        for target in targets:
+            if target.foreign:
+                continue
+            venv = index.fresh_venv(target)
+            try:
+                venv.install(*settings.packages, requirements_file=settings.requirements)
+            except OfflineInstallError as exc:
+                raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
+                                          output=exc.output) from None
+            modules = list(settings.imports) or [
+                m for names in venv.top_level_modules(settings.distribution_names).values()
+                for m in names]
+            venv.check_imports(*modules)
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
@@ -377,12 +413,10 @@ class PluginRun:
         if blocker := self._blocker(step, target):
             pytest.skip(blocker)
         try:
-            check_privileges()
-        except PrivilegeError as exc:
+            _require_privileges()
+        except BaseException:  # pytest's skip/fail outcomes: later steps need not try again
             self.outcomes["privileges"] = "failed"
-            if os.environ.get(REQUIRE_NETNS_ENV) == "1":
-                pytest.fail(f"{exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
-            pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
+            raise
         if self.scenario is None:
             self.scenario = AirgapScenario(self.settings, progress=self.progress,
                                            targets=self.targets)

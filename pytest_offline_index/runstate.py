@@ -53,6 +53,7 @@ class RunRecord:
     namespaces: list[str] = field(default_factory=list)
     root_links: list[str] = field(default_factory=list)
     processes: list[tuple[int, int | None]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # temp dirs a reaper removes
 
     @property
     def path(self) -> Path:

@@ -82,6 +82,17 @@ class DevpiServer:
         """The index URL as seen by clients (the air-gapped side)."""
         return f"http://{self.client_host}:{self.port}/{self.index_name}/+simple/"
 
+    @classmethod
+    def attached(cls, serverdir: Path, upstream: str, *, port: int, api_host: str,
+                 client_host: str, pid: int) -> DevpiServer:
+        """A view of a server another process started: usable, never stopped from here."""
+        server = cls(serverdir.parent, upstream, port=port, api_host=api_host,
+                     client_host=client_host)
+        server.serverdir = serverdir
+        server.pid = pid
+        server.log_path = serverdir.parent / "devpi-server" / "xprocess.log"
+        return server
+
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self, on_pid: Any = None) -> DevpiServer:

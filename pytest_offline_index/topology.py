@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import shutil
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -161,7 +162,6 @@ class Topology:
         self.addressing: Addressing | None = None
         self.record: runstate.RunRecord | None = None
         self._firewall: RunFirewall | None = None
-        self._is_cut = False
 
     @property
     def run_id(self) -> str:
@@ -169,7 +169,16 @@ class Topology:
 
     @property
     def is_cut(self) -> bool:
-        return self._is_cut
+        """Whether the server namespace has no default route — read from the kernel, so it
+        is true for every process sharing this topology, whoever cut it."""
+        return not self.default_routes(self.names.server_ns)
+
+    @classmethod
+    def attached(cls, run_id: str, block: str) -> Topology:
+        """A view of another process's topology: it can cut and restore, never tear down."""
+        topo = cls(ipaddress.IPv4Network(block).supernet(new_prefix=16), run_id=run_id)
+        topo.addressing = Addressing(ipaddress.IPv4Network(block))
+        return topo
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -255,7 +264,6 @@ class Topology:
         assert a is not None
         with self._ns(self.names.server_ns) as srv:
             srv.route("del", dst="0.0.0.0/0", gateway=str(a.uplink_root))
-        self._is_cut = True
         log.info("cut: default route of %s deleted", self.names.server_ns)
 
     def restore(self) -> None:
@@ -263,13 +271,19 @@ class Topology:
         assert a is not None
         with self._ns(self.names.server_ns) as srv:
             srv.route("add", dst="0.0.0.0/0", gateway=str(a.uplink_root))
-        self._is_cut = False
 
     def add_process(self, pid: int) -> None:
         """Record a process this run started, so a reaper can stop it if we are killed."""
         if self.record is not None:
             with runstate.registry_lock():
                 self.record.processes.append((pid, runstate.process_start_time(pid)))
+                self.record.save()
+
+    def add_path(self, path: Path) -> None:
+        """Record a temp dir of this run, so a reaper removes it if we are killed."""
+        if self.record is not None:
+            with runstate.registry_lock():
+                self.record.paths.append(str(path))
                 self.record.save()
 
     def down(self) -> None:
@@ -299,8 +313,9 @@ def _up(ipr: IPRoute, ifname: str, address: ipaddress.IPv4Address | None = None)
     ipr.link("set", index=idx, state="up")
 
 
-def remove_run(record: runstate.RunRecord) -> None:
-    """Stop a run's processes, delete its links and namespaces, drop its state file."""
+def remove_run(record: runstate.RunRecord, reaping: bool = False) -> None:
+    """Stop a run's processes, delete its links and namespaces, drop its state file;
+    when reaping a dead run, its temp dirs too (a live run removes its own)."""
     for pid, start in record.processes:
         runstate.stop_process(pid, start)
     with IPRoute() as root:
@@ -313,6 +328,9 @@ def remove_run(record: runstate.RunRecord) -> None:
         if name in existing:
             with contextlib.suppress(OSError):
                 netns.remove(name)
+    if reaping:
+        for path in record.paths:
+            shutil.rmtree(path, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         record.path.unlink()
 
@@ -323,7 +341,7 @@ def reap_leftovers() -> list[str]:
     for record in runstate.records():
         if not record.owner_alive():
             log.warning("reaping leftovers of dead run %s", record.run_id)
-            remove_run(record)
+            remove_run(record, reaping=True)
             reaped.append(record.run_id)
     runstate.release_forwarding_if_last()
     return reaped

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import requests
 
@@ -21,7 +22,7 @@ from .holes import pip_error
 
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
-DOWNLOAD_LINE = re.compile(r"^\s*(Downloading|Saved|File was already downloaded)\b")
+DOWNLOAD_LINE = re.compile(r"^\s*Downloading \S*/([^/\s]+)(?: \(([^)]*)\))?")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
     argv += list(specs)
 
     def progress(line: str) -> None:
-        if on_line and DOWNLOAD_LINE.match(line):
-            on_line(line.strip())
+        if on_line and (match := DOWNLOAD_LINE.match(line)):
+            size = f" ({match.group(2)})" if match.group(2) else ""
+            on_line(f"downloading {unquote(match.group(1))}{size}")
 
     done = run(argv, namespace=namespace, env=hermetic_env(), timeout=timeout,
                on_line=progress)

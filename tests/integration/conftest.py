@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -11,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.errors import PrivilegeError
 from pytest_offline_index.scenario import AirgapScenario
 from pytest_offline_index.settings import Settings
 from pytest_offline_index.targets import Target, running_target
-from pytest_offline_index.topology import check_privileges
+from tests.support.machine import require_namespaces
 from tests.support.upstream import LocalUpstream
 
 _counter = itertools.count()
@@ -29,21 +27,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _needs_namespaces() -> None:
-    try:
-        check_privileges()
-    except PrivilegeError as exc:
-        if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
-            pytest.fail(f"{exc}: integration tests must run here", pytrace=False)
-        pytest.skip(str(exc))
+    require_namespaces("integration tests")
 
 
 @pytest.fixture(scope="session")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUpstream]:
     """One local upstream host for the session; tests publish uniquely named projects."""
-    try:
-        check_privileges()
-    except PrivilegeError as exc:
-        pytest.skip(str(exc))
+    require_namespaces("integration tests")
     with LocalUpstream(tmp_path_factory.mktemp("upstream")) as host:
         yield host
 

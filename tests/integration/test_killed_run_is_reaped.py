@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from pyroute2 import netns
 
@@ -34,12 +35,15 @@ def test_sigkilled_run_is_reaped_by_the_next(fresh_upstream, make_scenario,
     assert {names.server_ns, names.client_ns} <= set(netns.listnetns())
     (server_pid, server_start), = record.processes
     assert runstate.is_alive(server_pid, server_start)
+    record = runstate.RunRecord.load(record.path)  # as the reaper will see it
+    assert record.paths and all(Path(p).is_dir() for p in record.paths)  # its work dir
 
     scenario = make_scenario(fresh_upstream, "victim")
     scenario.warm()  # its setup reaps the dead run first
     assert not {names.server_ns, names.client_ns} & set(netns.listnetns())
     assert not runstate.is_alive(server_pid, server_start)
     assert not record.path.exists()
+    assert not any(Path(p).exists() for p in record.paths)
     scenario.cut()
     scenario.install()
     scenario.check_imports()

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.machine import require_namespaces
+
+
+@pytest.fixture(autouse=True)
+def _needs_namespaces() -> None:
+    require_namespaces("the regression tests")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:

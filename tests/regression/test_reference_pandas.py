@@ -3,23 +3,9 @@ devpi, network cut, fresh venv, install, import — run exactly as a user runs i
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from pytest_offline_index.errors import PrivilegeError
-from pytest_offline_index.topology import check_privileges
 from tests.support.machine import machine_snapshot, snapshot_diff
-
-
-@pytest.fixture(autouse=True)
-def _needs_namespaces() -> None:
-    try:
-        check_privileges()
-    except PrivilegeError as exc:
-        if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
-            pytest.fail(f"{exc}: the regression test must run here", pytrace=False)
-        pytest.skip(str(exc))
 
 
 def test_pandas_warms_cuts_installs_and_imports(pytester: pytest.Pytester) -> None:

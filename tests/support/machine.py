@@ -54,3 +54,18 @@ def snapshot_diff(before: dict[str, object], after: dict[str, object]) -> dict[s
         else:
             changes[key] = {"-": old, "+": new}
     return changes
+
+
+def require_namespaces(what: str) -> None:
+    """Skip without root and namespaces — but fail where they must exist (CI)."""
+    import pytest
+
+    from pytest_offline_index.errors import PrivilegeError
+    from pytest_offline_index.topology import check_privileges
+
+    try:
+        check_privileges()
+    except PrivilegeError as exc:
+        if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
+            pytest.fail(f"{exc}: {what} must run here", pytrace=False)
+        pytest.skip(str(exc))

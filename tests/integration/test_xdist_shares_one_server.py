@@ -1,0 +1,39 @@
+"""With pytest-xdist, the workers share one topology and one devpi-server."""
+
+from __future__ import annotations
+
+from tests.support.dists import Dist
+from tests.support.machine import machine_snapshot, snapshot_diff
+
+SUITE = '''
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.offline_index(packages=["{name}"])
+@pytest.mark.parametrize("i", range(8))
+def test_check(i, offline_index):
+    record = f"{{offline_index.server.pid}} {{offline_index.simple_url}}"
+    Path("seen", f"{{i}}-{{os.getpid()}}").write_text(record)
+'''
+
+
+def test_eight_marker_tests_on_four_workers_use_one_server(pytester, upstream, unique) -> None:
+    name = unique("parallel")
+    upstream.publish(Dist(name, "1.0"))
+    pytester.makeini(f"[pytest]\noffline_index_upstream = {upstream.url}\n")
+    pytester.makepyfile(SUITE.format(name=name))
+    pytester.mkdir("seen")
+    before = machine_snapshot()
+
+    result = pytester.runpytest_subprocess("-n", "4", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+    seen = list((pytester.path / "seen").iterdir())
+    assert len(seen) == 8
+    workers = {path.name.split("-")[1] for path in seen}
+    servers = {path.read_text() for path in seen}
+    assert len(workers) > 1  # several processes really ran the checks...
+    assert len(servers) == 1  # ...all against one devpi-server at one address
+    assert snapshot_diff(before, machine_snapshot()) == {}

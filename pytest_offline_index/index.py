@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .builddeps import build_requirements_of
-from .errors import CutNotEffectiveError, OfflineIndexError, ServerError
+from .errors import CutNotEffectiveError, OfflineIndexError, OfflineInstallError, ServerError
 from .probe import Endpoint, endpoints_for, probe
 from .server import DevpiServer
 from .settings import Settings
@@ -252,6 +252,23 @@ class OfflineIndex:
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,
                          factory=lambda spec: self.fresh_venv(spec)).create()
+
+    def install_check(self, target: Target, requirements: Sequence[str] = (),
+                      requirements_file: Path | str | None = None) -> FreshVenv:
+        """Install into a fresh venv of ``target`` from the cache alone.
+
+        Raises OfflineInstallError naming the target and the holes — or ServerError when
+        the real reason is that devpi-server is gone.
+        """
+        self.ensure_server_alive()
+        venv = self.fresh_venv(target)
+        try:
+            venv.install(*requirements, requirements_file=requirements_file)
+        except OfflineInstallError as exc:
+            self.ensure_server_alive()  # a dead server is the better explanation
+            raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
+                                      output=exc.output) from None
+        return venv
 
     def ensure_server_alive(self) -> None:
         try:

@@ -19,7 +19,6 @@ import pytest
 from .errors import (
     NotInstallCheckedError,
     OfflineIndexError,
-    OfflineInstallError,
     PrivilegeError,
     SettingsError,
 )
@@ -292,16 +291,9 @@ def run_marker_check(index: OfflineIndex, settings: Settings, targets: list[Targ
         for target in targets:
             if target.foreign:
                 continue
-            venv = index.fresh_venv(target)
-            try:
-                venv.install(*settings.packages, requirements_file=settings.requirements)
-            except OfflineInstallError as exc:
-                raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
-                                          output=exc.output) from None
-            modules = list(settings.imports) or [
-                m for names in venv.top_level_modules(settings.distribution_names).values()
-                for m in names]
-            venv.check_imports(*modules)
+            venv = index.install_check(target, settings.packages, settings.requirements)
+            venv.check_imports(*venv.modules_to_import(settings.imports,
+                                                       settings.distribution_names))
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:

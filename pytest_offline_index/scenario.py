@@ -18,7 +18,6 @@ from .errors import (
     ImportCheckError,
     NotInstallCheckedError,
     OfflineIndexError,
-    OfflineInstallError,
     ServerError,
 )
 from .index import OfflineIndex, Progress
@@ -161,15 +160,8 @@ class AirgapScenario:
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             if not self.index.is_cut:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
-            self.index.ensure_server_alive()
-            venv = self.index.fresh_venv(target)
-            try:
-                venv.install(*self.settings.packages,
-                             requirements_file=self.settings.requirements)
-            except OfflineInstallError as exc:
-                self.index.ensure_server_alive()  # a dead server is the better explanation
-                raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
-                                          output=exc.output) from None
+            venv = self.index.install_check(target, self.settings.packages,
+                                            self.settings.requirements)
             self._venvs[target.label] = venv
             record.detail = f"{self.settings.describe()} into a fresh {target.label} venv"
             return venv
@@ -181,14 +173,8 @@ class AirgapScenario:
             if venv is None:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
                                        f"did not pass")
-            modules = list(self.settings.imports)
-            if not modules:
-                tops = venv.top_level_modules(self.settings.distribution_names)
-                modules = [m for names in tops.values() for m in names]
-                if missing := [d for d, names in tops.items() if not names]:
-                    raise ImportCheckError(f"no importable top-level module found for "
-                                           f"{', '.join(missing)}; name one with "
-                                           f"--offline-index-import")
+            modules = venv.modules_to_import(self.settings.imports,
+                                             self.settings.distribution_names)
             try:
                 results = venv.check_imports(*modules)
             except ImportCheckError as exc:

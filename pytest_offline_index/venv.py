@@ -147,6 +147,17 @@ class FreshVenv:
         return run([self.python, "-c", code], namespace=self.namespace, env=hermetic_env(),
                    timeout=self.timeout)
 
+    def modules_to_import(self, imports: Sequence[str],
+                          distributions: Sequence[str]) -> list[str]:
+        """``imports`` if given, else the installed top-level modules of ``distributions``."""
+        if imports:
+            return list(imports)
+        tops = self.top_level_modules(distributions)
+        if missing := [d for d, names in tops.items() if not names]:
+            raise ImportCheckError(f"no importable top-level module found for "
+                                   f"{', '.join(missing)}; name one with --offline-index-import")
+        return [m for names in tops.values() for m in names]
+
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
         done = run([self.python, "-c", TOP_LEVEL_SCRIPT, *distributions],
                    namespace=self.namespace, env=hermetic_env(), timeout=120)

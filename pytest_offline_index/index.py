@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 PYPI_FILES_HOST = "https://files.pythonhosted.org/"
-# Test-only switch: skip warming sdists' build requirements, to see what that step adds.
+# Test-only switches. pip itself fetches an sdist's backend through the index while it
+# prepares the sdist's metadata in an isolated build env; WARM_NO_ISOLATION stops that (as
+# a user's --no-build-isolation warm would), NO_BUILD_DEPS skips the harness's own warming
+# of build requirements — together they show what that warming step guarantees.
 NO_BUILD_DEPS_ENV = "OFFLINE_INDEX_TEST_NO_BUILD_DEPS"
+WARM_NO_ISOLATION_ENV = "OFFLINE_INDEX_TEST_WARM_NO_BUILD_ISOLATION"
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -178,7 +182,8 @@ class OfflineIndex:
                 api_url=server.api_url, timeout=self.settings.step_timeout,
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
                 platform=target.platform,
-                python_version=target.version if target.foreign else None)
+                python_version=target.version if target.foreign else None,
+                build_isolation=os.environ.get(WARM_NO_ISOLATION_ENV) != "1")
 
         started = time.monotonic()
         first = download([*extra, *requirements])

@@ -39,7 +39,7 @@ class WarmResult:
 def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
          namespace: str | None, upstream: str, api_url: str, timeout: float = 900.0,
          on_line: LineCallback | None = None, platform: str | None = None,
-         python_version: str | None = None) -> WarmResult:
+         python_version: str | None = None, build_isolation: bool = True) -> WarmResult:
     """Download ``specs`` and their dependencies through the index for ``python``
     (or, with ``platform``, for that platform tag and ``python_version``).
 
@@ -52,6 +52,8 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
     if platform:  # a foreign target: only its wheels can be fetched, none built
         argv += ["--platform", platform, "--python-version", python_version or "",
                  "--only-binary=:all:", "--implementation", "cp"]
+    if not build_isolation:  # sdists' metadata is prepared with the warming venv's own tools
+        argv.append("--no-build-isolation")
     argv += list(specs)
 
     def progress(line: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from pytest_offline_index.errors import OfflineInstallError
 from tests.support.dists import Dist, embedded_wheel
 
 
@@ -21,3 +24,29 @@ def test_sdist_with_backend_only_on_the_upstream_builds_offline(upstream, make_s
     scenario.install()  # builds the sdist in a fresh venv from the cache alone
     (result,) = scenario.check_imports()
     assert result.ok, result.detail
+
+
+def test_build_requirement_warming_is_what_fills_the_backend(upstream, make_scenario, unique,
+                                                             monkeypatch) -> None:
+    """When pip does not fetch the backend itself while warming (a --no-build-isolation
+    warm), the harness's own build-requirement warming is what makes the sdist build
+    offline; without it the check fails naming the backend."""
+    upstream.publish_file(embedded_wheel("setuptools"))
+    monkeypatch.setenv("OFFLINE_INDEX_TEST_WARM_NO_BUILD_ISOLATION", "1")
+    for build_deps_warmed in (True, False):
+        dist = Dist(unique("sdist-backend"), "1.0", sdist=True)
+        upstream.publish(dist)
+        monkeypatch.setenv("OFFLINE_INDEX_TEST_NO_BUILD_DEPS", "0" if build_deps_warmed else "1")
+        scenario = make_scenario(upstream, dist.name)
+        warmed = scenario.warm()
+        scenario.cut()
+        if build_deps_warmed:
+            assert any(f.name.startswith("setuptools-") for f in warmed.files)
+            scenario.install()
+        else:
+            assert not any(f.name.startswith("setuptools-") for f in warmed.files)
+            with pytest.raises(OfflineInstallError) as excinfo:
+                scenario.install()
+            assert "missing from the cache: setuptools (no release of it is in the cache)" in (
+                str(excinfo.value))
+        scenario.close()

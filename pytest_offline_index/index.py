@@ -190,7 +190,7 @@ class OfflineIndex:
         build_reqs = () if target.foreign else self._warm_build_requirements(
             first.files, download)
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
-        return WarmResult(warmer.python, files, time.monotonic() - started), build_reqs
+        return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
 
     def _warm_build_requirements(self, files: Sequence[Path],
                                  download: Callable[[Sequence[str]], WarmResult],

@@ -23,7 +23,7 @@ from .errors import (
     SettingsError,
 )
 from .index import OfflineIndex
-from .report import build_report, write_report
+from .report import build_report, project_table, write_report
 from .scenario import AirgapScenario, plan_steps, step_key
 from .settings import Settings
 from .shared import SharedIndex
@@ -155,6 +155,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
             f"{record.seconds:7.1f}s  {record.detail}")
+    terminalreporter.write_line("")
+    for row in project_table(run.scenario):
+        terminalreporter.write_line(row)
     if run.kept_workdir:
         terminalreporter.write_line(f"work dir kept for inspection: {run.kept_workdir}")
 

@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
+from .holes import parse_filename
 from .scenario import AirgapScenario
 
 SCHEMA_ID = "pytest-offline-index/report/1"
@@ -34,8 +37,8 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
                    "seconds": round(r.seconds, 3), "detail": r.detail}
                   for r in report.steps.values()],
         "warmed": {
-            label: {"files": [{"filename": f.name, "bytes": f.stat().st_size}
-                              for f in result.files if f.exists()],
+            label: {"files": [{"filename": f.name, "bytes": size}
+                              for f, size in zip(result.files, result.sizes, strict=True)],
                     "bytes": result.bytes, "seconds": round(result.seconds, 3),
                     "build_requirements": list(report.build_requirements.get(label, ()))}
             for label, result in report.warmed.items()},
@@ -45,6 +48,37 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
             for label, results in report.imports.items()},
         "cache": {"files": cached_files} if cached_files is not None else None,
     }
+
+
+def project_table(scenario: AirgapScenario) -> list[str]:
+    """Target x project: what was warmed (files, bytes), installed, imported or missing."""
+    report = scenario.report
+    rows = [f"{'target':<28} {'project':<24} {'warmed':>14}  {'installed':<9} {'imported'}"]
+    for target in scenario.targets:
+        label = target.label
+        result = report.warmed.get(label)
+        projects: dict[str, list[int]] = {}
+        for path, size in zip(result.files, result.sizes, strict=True) if result else ():
+            name = canonicalize_name(parse_filename(path.name)[0])
+            projects.setdefault(name, []).append(size)
+        for hole in report.holes.get(label, []):
+            projects.setdefault(canonicalize_name(hole.project), [])
+        install = report.steps.get(f"{label}::install")
+        imported = {r.module: r.ok for r in report.imports.get(label, [])}
+        missing = {canonicalize_name(h.project) for h in report.holes.get(label, [])}
+        for name, sizes in sorted(projects.items()):
+            warmed = f"{len(sizes)} file(s) {sum(sizes) / 1e6:.1f} MB" if sizes else "-"
+            if name in missing:
+                installed = "MISSING"
+            elif install is None or install.status == "not run":
+                installed = "-"
+            else:
+                installed = {"passed": "yes", "not checked": "not checked"}.get(
+                    install.status, "no")
+            module = name.replace("-", "_")
+            imports = "ok" if imported.get(module) else ("FAILED" if module in imported else "")
+            rows.append(f"{label:<28} {name:<24} {warmed:>14}  {installed:<9} {imports}")
+    return rows
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

@@ -18,8 +18,10 @@ from .errors import (
     ImportCheckError,
     NotInstallCheckedError,
     OfflineIndexError,
+    OfflineInstallError,
     ServerError,
 )
+from .holes import Hole
 from .index import OfflineIndex, Progress
 from .server import DevpiServer
 from .settings import Settings
@@ -62,6 +64,7 @@ class ScenarioReport:
     warmed: dict[str, WarmResult] = field(default_factory=dict)
     build_requirements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     imports: dict[str, list[ImportResult]] = field(default_factory=dict)
+    holes: dict[str, list[Hole]] = field(default_factory=dict)
 
 
 class AirgapScenario:
@@ -160,8 +163,12 @@ class AirgapScenario:
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             if not self.index.is_cut:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
-            venv = self.index.install_check(target, self.settings.packages,
-                                            self.settings.requirements)
+            try:
+                venv = self.index.install_check(target, self.settings.packages,
+                                                self.settings.requirements)
+            except OfflineInstallError as exc:
+                self.report.holes[target.label] = list(exc.holes)  # type: ignore[arg-type]
+                raise
             self._venvs[target.label] = venv
             record.detail = f"{self.settings.describe()} into a fresh {target.label} venv"
             return venv

@@ -30,10 +30,15 @@ class WarmResult:
     python: str
     files: tuple[Path, ...]
     seconds: float
+    sizes: tuple[int, ...] = ()  # bytes of each file, taken when warmed (files may go later)
+
+    @classmethod
+    def of(cls, python: str, files: tuple[Path, ...], seconds: float) -> WarmResult:
+        return cls(python, files, seconds, tuple(f.stat().st_size for f in files))
 
     @property
     def bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.files if f.exists())
+        return sum(self.sizes)
 
 
 def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
@@ -68,7 +73,7 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
     if not done.ok:
         raise diagnose_warm_failure(done.output, specs, upstream, api_url)
     files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
-    return WarmResult(python, files, time.monotonic() - started)
+    return WarmResult.of(python, files, time.monotonic() - started)
 
 
 def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,

@@ -19,6 +19,7 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
         "--offline-index-package", app, "--offline-index-report", "out/report.json",
         "--junitxml", "junit.xml")
     result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([f"py3.* {app} * 1 file(s) 0.0 MB  yes * ok"])
     report = json.loads((pytester.path / "out" / "report.json").read_text())
     jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
 

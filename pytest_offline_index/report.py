@@ -53,7 +53,7 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
 def project_table(scenario: AirgapScenario) -> list[str]:
     """Target x project: what was warmed (files, bytes), installed, imported or missing."""
     report = scenario.report
-    rows = [f"{'target':<28} {'project':<24} {'warmed':>14}  {'installed':<9} {'imported'}"]
+    rows = [f"{'target':<28} {'project':<24} {'warmed':>18}  {'installed':<9} {'imported'}"]
     for target in scenario.targets:
         label = target.label
         result = report.warmed.get(label)
@@ -77,7 +77,7 @@ def project_table(scenario: AirgapScenario) -> list[str]:
                     install.status, "no")
             module = name.replace("-", "_")
             imports = "ok" if imported.get(module) else ("FAILED" if module in imported else "")
-            rows.append(f"{label:<28} {name:<24} {warmed:>14}  {installed:<9} {imports}")
+            rows.append(f"{label:<28} {name:<24} {warmed:>18}  {installed:<9} {imports}")
     return rows
 
 

@@ -53,9 +53,20 @@ def holes_in(output: str) -> list[Hole]:
         project, version = parse_filename(filename)
         found.setdefault(filename, Hole(project, version, filename))
     for match in NO_MATCH.finditer(output):
-        project = re.split(r"[<>=!~;\[ ]", match.group(1), maxsplit=1)[0]
+        project = project_of(match.group(1))
         found.setdefault(project, Hole(project))
     return list(found.values())
+
+
+def unmatched_requirement(output: str) -> str | None:
+    """The requirement pip reported "No matching distribution found for", if any."""
+    match = NO_MATCH.search(output)
+    return match.group(1) if match else None
+
+
+def project_of(spec: str) -> str:
+    """The project name at the start of a requirement spec as pip prints it."""
+    return re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]
 
 
 def pip_error(output: str) -> str:

@@ -19,7 +19,6 @@ from .errors import (
     NotInstallCheckedError,
     OfflineIndexError,
     OfflineInstallError,
-    ServerError,
 )
 from .holes import Hole
 from .index import OfflineIndex, Progress
@@ -38,7 +37,6 @@ class StepRecord:
     status: str = "not run"  # passed / failed / not run / not checked
     seconds: float = 0.0
     detail: str = ""
-    error: type[BaseException] | None = None
 
     @property
     def key(self) -> str:
@@ -105,9 +103,6 @@ class AirgapScenario:
         """The first local target's interpreter."""
         return next(t.executable for t in self.targets if t.executable)
 
-    def plan(self) -> list[tuple[str, Target | None]]:
-        return plan_steps(self.targets)
-
     def verify_cut(self) -> None:
         self.index.verify_cut()
 
@@ -125,7 +120,6 @@ class AirgapScenario:
             yield record
         except BaseException as exc:
             record.status = "not checked" if isinstance(exc, NotInstallCheckedError) else "failed"
-            record.error = type(exc)
             record.detail = str(exc) if isinstance(exc, OfflineIndexError) else repr(exc)
             raise
         else:
@@ -193,15 +187,8 @@ class AirgapScenario:
 
     # -- teardown -----------------------------------------------------------------------
 
-    @property
-    def keeps_workdir(self) -> bool:
-        """A server failure names its log, which lives in the work dir: keep it then."""
-        return self.index.server_failed or any(
-            record.error is not None and issubclass(record.error, ServerError)
-            for record in self.report.steps.values())
-
     def close(self) -> None:
-        self.index.server_failed = self.keeps_workdir
+        """Tear down; the work dir stays only when a server failure names a log inside it."""
         self.index.close()
 
     def __enter__(self) -> AirgapScenario:

@@ -18,9 +18,8 @@ import requests
 from .commands import LineCallback, run
 from .errors import UpstreamUnreachableError, WarmError
 from .hermetic import hermetic_env, index_args
-from .holes import pip_error
+from .holes import pip_error, project_of, unmatched_requirement
 
-NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
 DOWNLOAD_LINE = re.compile(r"^\s*Downloading \S*/([^/\s]+)(?: \(([^)]*)\))?")
 
@@ -79,10 +78,9 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
 def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
                           api_url: str) -> Exception:
     """Turn pip's output into one error: upstream down, unknown package, or pip's own line."""
-    missing = NO_MATCH.search(output)
-    name = missing.group(1) if missing else None
+    name = unmatched_requirement(output)
     if name:
-        project = re.split(r"[<>=!~;\[ ]", name, maxsplit=1)[0]
+        project = project_of(name)
         status = _mirror_status(api_url, project)
         if status is not None and status >= 500:
             return UpstreamUnreachableError(

@@ -8,30 +8,39 @@ built on it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .builddeps import build_requirements_of
-from .errors import CutNotEffectiveError, OfflineIndexError, OfflineInstallError, ServerError
-from .probe import Endpoint, endpoints_for, probe
+from .errors import (
+    CutNotEffectiveError,
+    OfflineIndexError,
+    OfflineInstallError,
+    ServerError,
+    UpstreamUnreachableError,
+)
+from .nsthread import NamespaceThread
+from .probe import Endpoint, endpoints_for, probe, tunnel
+from .relay import Relay, RelayStats
 from .server import DevpiServer
 from .settings import Settings
 from .targets import Target, find_python, running_target
-from .topology import Topology
+from .topology import Addressing, Topology
 from .venv import FreshVenv
 from .warm import WarmResult, warm
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-PYPI_FILES_HOST = "https://files.pythonhosted.org/"
 # Test-only switches. pip itself fetches an sdist's backend through the index while it
 # prepares the sdist's metadata in an isolated build env; WARM_NO_ISOLATION stops that (as
 # a user's --no-build-isolation warm would), NO_BUILD_DEPS skips the harness's own warming
@@ -53,6 +62,9 @@ class OfflineIndex:
         self.progress = progress or (lambda line: log.info("%s", line))
         self.topology: Topology | None = None
         self.server: DevpiServer | None = None
+        self.relay: Relay | None = None  # None in a process attached to another's index
+        self._relay_address: tuple[str, int] | None = None
+        self._upstream_thread: NamespaceThread | None = None
         self.server_failed = False
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
@@ -64,11 +76,10 @@ class OfflineIndex:
     def describe(self) -> dict[str, object]:
         """What another process needs to attach to this running index (see ``attach``)."""
         topo, server = self._topology(), self._server()
-        assert topo.addressing is not None
-        return {"run_id": topo.run_id, "block": str(topo.addressing.block),
-                "workdir": str(self.workdir), "serverdir": str(server.serverdir),
-                "port": server.port, "api_host": server.api_host,
+        return {"run_id": topo.run_id, "workdir": str(self.workdir),
+                "serverdir": str(server.serverdir), "port": server.port,
                 "client_host": server.client_host, "pid": server.pid,
+                "relay": list(self._relay_addr()),
                 "endpoints": [[e.family, e.address, e.port] for e in self._upstream_endpoints]}
 
     @classmethod
@@ -76,11 +87,14 @@ class OfflineIndex:
                progress: Progress | None = None) -> OfflineIndex:
         """Use an index another process started and owns; closing it tears nothing down."""
         index = cls(settings, workdir=Path(str(info["workdir"])), progress=progress)
-        index.topology = Topology.attached(str(info["run_id"]), str(info["block"]))
+        index.topology = Topology(Addressing(settings.subnet, settings.gateway),
+                                  run_id=str(info["run_id"]))
         index.server = DevpiServer.attached(
-            Path(str(info["serverdir"])), settings.upstream, port=int(str(info["port"])),
-            api_host=str(info["api_host"]), client_host=str(info["client_host"]),
-            pid=int(str(info["pid"])))
+            Path(str(info["serverdir"])), settings.upstream,
+            namespace=index.topology.names.server_ns, port=int(str(info["port"])),
+            client_host=str(info["client_host"]), pid=int(str(info["pid"])))
+        host, port = info["relay"]  # type: ignore[misc]
+        index._relay_address = (str(host), int(port))
         index._upstream_endpoints = [Endpoint(*e) for e in info["endpoints"]]  # type: ignore[attr-defined]
         index._attached = True
         return index
@@ -89,17 +103,22 @@ class OfflineIndex:
         """Network and server; idempotent."""
         if self.server is not None:
             return self
-        self._upstream_endpoints = upstream_endpoints(self.settings.upstream)
-        self.topology = Topology(self.settings.subnet_pool).up()
+        settings = self.settings
+        self._upstream_endpoints = upstream_endpoints(settings)
+        self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up()
         if self._own_workdir:
             self.topology.add_path(self.workdir)
-        a = self.topology.addressing
-        assert a is not None
-        self.progress(f"network up: run {self.topology.run_id}, block {a.block}")
+        self.relay = Relay(self.topology.listener(), settings.allowed_hosts,
+                           socket_factory=self._upstream_socket_factory()).start()
+        self.progress(f"network up: run {self.topology.run_id}, relay {self.relay.url} "
+                      f"(allows {', '.join(settings.allowed_hosts)})")
+        parts = urlsplit(settings.upstream)
+        if failure := self.relay.reach(parts.hostname or "", _port(parts)):
+            raise UpstreamUnreachableError(f"upstream {settings.upstream}: {failure}")
         self.server = DevpiServer(
-            self.workdir, self.settings.upstream, namespace=self.topology.names.server_ns,
-            port=self.settings.port, api_host=str(a.uplink_server),
-            client_host=str(a.lan_server))
+            self.workdir, settings.upstream, namespace=self.topology.names.server_ns,
+            port=settings.port, client_host=str(self.topology.addressing.lan_server),
+            proxy=self.relay.url)
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
@@ -122,6 +141,12 @@ class OfflineIndex:
             except Exception as exc:  # keep tearing down the rest
                 errors.append(exc)
             self.server = None
+        if self.relay is not None:
+            self.relay.close()  # its listening socket holds the gateway namespace
+            self.relay = None
+        if self._upstream_thread is not None:
+            self._upstream_thread.close()
+            self._upstream_thread = None
         if self.topology is not None:
             self.topology.down()
             self.topology = None
@@ -145,6 +170,11 @@ class OfflineIndex:
     @property
     def is_cut(self) -> bool:
         return self.topology is not None and self.topology.is_cut
+
+    def upstream_stats(self) -> RelayStats | None:
+        """Requests and bytes that crossed the gap so far (None where the relay is another
+        process's)."""
+        return self.relay.stats() if self.relay is not None else None
 
     def cached_files(self, project: str | None = None) -> list[str]:
         """File names devpi really holds on disk (optionally for one project)."""
@@ -175,11 +205,18 @@ class OfflineIndex:
         dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
         extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
 
+        relay = self.relay
+
+        def failures_since(started: float) -> Callable[[], list[str]]:
+            return lambda: [str(e) for e in relay.events(since=started)] if relay else []
+
         def download(specs: Sequence[str]) -> WarmResult:
             return warm(
                 server.simple_url, specs, python=warmer.python, dest=dest,
                 namespace=topo.names.client_ns, upstream=self.settings.upstream,
-                api_url=server.api_url, timeout=self.settings.step_timeout,
+                mirror_status=server.mirror_status,
+                upstream_failures=failures_since(time.monotonic()),
+                timeout=self.settings.step_timeout,
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
                 platform=target.platform,
                 python_version=target.version if target.foreign else None,
@@ -210,29 +247,43 @@ class OfflineIndex:
 
     # -- the cut ------------------------------------------------------------------------
 
-    def cut(self) -> int:
-        """Cut the server off and prove it; returns how many upstream addresses were probed."""
+    def cut(self) -> str:
+        """Cut the server off and prove it; returns what the proof checked."""
         topo = self._topology()
-        before = probe(topo.names.server_ns, self._upstream_endpoints)
-        if not any(r.reachable for r in before):
+        parts = urlsplit(self.settings.upstream)
+        host, port = parts.hostname or "", _port(parts)
+        ok, status = tunnel(topo.names.server_ns, self._relay_addr(), host, port)
+        if not ok:
             raise CutNotEffectiveError(
-                "cannot prove a cut: the server could not reach the upstream even before it "
-                f"({', '.join(str(r.endpoint) for r in before) or 'no address'})")
+                f"cannot prove a cut: before it, the server could not reach {host}:{port} "
+                f"through the relay ({status})")
         topo.cut()
         self.verify_cut()
-        return len(before)
+        return (f"relay and {len(self._upstream_endpoints)} upstream address(es) unreachable "
+                f"from server and client")
 
     def verify_cut(self) -> None:
-        """Raise CutNotEffectiveError unless neither host can reach the upstream."""
+        """Raise CutNotEffectiveError unless neither host can reach the relay or upstream."""
         topo = self._topology()
+        relay_host, relay_port = self._relay_addr()
+        relay = Endpoint(socket.AF_INET, relay_host, relay_port)
+        parts = urlsplit(self.settings.upstream)
         for ns in (topo.names.server_ns, topo.names.client_ns):
             if routes := topo.default_routes(ns):
                 raise CutNotEffectiveError(
                     f"the cut did not take effect: {ns} still has a default route ({routes[0]})")
-            for result in probe(ns, self._upstream_endpoints):
+            for result in probe(ns, [relay, *self._upstream_endpoints]):
                 if result.reachable:
+                    what = "the relay at " if result.endpoint == relay else ""
                     raise CutNotEffectiveError(
-                        f"the cut did not take effect: {ns} still reaches {result.endpoint}")
+                        f"the cut did not take effect: {ns} still reaches {what}"
+                        f"{result.endpoint}")
+            ok, status = tunnel(ns, (relay_host, relay_port), parts.hostname or "",
+                                _port(parts))
+            if ok:
+                raise CutNotEffectiveError(
+                    f"the cut did not take effect: {ns} still tunnels to the upstream "
+                    f"through the relay ({status})")
 
     def restore(self) -> None:
         """Give the server its default route back (to warm more)."""
@@ -282,6 +333,20 @@ class OfflineIndex:
             self.server_failed = True
             raise
 
+    def _relay_addr(self) -> tuple[str, int]:
+        if self.relay is not None:
+            return self.relay.address
+        if self._relay_address is None:
+            raise OfflineIndexError("the offline index is not started: call start() first")
+        return self._relay_address
+
+    def _upstream_socket_factory(self) -> Callable[[int], socket.socket] | None:
+        """With ``upstream_netns``, the relay's upstream sockets are made in that namespace."""
+        if not self.settings.upstream_netns:
+            return None
+        thread = self._upstream_thread = NamespaceThread(self.settings.upstream_netns)
+        return lambda family: thread.call(socket.socket, family, socket.SOCK_STREAM)
+
     def _topology(self) -> Topology:
         if self.topology is None:
             raise OfflineIndexError("the offline index is not started: call start() first")
@@ -293,13 +358,27 @@ class OfflineIndex:
         return self.server
 
 
-def upstream_endpoints(upstream: str) -> list[Endpoint]:
-    """Addresses that must become unreachable: the index host (and PyPI's file host)."""
-    urls = [upstream]
-    if urlsplit(upstream).hostname == "pypi.org":
-        urls.append(PYPI_FILES_HOST)
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def upstream_endpoints(settings: Settings) -> list[Endpoint]:
+    """Addresses that must become unreachable: every allowed host's, resolved on the host.
+
+    One inside the run's own addressing would be shadowed by the run's links: refused.
+    """
+    scheme = urlsplit(settings.upstream).scheme
+    urls = [settings.upstream, *(f"{scheme}://{host}/" for host in settings.allowed_hosts[1:])]
     endpoints = endpoints_for(urls)
-    if not endpoints:
+    if not endpoints_for([settings.upstream]):
         raise OfflineIndexError(
-            f"upstream {upstream}: its host does not resolve; check --offline-index-upstream")
+            f"upstream {settings.upstream}: its host does not resolve; check "
+            f"--offline-index-upstream")
+    for endpoint in endpoints:
+        address = ipaddress.ip_address(endpoint.address)
+        if address in settings.subnet or address == settings.gateway:
+            raise OfflineIndexError(
+                f"upstream address {address} collides with the run's own addressing "
+                f"({settings.subnet}, relay {settings.gateway}); choose others with "
+                f"--offline-index-subnet and --offline-index-gateway")
     return endpoints

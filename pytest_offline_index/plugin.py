@@ -23,7 +23,7 @@ from .errors import (
     SettingsError,
 )
 from .index import OfflineIndex
-from .report import build_report, project_table, write_report
+from .report import build_report, gap, project_table, write_report
 from .scenario import AirgapScenario, plan_steps, step_key
 from .settings import Settings
 from .shared import SharedIndex
@@ -43,8 +43,22 @@ KNOBS = {
                 "requested distributions)"),
     "upstream": ("--offline-index-upstream", "offline_index_upstream", "string",
                  "simple index that devpi mirrors (default: https://pypi.org/simple/)"),
-    "subnet_pool": ("--offline-index-subnet-pool", "offline_index_subnet_pool", "string",
-                    "IPv4 pool the run's /28 is taken from (default: 10.213.0.0/16)"),
+    "allow_hosts": ("--offline-index-allow-host", "offline_index_allow_hosts", "linelist",
+                    "another host the relay lets devpi reach, e.g. where the upstream's pages "
+                    "send files (repeatable; the upstream's own host, and for PyPI "
+                    "files.pythonhosted.org, are always allowed)"),
+    "subnet": ("--offline-index-subnet", "offline_index_subnet", "string",
+               "private IPv4 network, /29 or larger, for the links inside the run's own "
+               "namespaces (default: 10.213.0.0/29); change it only if the upstream's "
+               "address falls inside it"),
+    "gateway": ("--offline-index-gateway", "offline_index_gateway", "string",
+                "the relay's address in the gateway namespace, outside the subnet "
+                "(default: 10.213.0.9)"),
+    "upstream_netns": ("--offline-index-upstream-netns", "offline_index_upstream_netns",
+                       "string",
+                       "open the relay's upstream connections inside this named network "
+                       "namespace (default: the host's own), e.g. for a mirror that lives "
+                       "in one"),
     "port": ("--offline-index-port", "offline_index_port", "string",
              "devpi-server port inside the server namespace (default: 3141)"),
     "requirements": ("--offline-index-requirements", "offline_index_requirements", "string",
@@ -155,6 +169,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
             f"{record.seconds:7.1f}s  {record.detail}")
+    if crossed := gap(run.scenario):
+        before, after = crossed["before_cut"], crossed["after_cut"]
+        terminalreporter.write_line(
+            f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
+            f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
+            f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
     terminalreporter.write_line("")
     for row in project_table(run.scenario):
         terminalreporter.write_line(row)

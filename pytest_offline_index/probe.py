@@ -1,21 +1,18 @@
-"""TCP reachability probes, run inside a namespace to prove a cut (or a link) is real.
+"""Reachability probes from inside a namespace, to prove a cut (or a path) is real.
 
-Addresses are resolved *before* the cut, in the root namespace, because after the cut the
-server namespace cannot resolve names either; the probe then connects to raw addresses of
-both families.
+Addresses are resolved *before* the cut, in the host's namespace, because the run's
+namespaces cannot resolve names at all; the probes then connect to raw addresses of both
+families from a thread that entered the namespace.
 """
 
 from __future__ import annotations
 
-import json
 import socket
-import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .nsexec import ns_command
+from .nsthread import NamespaceThread
 
 CONNECT_TIMEOUT = 3.0
 
@@ -50,27 +47,22 @@ def endpoints_for(urls: Iterable[str]) -> list[Endpoint]:
             continue
         for family, _, _, _, sockaddr in infos:
             if family in (socket.AF_INET, socket.AF_INET6):
-                key = (family, sockaddr[0], port)
-                found[key] = Endpoint(family, sockaddr[0], port)
+                key = (family, str(sockaddr[0]), port)
+                found[key] = Endpoint(family, str(sockaddr[0]), port)
     return list(found.values())
 
 
-# Runs inside the namespace as ``python -c``: stdlib only, so it imports nothing of ours.
-PROBE_SCRIPT = """
-import json, socket, sys
-timeout = float(sys.argv[1])
-out = []
-for spec in sys.argv[2:]:
-    family, address, port = spec.split(",")
-    try:
-        with socket.socket(int(family), socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect((address, int(port)))
-        out.append([True, "connected"])
-    except OSError as exc:
-        out.append([False, exc.strerror or type(exc).__name__])
-print(json.dumps(out))
-"""
+def _connect_each(endpoints: Sequence[Endpoint], timeout: float) -> list[ProbeResult]:
+    results = []
+    for endpoint in endpoints:
+        try:
+            with socket.socket(endpoint.family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect((endpoint.address, endpoint.port))
+            results.append(ProbeResult(endpoint, True, "connected"))
+        except OSError as exc:
+            results.append(ProbeResult(endpoint, False, exc.strerror or type(exc).__name__))
+    return results
 
 
 def probe(namespace: str, endpoints: Sequence[Endpoint],
@@ -78,10 +70,27 @@ def probe(namespace: str, endpoints: Sequence[Endpoint],
     """Try a TCP connect to every endpoint from inside ``namespace``."""
     if not endpoints:
         return []
-    argv = [sys.executable, "-I", "-S", "-c", PROBE_SCRIPT, str(timeout)]
-    argv += [f"{e.family},{e.address},{e.port}" for e in endpoints]
-    done = subprocess.run(ns_command(namespace, argv), capture_output=True, text=True,
-                          timeout=timeout * len(endpoints) + 30, check=True)
-    rows = json.loads(done.stdout)
-    return [ProbeResult(endpoint, reachable, detail)
-            for endpoint, (reachable, detail) in zip(endpoints, rows, strict=True)]
+    with NamespaceThread(namespace) as thread:
+        return thread.call(_connect_each, endpoints, timeout)
+
+
+def _connect_through(relay: tuple[str, int], host: str, port: int,
+                     timeout: float) -> tuple[bool, str]:
+    try:
+        with socket.create_connection(relay, timeout=timeout) as sock:
+            sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+                         .encode())
+            status = sock.makefile("rb").readline().decode("latin-1").strip()
+    except OSError as exc:
+        return False, f"relay {relay[0]}:{relay[1]}: {exc.strerror or type(exc).__name__}"
+    return status.split(" ")[1:2] == ["200"], status or "no answer"
+
+
+def tunnel(namespace: str, relay: tuple[str, int], host: str, port: int,
+           timeout: float = CONNECT_TIMEOUT * 3) -> tuple[bool, str]:
+    """From inside ``namespace``, ask the relay for a tunnel to ``host:port``.
+
+    Returns whether the relay answered 200 and its status line (or the connect error).
+    """
+    with NamespaceThread(namespace) as thread:
+        return thread.call(_connect_through, relay, host, port, timeout)

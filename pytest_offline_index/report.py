@@ -34,8 +34,11 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
         "targets": [{"label": t.label, "version": t.version, "platform": t.platform,
                      "executable": t.executable} for t in scenario.targets],
         "steps": [{"name": r.name, "target": r.target, "status": r.status,
-                   "seconds": round(r.seconds, 3), "detail": r.detail}
+                   "seconds": round(r.seconds, 3), "detail": r.detail,
+                   "upstream_requests": r.upstream.requests if r.upstream else None,
+                   "upstream_bytes": r.upstream.bytes if r.upstream else None}
                   for r in report.steps.values()],
+        "gap": gap(scenario),
         "warmed": {
             label: {"files": [{"filename": f.name, "bytes": size}
                               for f, size in zip(result.files, result.sizes, strict=True)],
@@ -48,6 +51,24 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
             for label, results in report.imports.items()},
         "cache": {"files": cached_files} if cached_files is not None else None,
     }
+
+
+def gap(scenario: AirgapScenario) -> dict[str, Any] | None:
+    """What crossed the relay before and after the cut (zero after it, or the cut leaked)."""
+    if scenario.index.relay is None and not any(
+            r.upstream for r in scenario.report.steps.values()):
+        return None
+    before, after = [0, 0], [0, 0]
+    cut_seen = False
+    for record in scenario.report.steps.values():
+        cut_seen = cut_seen or (record.name == "cut" and record.status == "passed")
+        if record.upstream is not None:
+            side = after if cut_seen and record.name != "cut" else before
+            side[0] += record.upstream.requests
+            side[1] += record.upstream.bytes
+    return {"allowed_hosts": list(scenario.settings.allowed_hosts),
+            "before_cut": {"requests": before[0], "bytes": before[1]},
+            "after_cut": {"requests": after[0], "bytes": after[1]}}
 
 
 def project_table(scenario: AirgapScenario) -> list[str]:

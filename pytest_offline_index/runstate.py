@@ -1,9 +1,9 @@
 """The machine-wide registry of harness runs: who owns what, and reaping what dead runs left.
 
 Each run writes ``<STATE_DIR>/<run id>.json`` *before* it creates anything, naming its owner
-process (pid and start time, so a reused pid is not mistaken for it), its namespaces, links,
-subnet block and server process. Everything here happens under one ``flock``, so concurrent
-runs neither pick the same subnet nor race on ``ip_forward``.
+process (pid and start time, so a reused pid is not mistaken for it), its namespaces, its
+server process and temp dirs. Reaping happens under one ``flock``, so two runs never reap
+the same leftovers at once.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 STATE_DIR = Path(os.environ.get("OFFLINE_INDEX_STATE_DIR", "/run/pytest-offline-index"))
-IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
-FORWARD_ORIGINAL = "ip_forward.original"
 
 
 def process_start_time(pid: int) -> int | None:
@@ -49,9 +47,7 @@ class RunRecord:
     run_id: str
     owner_pid: int
     owner_start: int | None
-    block: str
     namespaces: list[str] = field(default_factory=list)
-    root_links: list[str] = field(default_factory=list)
     processes: list[tuple[int, int | None]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # temp dirs a reaper removes
 
@@ -109,7 +105,7 @@ def registry_lock() -> Iterator[None]:
 
 
 def _remove_registry_if_empty(lock: Path) -> None:
-    """With the lock held: drop the registry when no run is recorded and nothing is owed."""
+    """With the lock held: drop the registry when no run is recorded."""
     leftovers = [p for p in STATE_DIR.iterdir() if p != lock]
     if not leftovers:
         lock.unlink()
@@ -124,10 +120,6 @@ def records() -> list[RunRecord]:
     return [r for r in found if r is not None]
 
 
-def live_records(exclude: str | None = None) -> list[RunRecord]:
-    return [r for r in records() if r.owner_alive() and r.run_id != exclude]
-
-
 def stop_process(pid: int, start_time: int | None, grace: float = 10.0) -> None:
     """SIGTERM then SIGKILL one recorded process, only if it is still the recorded one."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
@@ -140,27 +132,3 @@ def stop_process(pid: int, start_time: int | None, grace: float = 10.0) -> None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
             time.sleep(0.05)
-
-
-# ip_forward is shared by every concurrent run: the first run that finds it off records
-# the original value and turns it on; the last run out restores it.
-
-def acquire_forwarding() -> bool:
-    """Ensure IPv4 forwarding is on. True if it is on only because of harness runs."""
-    original = STATE_DIR / FORWARD_ORIGINAL
-    if original.exists():
-        IP_FORWARD.write_text("1")
-        return True
-    if IP_FORWARD.read_text().strip() == "1":
-        return False
-    original.write_text("0")
-    IP_FORWARD.write_text("1")
-    return True
-
-
-def release_forwarding_if_last(exclude: str | None = None) -> None:
-    original = STATE_DIR / FORWARD_ORIGINAL
-    if original.exists() and not live_records(exclude=exclude):
-        IP_FORWARD.write_text(original.read_text().strip() or "0")
-        original.unlink()
-        log.info("ip_forward restored")

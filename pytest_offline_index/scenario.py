@@ -22,6 +22,7 @@ from .errors import (
 )
 from .holes import Hole
 from .index import OfflineIndex, Progress
+from .relay import RelayStats
 from .server import DevpiServer
 from .settings import Settings
 from .targets import Target, find_python, running_target
@@ -37,6 +38,7 @@ class StepRecord:
     status: str = "not run"  # passed / failed / not run / not checked
     seconds: float = 0.0
     detail: str = ""
+    upstream: RelayStats | None = None  # what crossed the gap during the step
 
     @property
     def key(self) -> str:
@@ -114,6 +116,7 @@ class AirgapScenario:
         record = StepRecord(name, label)
         self.report.steps[record.key] = record
         started = time.monotonic()
+        crossed = self.index.upstream_stats() or RelayStats()
         title = f"{name} [{label}]" if label else name
         self.progress(f"{title} ...")
         try:
@@ -126,18 +129,25 @@ class AirgapScenario:
             record.status = "passed"
         finally:
             record.seconds = time.monotonic() - started
+            if (now := self.index.upstream_stats()) is not None:
+                record.upstream = now - crossed
             self.progress(f"{title}: {record.status} in {record.seconds:.1f}s"
                           + (f" ({record.detail})" if record.detail else ""))
 
     def warm(self, target: Target | None = None) -> WarmResult:
         target = target or self.targets[0]
         with self.step("warm", target) as record:
+            before = self.index.upstream_stats() or RelayStats()
             self.index.start()
             result, build_reqs = self.index.warm_target(
                 target, self.settings.packages, self.settings.requirements)
             self.report.warmed[target.label] = result
             self.report.build_requirements[target.label] = build_reqs
             record.detail = f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB"
+            if (now := self.index.upstream_stats()) is not None:
+                crossed = now - before
+                record.detail += (f"; {crossed.bytes / 1e6:.1f} MB from upstream in "
+                                  f"{crossed.requests} request(s)")
             if build_reqs:
                 record.detail += f"; build requirements: {', '.join(build_reqs)}"
             if target.foreign:
@@ -146,8 +156,7 @@ class AirgapScenario:
 
     def cut(self) -> None:
         with self.step("cut") as record:
-            probed = self.index.cut()
-            record.detail = f"{probed} upstream address(es) now unreachable"
+            record.detail = self.index.cut()
 
     def install(self, target: Target | None = None) -> FreshVenv:
         target = target or self.targets[0]
@@ -157,14 +166,22 @@ class AirgapScenario:
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             if not self.index.is_cut:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
+            before = self.index.upstream_stats()
             try:
                 venv = self.index.install_check(target, self.settings.packages,
                                                 self.settings.requirements)
             except OfflineInstallError as exc:
                 self.report.holes[target.label] = list(exc.holes)  # type: ignore[arg-type]
                 raise
+            after = self.index.upstream_stats()
+            if before is not None and after is not None and (after - before).requests:
+                raise CutNotEffectiveError(
+                    f"the cut did not hold: {(after - before).requests} request(s) crossed the "
+                    f"relay during the install")
             self._venvs[target.label] = venv
             record.detail = f"{self.settings.describe()} into a fresh {target.label} venv"
+            if after is not None:
+                record.detail += "; 0 bytes from upstream"
             return venv
 
     def check_imports(self, target: Target | None = None) -> list[ImportResult]:

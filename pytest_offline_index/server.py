@@ -2,8 +2,10 @@
 
 The server runs with a fresh server dir, a random root password and a ``root/pypi`` mirror
 of the chosen upstream with ``mirror_no_project_list`` (so the first request does not fetch
-the whole project list). Readiness means "*our* server answers": the ``X-Devpi-Uuid`` header
-must match the uuid devpi-init wrote into this server dir.
+the whole project list), fetching from the upstream only through the run's relay
+(``HTTPS_PROXY``/``HTTP_PROXY``). Readiness means "*our* server answers": the
+``X-Devpi-Uuid`` header must match the uuid devpi-init wrote into this server dir. The
+harness's own HTTP calls to it are made from a thread inside the server's namespace.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
 import secrets
 import subprocess
@@ -25,6 +28,7 @@ from xprocess import ProcessStarter, XProcess
 
 from .errors import ServerError
 from .nsexec import ns_command
+from .nsthread import NamespaceThread
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,12 @@ INDEX = "airgap"
 START_TIMEOUT = 60.0
 API_TIMEOUT = 60.0
 UPSTREAM_REQUEST_TIMEOUT = 30
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+# devpi derives a key from its auth secret with argon2 at every start (~3.6 s with its
+# defaults). The run's server is throwaway: its secret lives for one run, on private
+# namespaces no one else can reach, so the cheapest parameters argon2 accepts are safe.
+CHEAP_ARGON2 = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
+                "--argon2-parallelism", "1")
 
 
 def _devpi(entry: str) -> list[str]:
@@ -50,15 +60,15 @@ class DevpiServer:
     """One devpi-server, optionally inside a network namespace."""
 
     def __init__(self, workdir: Path, upstream: str, *, namespace: str | None = None,
-                 port: int = 3141, api_host: str = "127.0.0.1",
-                 client_host: str | None = None) -> None:
+                 port: int = 3141, client_host: str = "127.0.0.1",
+                 proxy: str | None = None) -> None:
         self.workdir = Path(workdir)
         self.serverdir = self.workdir / "devpi-data"
         self.upstream = upstream
         self.namespace = namespace
         self.port = port
-        self.api_host = api_host
-        self.client_host = client_host or api_host
+        self.client_host = client_host
+        self.proxy = proxy
         self.pid: int | None = None
         self.log_path: Path | None = None
         self._uuid: str | None = None
@@ -66,12 +76,15 @@ class DevpiServer:
         self._auth: dict[str, str] = {}
         self._xprocess: XProcess | None = None
         self._session = requests.Session()
+        self._session.trust_env = False  # no proxy, no netrc: devpi is local to the thread
+        self._api = NamespaceThread(namespace)
 
     # -- addresses ----------------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.port}"
+        """How the harness reaches devpi: from inside the server's own namespace."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def index_name(self) -> str:
@@ -83,10 +96,10 @@ class DevpiServer:
         return f"http://{self.client_host}:{self.port}/{self.index_name}/+simple/"
 
     @classmethod
-    def attached(cls, serverdir: Path, upstream: str, *, port: int, api_host: str,
+    def attached(cls, serverdir: Path, upstream: str, *, namespace: str, port: int,
                  client_host: str, pid: int) -> DevpiServer:
         """A view of a server another process started: usable, never stopped from here."""
-        server = cls(serverdir.parent, upstream, port=port, api_host=api_host,
+        server = cls(serverdir.parent, upstream, namespace=namespace, port=port,
                      client_host=client_host)
         server.serverdir = serverdir
         server.pid = pid
@@ -107,13 +120,15 @@ class DevpiServer:
         self._uuid = json.loads((self.serverdir / ".nodeinfo").read_text())["uuid"]
         argv = [*_devpi("devpi_server.main:main"), "--serverdir", str(self.serverdir),
                 "--host", "0.0.0.0", "--port", str(self.port),
-                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT)]
+                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *CHEAP_ARGON2]
         if self.namespace:
             argv = ns_command(self.namespace, argv)
         server = self
+        environment = self._environment()
 
         class Starter(ProcessStarter):
             args = argv
+            env = environment
             timeout = START_TIMEOUT
             terminate_on_interrupt = True
 
@@ -140,13 +155,23 @@ class DevpiServer:
         self._configure()
         return self
 
+    def _environment(self) -> dict[str, str]:
+        """The harness's environment, with the relay as devpi's only way upstream."""
+        env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+        if self.proxy:
+            env.update(HTTP_PROXY=self.proxy, HTTPS_PROXY=self.proxy)
+        return env
+
+    def _get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._api.call(self._session.get, url, **kwargs)
+
     def _answers_as_ours(self) -> bool:
         if self.pid is None and self._xprocess is not None:
             self.pid = self._xprocess.getinfo("devpi-server").pid
         if self.pid is not None and not self.is_running():
             raise ServerError(f"devpi-server exited during start; see its log: {self.log_path}")
         try:
-            answer = self._session.get(f"{self.api_url}/+api", timeout=1)
+            answer = self._get(f"{self.api_url}/+api", timeout=1)
         except requests.RequestException:
             return False
         return answer.headers.get("X-Devpi-Uuid") == self._uuid
@@ -181,6 +206,7 @@ class DevpiServer:
                     resource.popen.poll()  # reap it if it died on its own (no zombie)
             self._xprocess = None
         self._session.close()
+        self._api.close()
 
     def __enter__(self) -> DevpiServer:
         return self.start()
@@ -196,8 +222,8 @@ class DevpiServer:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
-            answer = self._session.request(
-                method, f"{self.api_url}{path}", headers=headers,
+            answer = self._api.call(
+                self._session.request, method, f"{self.api_url}{path}", headers=headers,
                 data=json.dumps(payload) if payload is not None else None, timeout=API_TIMEOUT)
         except requests.RequestException as exc:
             self.ensure_alive()
@@ -243,9 +269,17 @@ class DevpiServer:
                         names.append(path.rsplit("/", 1)[-1])
         return sorted(set(names))
 
+    def mirror_status(self, project: str) -> int | None:
+        """The status devpi answers for a project's mirror page (None: it did not answer)."""
+        try:
+            return self._get(f"{self.api_url}/root/pypi/+simple/{project}/", timeout=60,
+                             headers={"Accept": "text/html"}).status_code
+        except requests.RequestException:
+            return None
+
     def mirror_projects(self) -> list[str]:
         """Projects whose page the mirror has fetched (its simple list)."""
-        answer = self._session.get(f"{self.api_url}/root/pypi/+simple/", timeout=API_TIMEOUT)
+        answer = self._get(f"{self.api_url}/root/pypi/+simple/", timeout=API_TIMEOUT)
         if answer.status_code != 200:
             raise ServerError(f"devpi API GET /root/pypi/+simple/ answered {answer.status_code}")
         return sorted(set(re.findall(r'<a href="([^"/]+)/"', answer.text)))

@@ -20,11 +20,16 @@ from .errors import SettingsError
 
 DEFAULT_PACKAGES = ("pandas",)
 DEFAULT_UPSTREAM = "https://pypi.org/simple/"
-DEFAULT_SUBNET_POOL = "10.213.0.0/16"
+PYPI_FILES_HOST = "files.pythonhosted.org"
+# Inside the run's own namespaces only: they are private, so these never meet the host's.
+DEFAULT_SUBNET = "10.213.0.0/29"  # two /30 links: gateway-server, server-client
+DEFAULT_GATEWAY = "10.213.0.9"  # the relay's address: outside both links
 DEFAULT_PORT = 3141
 DEFAULT_STEP_TIMEOUT = 900.0
-RUN_BLOCK_PREFIX = 28  # each run takes one /28: uplink, lan and a spare /30
+SUBNET_PREFIX = 29
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+                       r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,12 @@ class Settings:
     packages: tuple[str, ...] = DEFAULT_PACKAGES
     imports: tuple[str, ...] = ()  # empty: the requested distributions' top-level names
     upstream: str = DEFAULT_UPSTREAM
-    subnet_pool: ipaddress.IPv4Network = field(
-        default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET_POOL))
+    subnet: ipaddress.IPv4Network = field(
+        default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET))
+    gateway: ipaddress.IPv4Address = field(
+        default_factory=lambda: ipaddress.IPv4Address(DEFAULT_GATEWAY))
+    allow_hosts: tuple[str, ...] = ()  # hosts the relay lets through besides the upstream's
+    upstream_netns: str | None = None  # open the relay's upstream connections in this netns
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
@@ -50,6 +59,14 @@ class Settings:
 
             reqs += requirements_in(self.requirements)
         return tuple(dict.fromkeys(req.name for req in reqs))
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """What the relay lets through: the upstream's host (and, for PyPI, its file host),
+        then every ``allow_hosts`` entry."""
+        host = (urlsplit(self.upstream).hostname or "").lower()
+        hosts = [host, *([PYPI_FILES_HOST] if host == "pypi.org" else []), *self.allow_hosts]
+        return tuple(dict.fromkeys(hosts))
 
     def describe(self) -> str:
         """What is requested, as a user would type it."""
@@ -79,8 +96,14 @@ class Settings:
             values["imports"] = parse_imports(_as_list(imports))
         if (upstream := pick("upstream")) is not None:
             values["upstream"] = parse_upstream(str(upstream))
-        if (pool := pick("subnet_pool")) is not None:
-            values["subnet_pool"] = parse_subnet_pool(str(pool))
+        if (subnet := pick("subnet")) is not None:
+            values["subnet"] = parse_subnet(str(subnet))
+        if (gateway := pick("gateway")) is not None:
+            values["gateway"] = parse_gateway(str(gateway))
+        if (allow := pick("allow_hosts")) is not None:
+            values["allow_hosts"] = parse_allow_hosts(_as_list(allow))
+        if (upstream_netns := pick("upstream_netns")) is not None:
+            values["upstream_netns"] = parse_upstream_netns(str(upstream_netns))
         if (port := pick("port")) is not None:
             values["port"] = parse_port(port)
         if (timeout := pick("step_timeout")) is not None:
@@ -95,7 +118,13 @@ class Settings:
             values["platforms"] = parse_platforms(_as_list(platforms))
         if (workdir := pick("workdir")) is not None:
             values["workdir"] = parse_workdir(str(workdir))
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.gateway in settings.subnet:
+            raise SettingsError(
+                f"gateway: {settings.gateway} lies inside the server's links "
+                f"{settings.subnet}; the server must reach it only through its default "
+                f"route: choose an address outside --offline-index-subnet")
+        return settings
 
 
 def _as_list(value: object) -> list[str]:
@@ -147,17 +176,51 @@ def parse_upstream(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def parse_subnet_pool(text: str) -> ipaddress.IPv4Network:
+def parse_subnet(text: str) -> ipaddress.IPv4Network:
     try:
-        pool = ipaddress.IPv4Network(text, strict=True)
+        subnet = ipaddress.IPv4Network(text, strict=True)
     except ValueError as exc:
-        raise SettingsError(f"subnet pool: {text!r} is not an IPv4 network ({exc})") from None
-    if pool.prefixlen > RUN_BLOCK_PREFIX:
+        raise SettingsError(f"subnet: {text!r} is not an IPv4 network ({exc})") from None
+    if subnet.prefixlen > SUBNET_PREFIX:
         raise SettingsError(
-            f"subnet pool: {text!r} is smaller than one /{RUN_BLOCK_PREFIX} run block")
-    if not pool.is_private:
-        raise SettingsError(f"subnet pool: {text!r} is not a private range")
-    return pool
+            f"subnet: {text!r} is smaller than a /{SUBNET_PREFIX} (two /30 links)")
+    if not subnet.is_private:
+        raise SettingsError(f"subnet: {text!r} is not a private range")
+    return subnet
+
+
+def parse_gateway(text: str) -> ipaddress.IPv4Address:
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise SettingsError(f"gateway: {text!r} is not an IPv4 address") from None
+    if not address.is_private or address.is_loopback or address.is_link_local:
+        raise SettingsError(
+            f"gateway: {text!r} is not a private, non-loopback address, e.g. "
+            f"'{DEFAULT_GATEWAY}'")
+    return address
+
+
+def parse_allow_hosts(hosts: Iterable[str]) -> tuple[str, ...]:
+    out = []
+    for host in hosts:
+        bare = host.strip().strip("[]")
+        try:
+            ipaddress.ip_address(bare)
+        except ValueError:
+            if not HOST_NAME.match(bare):
+                raise SettingsError(
+                    f"allow-host: {host!r} is not a host name or an IP address; give the "
+                    f"bare host, e.g. 'files.example.org'") from None
+        out.append(bare.lower())
+    return tuple(out)
+
+
+def parse_upstream_netns(name: str) -> str:
+    if "/" in name or not os.path.exists(os.path.join("/run/netns", name)):
+        raise SettingsError(
+            f"upstream netns: {name!r} is not a named network namespace (ip netns list)")
+    return name
 
 
 def parse_port(value: object) -> int:

@@ -1,12 +1,15 @@
-"""The run's network: a server namespace with an uplink, a client namespace without one.
+"""The run's network: three namespaces of its own, and nothing in the host's.
 
 ::
 
-    root ns ──veth "uplink"── server ns (devpi, default route) ──veth "lan"── client ns
+    gateway ns ──veth "uplink"── server ns (devpi) ──veth "lan"── client ns (pip, venvs)
+    relay's listening address      default route via gateway      no default route
+    (a /32 on its loopback)        ── cut: deleted ──
 
-The root namespace's own routes and addresses are never modified: the harness adds only its
-own veth end, its own nftables table and (if it was off) ``ip_forward``, and removes all of
-them on ``down()``. Cutting means deleting the *server namespace's* default route.
+The root namespace gets no link, address, route, nftables table or sysctl. The only way out
+is the relay, whose listening socket lives in the gateway namespace on an address the server
+reaches *only* through its default route, so deleting that route really cuts it. The
+namespaces are private, so their addresses cannot collide with the host's or another run's.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import os
 import secrets
 import shutil
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,13 +28,13 @@ from pyroute2 import IPRoute, netns
 
 from . import runstate
 from .errors import PrivilegeError, TopologyError
-from .firewall import RunFirewall
+from .nsthread import NamespaceThread
 
 log = logging.getLogger(__name__)
 
 NAME_PREFIX = "oi"
-UPLINK_PREFIX = "oiu"  # every harness uplink starts so; the forward guard matches on it
 CAP_NET_ADMIN = 12
+MAIN_TABLE = 254
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class Names:
     """Every kernel object's name carries the run id; interface names fit in 15 bytes."""
 
     run_id: str
+
+    @property
+    def gateway_ns(self) -> str:
+        return f"{NAME_PREFIX}-{self.run_id}-gw"
 
     @property
     def server_ns(self) -> str:
@@ -50,12 +56,16 @@ class Names:
         return f"{NAME_PREFIX}-{self.run_id}-cli"
 
     @property
-    def uplink_root(self) -> str:
-        return f"{UPLINK_PREFIX}{self.run_id}r"
+    def namespaces(self) -> list[str]:
+        return [self.gateway_ns, self.server_ns, self.client_ns]
+
+    @property
+    def uplink_gateway(self) -> str:
+        return f"oiu{self.run_id}g"
 
     @property
     def uplink_server(self) -> str:
-        return f"{UPLINK_PREFIX}{self.run_id}s"
+        return f"oiu{self.run_id}s"
 
     @property
     def lan_server(self) -> str:
@@ -65,22 +75,19 @@ class Names:
     def lan_client(self) -> str:
         return f"oil{self.run_id}c"
 
-    @property
-    def table(self) -> str:
-        return f"{NAME_PREFIX}_{self.run_id}"
-
 
 @dataclass(frozen=True)
 class Addressing:
-    """Addresses inside one run block: uplink /30, lan /30, and a spare /30 for test hosts."""
+    """Two /30 links inside ``subnet``, and the relay's address outside it."""
 
-    block: ipaddress.IPv4Network
+    subnet: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address  # the relay listens here, on the gateway's loopback
 
     def _host(self, n: int) -> ipaddress.IPv4Address:
-        return self.block.network_address + n
+        return self.subnet.network_address + n
 
     @property
-    def uplink_root(self) -> ipaddress.IPv4Address:
+    def uplink_gateway(self) -> ipaddress.IPv4Address:
         return self._host(1)
 
     @property
@@ -94,10 +101,6 @@ class Addressing:
     @property
     def lan_client(self) -> ipaddress.IPv4Address:
         return self._host(6)
-
-    @property
-    def spare(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network((self.block.network_address + 8, 30))
 
 
 def check_privileges() -> None:
@@ -114,54 +117,13 @@ def check_privileges() -> None:
         raise PrivilegeError("this kernel has no network namespaces")
 
 
-def host_ipv4_routes() -> list[ipaddress.IPv4Network]:
-    """Every non-default IPv4 route of the root namespace, in any table (read only)."""
-    with IPRoute() as ipr:
-        routes = ipr.route("dump", family=socket.AF_INET)
-        nets = []
-        for route in routes:
-            if route["dst_len"] == 0:
-                continue
-            dst = route.get("dst") or "0.0.0.0"
-            nets.append(ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False))
-    return nets
-
-
-def resolver_addresses(path: str = "/etc/resolv.conf") -> list[ipaddress.IPv4Address]:
-    out = []
-    with contextlib.suppress(OSError):
-        for line in Path(path).read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[0] == "nameserver":
-                with contextlib.suppress(ValueError):
-                    out.append(ipaddress.IPv4Address(parts[1]))
-    return out
-
-
-def choose_block(pool: ipaddress.IPv4Network, taken: Iterable[ipaddress.IPv4Network],
-                 avoid: Iterable[ipaddress.IPv4Address] = (),
-                 prefix: int = 28) -> ipaddress.IPv4Network:
-    """The first block of the pool that overlaps nothing taken and holds no avoided address."""
-    taken = list(taken)
-    avoid = list(avoid)
-    for block in pool.subnets(new_prefix=prefix):
-        if any(block.overlaps(net) for net in taken) or any(a in block for a in avoid):
-            continue
-        return block
-    raise TopologyError(
-        f"subnet pool {pool} has no free /{prefix}: every block collides with a host route "
-        f"or another run; choose another pool with --offline-index-subnet-pool")
-
-
 class Topology:
-    """Owns the namespaces, links, addresses and NAT of one run; ``down()`` removes them."""
+    """Owns the three namespaces of one run; ``down()`` removes them."""
 
-    def __init__(self, subnet_pool: ipaddress.IPv4Network, run_id: str | None = None) -> None:
+    def __init__(self, addressing: Addressing, run_id: str | None = None) -> None:
         self.names = Names(run_id or secrets.token_hex(3))
-        self.subnet_pool = subnet_pool
-        self.addressing: Addressing | None = None
+        self.addressing = addressing
         self.record: runstate.RunRecord | None = None
-        self._firewall: RunFirewall | None = None
 
     @property
     def run_id(self) -> str:
@@ -173,13 +135,6 @@ class Topology:
         is true for every process sharing this topology, whoever cut it."""
         return not self.default_routes(self.names.server_ns)
 
-    @classmethod
-    def attached(cls, run_id: str, block: str) -> Topology:
-        """A view of another process's topology: it can cut and restore, never tear down."""
-        topo = cls(ipaddress.IPv4Network(block).supernet(new_prefix=16), run_id=run_id)
-        topo.addressing = Addressing(ipaddress.IPv4Network(block))
-        return topo
-
     # -- lifecycle --------------------------------------------------------------------
 
     def up(self) -> Topology:
@@ -187,54 +142,40 @@ class Topology:
         try:
             with runstate.registry_lock():
                 reap_leftovers()
-                taken = host_ipv4_routes() + [
-                    ipaddress.IPv4Network(r.block) for r in runstate.live_records()]
-                block = choose_block(self.subnet_pool, taken, resolver_addresses())
-                self.addressing = Addressing(block)
                 self.record = runstate.RunRecord(
                     run_id=self.run_id,
                     owner_pid=os.getpid(),
                     owner_start=runstate.process_start_time(os.getpid()),
-                    block=str(block),
-                    namespaces=[self.names.server_ns, self.names.client_ns],
-                    root_links=[self.names.uplink_root],
+                    namespaces=self.names.namespaces,
                 )
                 self.record.save()  # before anything exists, so a reaper can find it all
-                guard = runstate.acquire_forwarding()
-            self._build(guard)
+            self._build()
         except BaseException:
             self.down()
             raise
         return self
 
-    def _build(self, guard_forwarding: bool) -> None:
+    def _build(self) -> None:
         n, a = self.names, self.addressing
-        assert a is not None
         try:
-            netns.create(n.server_ns)
-            netns.create(n.client_ns)
-            with IPRoute() as root:
-                root.link("add", ifname=n.uplink_root, kind="veth",
-                          peer={"ifname": n.uplink_server, "net_ns_fd": n.server_ns})
-                idx = root.link_lookup(ifname=n.uplink_root)[0]
-                root.addr("add", index=idx, address=str(a.uplink_root), prefixlen=30)
-                root.link("set", index=idx, state="up")
+            for name in n.namespaces:
+                netns.create(name)
+            with self._ns(n.gateway_ns) as gw:
+                _up(gw, "lo", a.gateway, 32)
+                gw.link("add", ifname=n.uplink_gateway, kind="veth",
+                        peer={"ifname": n.uplink_server, "net_ns_fd": n.server_ns})
+                _up(gw, n.uplink_gateway, a.uplink_gateway)
             with self._ns(n.server_ns) as srv:
                 _up(srv, "lo")
                 srv.link("add", ifname=n.lan_server, kind="veth",
                          peer={"ifname": n.lan_client, "net_ns_fd": n.client_ns})
                 _up(srv, n.uplink_server, a.uplink_server)
                 _up(srv, n.lan_server, a.lan_server)
-                srv.route("add", dst="0.0.0.0/0", gateway=str(a.uplink_root))
+                srv.route("add", dst="0.0.0.0/0", gateway=str(a.uplink_gateway))
             with self._ns(n.client_ns) as cli:
                 _up(cli, "lo")
                 _up(cli, n.lan_client, a.lan_client)
-            self._firewall = RunFirewall(
-                table=n.table, uplink=n.uplink_root, uplink_prefix=UPLINK_PREFIX,
-                server_address=a.uplink_server, guard_forwarding=guard_forwarding).open()
-        except OSError as exc:
-            raise TopologyError(f"could not build the run's network: {exc}") from exc
-        except Exception as exc:  # pyroute2's NetlinkError is not an OSError
+        except Exception as exc:  # OSError, and pyroute2's NetlinkError, which is not one
             raise TopologyError(f"could not build the run's network: {exc}") from exc
         if self.default_routes(n.client_ns):
             raise TopologyError(f"client namespace {n.client_ns} has a default route")
@@ -247,30 +188,38 @@ class Topology:
         return ipr
 
     def default_routes(self, namespace: str) -> list[str]:
-        """Default routes (IPv4 and IPv6) of one of this run's namespaces."""
-        if namespace not in (self.names.server_ns, self.names.client_ns):
+        """Default routes (IPv4 and IPv6, main table) of one of this run's namespaces."""
+        if namespace not in self.names.namespaces:
             raise TopologyError(f"{namespace} is not a namespace of run {self.run_id}")
         found = []
         with self._ns(namespace) as ipr:
             for family in (socket.AF_INET, socket.AF_INET6):
                 for route in ipr.route("dump", family=family):
-                    if route["dst_len"] == 0 and route.get("table") == 254:
+                    if route["dst_len"] == 0 and route.get("table") == MAIN_TABLE:
                         found.append(f"{family.name} via {route.get('gateway')}")
         return found
 
+    def listener(self, port: int = 0) -> socket.socket:
+        """A listening TCP socket on the relay's address, made inside the gateway namespace."""
+        def make() -> socket.socket:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((str(self.addressing.gateway), port))
+            sock.listen(128)
+            return sock
+
+        with NamespaceThread(self.names.gateway_ns) as thread:
+            return thread.call(make)
+
     def cut(self) -> None:
         """Delete the server namespace's default route (never the root namespace's)."""
-        a = self.addressing
-        assert a is not None
         with self._ns(self.names.server_ns) as srv:
-            srv.route("del", dst="0.0.0.0/0", gateway=str(a.uplink_root))
+            srv.route("del", dst="0.0.0.0/0", gateway=str(self.addressing.uplink_gateway))
         log.info("cut: default route of %s deleted", self.names.server_ns)
 
     def restore(self) -> None:
-        a = self.addressing
-        assert a is not None
         with self._ns(self.names.server_ns) as srv:
-            srv.route("add", dst="0.0.0.0/0", gateway=str(a.uplink_root))
+            srv.route("add", dst="0.0.0.0/0", gateway=str(self.addressing.uplink_gateway))
 
     def add_process(self, pid: int) -> None:
         """Record a process this run started, so a reaper can stop it if we are killed."""
@@ -288,15 +237,10 @@ class Topology:
 
     def down(self) -> None:
         """Remove everything, in reverse order; safe to call twice and after a partial up."""
-        if self._firewall is not None:
-            with contextlib.suppress(Exception):
-                self._firewall.close()
-            self._firewall = None
         if self.record is None or self.record.owner_pid != os.getpid():
             return  # nothing recorded, or we are a forked helper: not ours to remove
         with runstate.registry_lock():
             remove_run(self.record)
-            runstate.release_forwarding_if_last(exclude=self.run_id)
         self.record = None
 
     def __enter__(self) -> Topology:
@@ -306,25 +250,21 @@ class Topology:
         self.down()
 
 
-def _up(ipr: IPRoute, ifname: str, address: ipaddress.IPv4Address | None = None) -> None:
+def _up(ipr: IPRoute, ifname: str, address: ipaddress.IPv4Address | None = None,
+        prefixlen: int = 30) -> None:
     idx = ipr.link_lookup(ifname=ifname)[0]
     if address is not None:
-        ipr.addr("add", index=idx, address=str(address), prefixlen=30)
+        ipr.addr("add", index=idx, address=str(address), prefixlen=prefixlen)
     ipr.link("set", index=idx, state="up")
 
 
 def remove_run(record: runstate.RunRecord, reaping: bool = False) -> None:
-    """Stop a run's processes, delete its links and namespaces, drop its state file;
-    when reaping a dead run, its temp dirs too (a live run removes its own)."""
+    """Stop a run's processes, delete its namespaces (their links go with them), drop its
+    state file; when reaping a dead run, its temp dirs too (a live run removes its own)."""
     for pid, start in record.processes:
         runstate.stop_process(pid, start)
-    with IPRoute() as root:
-        for link in record.root_links:
-            for idx in root.link_lookup(ifname=link):
-                with contextlib.suppress(Exception):
-                    root.link("del", index=idx)
     existing = set(netns.listnetns())
-    for name in record.namespaces:
+    for name in reversed(record.namespaces):
         if name in existing:
             with contextlib.suppress(OSError):
                 netns.remove(name)
@@ -343,5 +283,4 @@ def reap_leftovers() -> list[str]:
             log.warning("reaping leftovers of dead run %s", record.run_id)
             remove_run(record, reaping=True)
             reaped.append(record.run_id)
-    runstate.release_forwarding_if_last()
     return reaped

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
-
-import requests
 
 from .commands import LineCallback, run
 from .errors import UpstreamUnreachableError, WarmError
@@ -21,7 +19,10 @@ from .hermetic import hermetic_env, index_args
 from .holes import pip_error, project_of, unmatched_requirement
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
-DOWNLOAD_LINE = re.compile(r"^\s*Downloading \S*/([^/\s]+)(?: \(([^)]*)\))?")
+# pip < 26 prints the URL, pip 26 only the file name: "Downloading six-1.17.0-....whl (11 kB)"
+DOWNLOAD_LINE = re.compile(r"^\s*Downloading (?:\S*/)?([^/\s]+)(?: \(([^)]*)\))?")
+MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's mirror page
+UpstreamFailures = Callable[[], "list[str]"]  # why the relay could not reach the upstream
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,15 @@ class WarmResult:
 
 
 def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
-         namespace: str | None, upstream: str, api_url: str, timeout: float = 900.0,
+         namespace: str | None, upstream: str, mirror_status: MirrorStatus,
+         upstream_failures: UpstreamFailures = list, timeout: float = 900.0,
          on_line: LineCallback | None = None, platform: str | None = None,
          python_version: str | None = None, build_isolation: bool = True) -> WarmResult:
     """Download ``specs`` and their dependencies through the index for ``python``
     (or, with ``platform``, for that platform tag and ``python_version``).
 
-    ``api_url`` is how the harness itself reaches devpi; on failure it asks devpi whether
-    the upstream answered, to tell "upstream unreachable" from "no such package".
+    On failure, the relay's own view (``upstream_failures``) and devpi's answer for the
+    project (``mirror_status``) tell "upstream unreachable, and why" from "no such package".
     """
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -70,18 +72,24 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
     if done.timed_out:
         raise WarmError(f"warm timed out after {timeout:.0f}s for {' '.join(specs)}")
     if not done.ok:
-        raise diagnose_warm_failure(done.output, specs, upstream, api_url)
+        raise diagnose_warm_failure(done.output, specs, upstream, mirror_status,
+                                    upstream_failures())
     files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
     return WarmResult.of(python, files, time.monotonic() - started)
 
 
 def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
-                          api_url: str) -> Exception:
-    """Turn pip's output into one error: upstream down, unknown package, or pip's own line."""
+                          mirror_status: MirrorStatus,
+                          upstream_failures: Sequence[str] = ()) -> Exception:
+    """Turn pip's output into one error: upstream unreachable (naming the relay's reason),
+    unknown package, or pip's own line."""
+    if upstream_failures:
+        return UpstreamUnreachableError(
+            f"upstream unreachable during warm of {' '.join(specs)}: {upstream_failures[0]}")
     name = unmatched_requirement(output)
     if name:
         project = project_of(name)
-        status = _mirror_status(api_url, project)
+        status = mirror_status(project)
         if status is not None and status >= 500:
             return UpstreamUnreachableError(
                 f"upstream unreachable during warm: devpi answered {status} for {project!r} "
@@ -94,11 +102,3 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
         return UpstreamUnreachableError(
             f"upstream unreachable during warm: HTTP {http.group(1)} for {http.group(2)}")
     return WarmError(f"warm failed for {' '.join(specs)}: {pip_error(output)}")
-
-
-def _mirror_status(api_url: str, project: str) -> int | None:
-    try:
-        return requests.get(f"{api_url}/root/pypi/+simple/{project}/", timeout=60,
-                            headers={"Accept": "text/html"}).status_code
-    except requests.RequestException:
-        return None

@@ -79,7 +79,7 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
              targets: list[Target] | None = None, **settings: object) -> AirgapScenario:
         resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
-                                         "upstream": upstream.url, **settings})
+                                         **upstream.settings, **settings})
         scenario = AirgapScenario(resolved, workdir=tmp_path / f"run{len(made)}",
                                   targets=targets or [running_target()])
         made.append(scenario)

@@ -18,7 +18,11 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         (["--offline-index-import", "no-dashes"], "'no-dashes' is not a module name"),
         (["--offline-index-upstream", "ftp://mirror/simple"], "'ftp://mirror/simple'"),
         (["--offline-index-port", "99999"], "'99999' is not a TCP port"),
-        (["--offline-index-subnet-pool", "10.0.0.0/30"], "smaller than one /28"),
+        (["--offline-index-subnet", "10.0.0.0/30"], "smaller than a /29"),
+        (["--offline-index-gateway", "10.213.0.5"],
+         "gateway: 10.213.0.5 lies inside the server's links 10.213.0.0/29"),
+        (["--offline-index-allow-host", "https://files.example/"],
+         "'https://files.example/' is not a host name"),
     ],
 )
 def test_usage_errors_are_one_line(pytester, args, named) -> None:
@@ -52,9 +56,29 @@ def test_unresolvable_upstream_fails_the_warm_in_one_line(pytester) -> None:
 def test_unknown_package_on_the_upstream_is_one_line(pytester, upstream, unique) -> None:
     before = machine_snapshot()
     missing = unique("no-such-pkg")
-    result = run_check(pytester, "--offline-index-upstream", upstream.url,
+    result = run_check(pytester, *upstream.args,
                        "--offline-index-package", missing)
     result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines(
         [f"offline-index [[]py3.*[]] warm: {missing}: no such project on the *"])
     assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_an_upstream_that_refuses_is_one_line(pytester, fresh_upstream) -> None:
+    before = machine_snapshot()
+    fresh_upstream.halt()  # the host is there, nothing listens
+    result = run_check(pytester, *fresh_upstream.args)
+    result.assert_outcomes(failed=1, skipped=3)
+    result.stdout.fnmatch_lines([
+        f"offline-index [[]py3.*[]] warm: upstream {fresh_upstream.url}: "
+        f"{fresh_upstream.address} at {fresh_upstream.address}:8080 refused the connection"])
+    assert "Traceback" not in result.stdout.str()
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_an_upstream_inside_the_runs_addressing_is_one_line(pytester) -> None:
+    result = run_check(pytester, "--offline-index-upstream", "http://10.213.0.1:8080/simple/")
+    result.assert_outcomes(failed=1, skipped=3)
+    result.stdout.fnmatch_lines([
+        "offline-index [[]py3.*[]] warm: upstream address 10.213.0.1 collides with the run's "
+        "own addressing*--offline-index-subnet*"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_offline_index.probe import endpoints_for, probe
+from pytest_offline_index.probe import endpoints_for, probe, tunnel
 from tests.support.dists import Dist
 
 
@@ -15,11 +15,17 @@ def test_client_has_no_default_route_before_or_after_the_cut(upstream, make_scen
     topo = scenario.topology
     endpoints = endpoints_for([upstream.url])
 
-    assert topo.default_routes(topo.names.client_ns) == []
-    # Before the cut the server reaches the upstream and the client does not:
-    assert [r.reachable for r in probe(topo.names.server_ns, endpoints)] == [True]
-    assert [r.reachable for r in probe(topo.names.client_ns, endpoints)] == [False]
+    relay = scenario.index.relay.address
+    srv, cli = topo.names.server_ns, topo.names.client_ns
+
+    assert topo.default_routes(cli) == []
+    # Before the cut the server's one way out is the relay; the client has none at all.
+    assert tunnel(srv, relay, upstream.address, 8080)[0]
+    assert not tunnel(cli, relay, upstream.address, 8080)[0]
+    for ns in (srv, cli):
+        assert [r.reachable for r in probe(ns, endpoints)] == [False]
 
     scenario.cut()
-    assert topo.default_routes(topo.names.client_ns) == []
-    assert [r.reachable for r in probe(topo.names.client_ns, endpoints)] == [False]
+    assert topo.default_routes(cli) == []
+    assert not tunnel(srv, relay, upstream.address, 8080)[0]
+    assert [r.reachable for r in probe(cli, endpoints)] == [False]

@@ -19,7 +19,7 @@ def test_sigint_during_a_step_tears_everything_down(step, fresh_upstream, spawn_
     before = machine_snapshot()
     if step == "warm":
         fresh_upstream.set_delay(120)  # the download hangs until we interrupt it
-    child = spawn_check("--offline-index-upstream", fresh_upstream.url,
+    child = spawn_check(*fresh_upstream.args,
                         "--offline-index-package", "interrupted")
     pip_words = ("pip", "download") if step == "warm" else ("pip", "install")
     try:

@@ -19,7 +19,7 @@ def test_sigkilled_run_is_reaped_by_the_next(fresh_upstream, make_scenario,
     fresh_upstream.publish(Dist("victim", "1.0"))
     before = machine_snapshot()
     fresh_upstream.set_delay(120)  # the warm hangs in its download: kill it mid-flight
-    child = spawn_check("--offline-index-upstream", fresh_upstream.url,
+    child = spawn_check(*fresh_upstream.args,
                         "--offline-index-package", "victim")
     try:
         record = wait_for(lambda: next((r for r in runstate.records()

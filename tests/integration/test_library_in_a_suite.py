@@ -60,7 +60,7 @@ def test_fixtures_marker_and_requirements_files(pytester, upstream, unique) -> N
     digests = {d.filename: hashlib.sha256((upstream.files_dir / d.filename).read_bytes())
                .hexdigest() for d in upstream.published}
     good_file = Dist(good, "1.0").filename
-    pytester.makeini(f"[pytest]\noffline_index_upstream = {upstream.url}\n")
+    pytester.makeini(f"[pytest]\n{upstream.ini}")
     pytester.makepyfile(SUITE.format(good=good, good_module=good.replace("-", "_"),
                                      good_file=good_file, unwarmed=unwarmed))
     # Hashes for every file, a constraint file keeping dep below 2, a marker that excludes

@@ -27,6 +27,6 @@ def test_readme_test_examples_run_and_pass(pytester, upstream) -> None:
     for name, code in examples.items():
         pytester.path.joinpath(name).write_text(code)
     pytester.path.joinpath("requirements.txt").write_text("requests==2.32.3\n")
-    pytester.makeini(f"[pytest]\noffline_index_upstream = {upstream.url}\n")
+    pytester.makeini(f"[pytest]\n{upstream.ini}")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-import jsonschema
-
 from pytest_offline_index.report import SCHEMA_PATH
 from tests.support.dists import Dist
 
@@ -15,12 +13,14 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
     app, lib = unique("reported"), unique("reportlib")
     upstream.publish(Dist(app, "1.0", requires=[lib]), Dist(lib, "1.0"), Dist(lib, "0.9"))
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--offline-index", "--offline-index-upstream", upstream.url,
+        "-p", "no:cacheprovider", "--offline-index", *upstream.args,
         "--offline-index-package", app, "--offline-index-report", "out/report.json",
         "--junitxml", "junit.xml")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines([f"py3.* {app} * 1 file(s) 0.0 MB  yes * ok"])
     report = json.loads((pytester.path / "out" / "report.json").read_text())
+    import jsonschema  # a dev extra: the reference check alone must collect without it
+
     jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
 
     (label,) = report["warmed"]
@@ -36,6 +36,16 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
     assert [(s["name"], s["status"]) for s in report["steps"]] == [
         ("warm", "passed"), ("cut", "passed"), ("install", "passed"), ("import", "passed")]
     assert report["imports"][label][0]["module"] == app.replace("-", "_")
+
+    # what crossed the relay: the warmed bytes (and the pages) before the cut, nothing after
+    gap = report["gap"]
+    assert gap["allowed_hosts"] == [upstream.address]
+    assert gap["before_cut"]["bytes"] > warmed["bytes"]
+    assert gap["after_cut"] == {"requests": 0, "bytes": 0}
+    steps = {s["name"]: s for s in report["steps"]}
+    assert steps["warm"]["upstream_bytes"] == gap["before_cut"]["bytes"]
+    assert steps["install"]["upstream_requests"] == 0
+    assert "from upstream in" in steps["warm"]["detail"]
 
     # junit XML carries each step's record as properties
     cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")

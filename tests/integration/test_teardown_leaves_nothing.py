@@ -29,7 +29,7 @@ def test_failing_plugin_run_leaves_nothing(upstream, unique, pytester) -> None:
     upstream.publish(Dist(app, "1.0", requires=[gone]))  # its dependency was never published
     before = machine_snapshot()
     result = pytester.runpytest_subprocess(
-        "--offline-index", "--offline-index-upstream", upstream.url,
+        "--offline-index", *upstream.args,
         "--offline-index-package", app, "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines([f"offline-index [[]py3.*[]] warm: {gone}: no such project*"])

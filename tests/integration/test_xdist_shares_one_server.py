@@ -23,7 +23,7 @@ def test_check(i, offline_index):
 def test_eight_marker_tests_on_four_workers_use_one_server(pytester, upstream, unique) -> None:
     name = unique("parallel")
     upstream.publish(Dist(name, "1.0"))
-    pytester.makeini(f"[pytest]\noffline_index_upstream = {upstream.url}\n")
+    pytester.makeini(f"[pytest]\n{upstream.ini}")
     pytester.makepyfile(SUITE.format(name=name))
     pytester.mkdir("seen")
     before = machine_snapshot()

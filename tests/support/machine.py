@@ -27,18 +27,77 @@ def machine_snapshot() -> dict[str, object]:
     }
     if os.geteuid() == 0:
         with IPRoute() as ipr:
-            snapshot["links"] = sorted(link.get("ifname") for link in ipr.link("dump"))
+            links = ipr.link("dump")
+            snapshot["links"] = sorted(link.get("ifname") for link in links)
+            # Routes of every table, IPv4 and IPv6.
             snapshot["routes"] = sorted(
                 (r["family"], str(r.get("dst")), r["dst_len"], str(r.get("gateway")),
                  r.get("table"))
                 for family in (socket.AF_INET, socket.AF_INET6)
                 for r in ipr.route("dump", family=family))
-        from pyroute2.nftables.main import NFTables
-
-        with NFTables(nfgen_family=2) as nft:
-            snapshot["nft tables"] = sorted(
-                t.get_attr("NFTA_TABLE_NAME") for t in nft.get_tables())
+            names = {link["index"]: link.get("ifname") for link in links}
+            snapshot["addresses"] = sorted(
+                (a["family"], str(names.get(a["index"])), a["index"],
+                 str(a.get("IFA_LOCAL") or a.get("IFA_ADDRESS")), a["prefixlen"])
+                for a in ipr.get_addr())
+        ruleset = nft_ruleset()
+        snapshot["nft tables"] = sorted(name for family, name, *_ in ruleset if family == "ip")
+        snapshot["nft ruleset"] = ruleset
     return snapshot
+
+
+NFT_FAMILIES = {1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}
+NFT_HOOKS = {
+    "netdev": ("ingress", "egress"),
+    "arp": ("input", "output"),
+    "inet": ("prerouting", "input", "forward", "output", "postrouting", "ingress"),
+}
+NFT_INET_HOOKS = ("prerouting", "input", "forward", "output", "postrouting")
+NFT_POLICIES = {0: "drop", 1: "accept"}
+
+NftChain = tuple[str, str | None, int | None, str | None, int]
+NftTable = tuple[str, str, int, tuple[NftChain, ...]]
+
+
+def nft_ruleset() -> list[NftTable]:
+    """Every nftables table of every family, as ``(family, name, flags, chains)``, sorted.
+
+    Each chain is ``(name, hook, priority, policy, rule count)``; hook, priority and policy
+    are None for a regular (non-base) chain. Comparable with ``==``. Needs root.
+    """
+    from pyroute2.nftables.main import NFTables
+
+    with NFTables(nfgen_family=0) as nft:  # NFPROTO_UNSPEC: every family
+        tables = nft.get_tables()
+        chains = nft.get_chains()
+        rules = nft.get_rules()
+    counts: dict[tuple[int, str, str], int] = {}
+    for rule in rules:
+        key = (rule["nfgen_family"], rule.get_attr("NFTA_RULE_TABLE"),
+               rule.get_attr("NFTA_RULE_CHAIN"))
+        counts[key] = counts.get(key, 0) + 1
+    by_table: dict[tuple[int, str], list[NftChain]] = {}
+    for chain in chains:
+        family, table = chain["nfgen_family"], chain.get_attr("NFTA_CHAIN_TABLE")
+        name = chain.get_attr("NFTA_CHAIN_NAME")
+        hook = chain.get_attr("NFTA_CHAIN_HOOK")
+        hook_name: str | None = None
+        priority: int | None = None
+        if hook is not None:
+            number = hook.get_attr("NFTA_HOOK_HOOKNUM")
+            known = NFT_HOOKS.get(NFT_FAMILIES.get(family, ""), NFT_INET_HOOKS)
+            hook_name = known[number] if number < len(known) else str(number)
+            priority = hook.get_attr("NFTA_HOOK_PRIORITY")
+        policy = chain.get_attr("NFTA_CHAIN_POLICY")
+        by_table.setdefault((family, table), []).append(
+            (name, hook_name, priority,
+             None if policy is None else NFT_POLICIES.get(policy, str(policy)),
+             counts.get((family, table, name), 0)))
+    return sorted(
+        (NFT_FAMILIES.get(t["nfgen_family"], str(t["nfgen_family"])),
+         t.get_attr("NFTA_TABLE_NAME"), t.get_attr("NFTA_TABLE_FLAGS") or 0,
+         tuple(sorted(by_table.get((t["nfgen_family"], t.get_attr("NFTA_TABLE_NAME")), []))))
+        for t in tables)
 
 
 def snapshot_diff(before: dict[str, object], after: dict[str, object]) -> dict[str, object]:

@@ -1,8 +1,9 @@
 """A local upstream index host for tests: a static PEP 503 index in its own namespace.
 
-The host hangs off the root namespace by a veth, so the run's server namespace reaches it
-only through its default route (root forwards, the run's NAT masquerades): deleting that
-route really cuts it off, exactly as it cuts off the public index.
+The host has no link to anything: the only way to it is the run's relay, told to open its
+upstream connections inside this namespace (``--offline-index-upstream-netns``). So the
+server reaches it exactly as it reaches the public index — through its default route and
+the relay — and the cut really cuts it off. The root namespace gets nothing.
 """
 
 from __future__ import annotations
@@ -25,35 +26,49 @@ from pyroute2 import IPRoute, netns
 
 from pytest_offline_index.holes import parse_filename
 from pytest_offline_index.nsexec import ns_command
-from pytest_offline_index.topology import choose_block, host_ipv4_routes
+from pytest_offline_index.nsthread import NamespaceThread
 
 from .dists import Dist, normalize
 
-UPSTREAM_POOL = ipaddress.IPv4Network("10.214.0.0/16")
+# Inside the host's own namespace: private, so nothing else can have these addresses.
+ADDRESS = ipaddress.IPv4Address("10.214.0.2")
+OTHER_ADDRESS = ipaddress.IPv4Address("10.214.0.3")  # the same server under a second host
 PORT = 8080
 
 
 class LocalUpstream:
-    """Owns a namespace ``oit-<id>-up``, a veth pair and an ``http.server`` process."""
+    """Owns a namespace ``oit-<id>-up`` and an ``http.server`` process inside it."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.run_id = secrets.token_hex(3)
         self.namespace = f"oit-{self.run_id}-up"
-        self.link_root = f"oit{self.run_id}r"
-        self.link_host = f"oit{self.run_id}u"
-        self.block: ipaddress.IPv4Network | None = None
+        self.address = str(ADDRESS)
+        self.other_address = str(OTHER_ADDRESS)
         self.process: subprocess.Popen[bytes] | None = None
         self.published: list[Dist] = []
-
-    @property
-    def address(self) -> str:
-        assert self.block is not None
-        return str(self.block.network_address + 2)
+        self.elsewhere: dict[str, str] = {}  # file name -> the base URL its page links to
 
     @property
     def url(self) -> str:
         return f"http://{self.address}:{PORT}/simple/"
+
+    @property
+    def args(self) -> list[str]:
+        """The ``pytest --offline-index`` options that make this host the upstream."""
+        return ["--offline-index-upstream", self.url,
+                "--offline-index-upstream-netns", self.namespace]
+
+    @property
+    def ini(self) -> str:
+        """The same as ``pytest.ini`` lines."""
+        return (f"offline_index_upstream = {self.url}\n"
+                f"offline_index_upstream_netns = {self.namespace}\n")
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The same as ``Settings.resolve`` values."""
+        return {"upstream": self.url, "upstream_netns": self.namespace}
 
     @property
     def files_dir(self) -> Path:
@@ -61,24 +76,12 @@ class LocalUpstream:
 
     def start(self) -> LocalUpstream:
         try:
-            self.block = choose_block(UPSTREAM_POOL, host_ipv4_routes(), prefix=30)
             netns.create(self.namespace)
-            gateway = self.block.network_address + 1
-            with IPRoute() as root:
-                root.link("add", ifname=self.link_root, kind="veth",
-                          peer={"ifname": self.link_host, "net_ns_fd": self.namespace})
-                idx = root.link_lookup(ifname=self.link_root)[0]
-                # No IPv6 link-local route appearing seconds later in the root namespace:
-                # the suite's machine snapshots must be stable while this host exists.
-                Path(f"/proc/sys/net/ipv6/conf/{self.link_root}/disable_ipv6").write_text("1")
-                root.addr("add", index=idx, address=str(gateway), prefixlen=30)
-                root.link("set", index=idx, state="up")
             with IPRoute(netns=self.namespace, flags=0) as host:
-                for name in ("lo", self.link_host):
-                    idx = host.link_lookup(ifname=name)[0]
-                    if name != "lo":
-                        host.addr("add", index=idx, address=self.address, prefixlen=30)
-                    host.link("set", index=idx, state="up")
+                idx = host.link_lookup(ifname="lo")[0]
+                host.link("set", index=idx, state="up")
+                for address in (self.address, self.other_address):
+                    host.addr("add", index=idx, address=address, prefixlen=32)
             self.write_index()
             self.serve()
         except BaseException:
@@ -93,11 +96,11 @@ class LocalUpstream:
                                         str(self.root), str(PORT)]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                    (self.address, PORT), timeout=0.5):
-                return
-            time.sleep(0.05)
+        with NamespaceThread(self.namespace) as inside:
+            while time.monotonic() < deadline:
+                if inside.call(_accepts, self.address, PORT):
+                    return
+                time.sleep(0.05)
         raise RuntimeError("local upstream did not start")
 
     def halt(self) -> None:
@@ -125,10 +128,6 @@ class LocalUpstream:
 
     def stop(self) -> None:
         self.halt()
-        with IPRoute() as root:
-            for idx in root.link_lookup(ifname=self.link_root):
-                with contextlib.suppress(Exception):
-                    root.link("del", index=idx)
         if self.namespace in netns.listnetns():
             netns.remove(self.namespace)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -147,8 +146,14 @@ class LocalUpstream:
         self.write_index()
         return paths
 
+    def publish_elsewhere(self, *dists: Dist) -> list[Path]:
+        """Publish files that the pages link to on a second host (``other_address``)."""
+        for dist in dists:
+            self.elsewhere[dist.filename] = f"http://{self.other_address}:{PORT}/files/"
+        return self.publish(*dists)
+
     def write_index(self) -> None:
-        write_simple_index(self.root, self.published)
+        write_simple_index(self.root, self.published, self.elsewhere)
 
     def __enter__(self) -> LocalUpstream:
         return self.start()
@@ -157,7 +162,16 @@ class LocalUpstream:
         self.stop()
 
 
-def write_simple_index(root: Path, published: Iterable[Dist] = ()) -> None:
+def _accepts(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def write_simple_index(root: Path, published: Iterable[Dist] = (),
+                       elsewhere: dict[str, str] | None = None) -> None:
     """A static PEP 503 index under ``root/simple`` for every file in ``root/files``.
 
     ``published`` supplies ``data-requires-python`` for the files the builder wrote.
@@ -172,18 +186,21 @@ def write_simple_index(root: Path, published: Iterable[Dist] = ()) -> None:
         projects.setdefault(normalize(project), []).append(path)
     for project, paths in projects.items():
         (simple / project).mkdir(exist_ok=True)
-        (simple / project / "index.html").write_text(_page(project, paths, requires_python))
+        (simple / project / "index.html").write_text(
+            _page(project, paths, requires_python, elsewhere or {}))
     links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
     (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
-def _page(project: str, paths: Iterable[Path], requires_python: dict[str, str | None]) -> str:
+def _page(project: str, paths: Iterable[Path], requires_python: dict[str, str | None],
+          elsewhere: dict[str, str]) -> str:
     rows = []
     for path in paths:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         spec = requires_python.get(path.name) or wheel_requires_python(path)
         attr = f' data-requires-python="{html.escape(spec)}"' if spec else ""
-        rows.append(f'<a href="../../files/{path.name}#sha256={digest}"{attr}>'
+        base = elsewhere.get(path.name, "../../files/")
+        rows.append(f'<a href="{base}{path.name}#sha256={digest}"{attr}>'
                     f"{path.name}</a><br>\n")
     return (f"<!DOCTYPE html><html><head><title>Links for {project}</title></head><body>\n"
             f"<h1>Links for {project}</h1>\n{''.join(rows)}</body></html>\n")

@@ -40,9 +40,15 @@ def test_specs_keep_commas_markers_and_extras() -> None:
         ("packages", ["pip @ https://example.org/pip.whl"], "names a URL"),
         ("imports", ["not-a-module"], "'not-a-module'"),
         ("upstream", "ftp://example.org/simple", "'ftp://example.org/simple'"),
-        ("subnet_pool", "10.0.0.0/30", "smaller than one /28"),
-        ("subnet_pool", "8.8.0.0/16", "not a private range"),
-        ("subnet_pool", "10.0.0.300/16", "not an IPv4 network"),
+        ("subnet", "10.0.0.0/30", "smaller than a /29"),
+        ("subnet", "8.8.0.0/16", "not a private range"),
+        ("subnet", "10.0.0.300/16", "not an IPv4 network"),
+        ("gateway", "10.213.0.300", "'10.213.0.300' is not an IPv4 address"),
+        ("gateway", "127.0.0.9", "not a private, non-loopback address"),
+        ("gateway", "10.213.0.2", "lies inside the server's links 10.213.0.0/29"),
+        ("allow_hosts", ["https://files.example.org/"], "is not a host name or an IP"),
+        ("allow_hosts", ["bad_host!"], "'bad_host!' is not a host name"),
+        ("upstream_netns", "no-such-namespace-zz9", "is not a named network namespace"),
         ("port", "70000", "'70000'"),
         ("step_timeout", "-3", "'-3'"),
     ],
@@ -56,10 +62,19 @@ def test_bad_values_raise_one_line_naming_the_value(key: str, value: object,
     assert "\n" not in message
 
 
-def test_subnet_pool_and_port_are_parsed() -> None:
-    settings = Settings.resolve(ini={"subnet_pool": "172.31.0.0/24", "port": "4141"})
-    assert settings.subnet_pool == ipaddress.IPv4Network("172.31.0.0/24")
+def test_subnet_gateway_and_port_are_parsed() -> None:
+    settings = Settings.resolve(ini={"subnet": "172.31.0.0/24", "gateway": "172.31.9.1",
+                                     "port": "4141"})
+    assert settings.subnet == ipaddress.IPv4Network("172.31.0.0/24")
+    assert settings.gateway == ipaddress.IPv4Address("172.31.9.1")
     assert settings.port == 4141
+
+
+def test_the_relay_allows_the_upstream_its_file_host_and_what_the_user_adds() -> None:
+    assert Settings().allowed_hosts == ("pypi.org", "files.pythonhosted.org")
+    mirror = Settings.resolve(cli={"upstream": "http://Mirror.example:8080/simple/",
+                                   "allow_hosts": ["Files.Example", "10.1.2.3"]})
+    assert mirror.allowed_hosts == ("mirror.example", "files.example", "10.1.2.3")
 
 
 def test_workdir_must_be_writable(tmp_path) -> None:

@@ -1,0 +1,329 @@
+"""The relay: the one way out of the run's namespaces, an HTTP(S) forward proxy.
+
+Its listening socket is handed in ready-made — the harness makes it inside the gateway
+namespace — and it is served from this process, whose outbound connections leave from the
+host's own namespace: names resolve exactly as on the host, and no packet of the run crosses
+the host's forward hook. It lets through only allowed hosts (``CONNECT host:port`` for https,
+absolute-URI requests for http), counts every request and byte that crossed the gap, and
+remembers why a connection failed, so a warm that cannot reach the upstream names the cause.
+It knows nothing of namespaces, devpi or pytest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10.0
+HEADER_LIMIT = 64 * 1024
+CHUNK = 64 * 1024
+HOP_BY_HOP = (b"proxy-connection", b"proxy-authorization", b"connection", b"keep-alive")
+
+# Makes an unconnected socket of a family where the upstream lives (default: here).
+SocketFactory = Callable[[int], socket.socket]
+
+
+@dataclass(frozen=True)
+class RelayEvent:
+    """Why one upstream connection did not happen, as the relay saw it."""
+
+    kind: str  # "refused-host", "dns", "refused", "timeout", "connect"
+    host: str
+    port: int
+    detail: str
+    at: float
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+@dataclass(frozen=True)
+class RelayStats:
+    """Requests and bytes that crossed the gap (upstream-bound ``sent``, back ``received``)."""
+
+    requests: int = 0
+    sent: int = 0
+    received: int = 0
+
+    @property
+    def bytes(self) -> int:
+        return self.sent + self.received
+
+    def __sub__(self, other: RelayStats) -> RelayStats:
+        return RelayStats(self.requests - other.requests, self.sent - other.sent,
+                          self.received - other.received)
+
+
+class ConnectFailed(Exception):
+    def __init__(self, event: RelayEvent) -> None:
+        super().__init__(event.detail)
+        self.event = event
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class Relay:
+    """Serve ``listener`` on a thread of this process until :meth:`close`."""
+
+    def __init__(self, listener: socket.socket, allow: Iterable[str], *,
+                 socket_factory: SocketFactory | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        self.listener = listener
+        self.allow = frozenset(h.lower().strip("[]") for h in allow)
+        self.socket_factory = socket_factory
+        self.connect_timeout = connect_timeout
+        self._stats = RelayStats()
+        self._events: list[RelayEvent] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.listener.getsockname()[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://{host}:{port}"
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Relay:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True,
+                                        name="offline-index-relay")
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def _serve(self, ready: threading.Event) -> None:
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        self.listener.setblocking(False)
+        server = loop.run_until_complete(asyncio.start_server(
+            self._client, sock=self.listener, limit=HEADER_LIMIT))
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.gather(*self._tasks, return_exceptions=True))
+            loop.close()
+
+    def close(self) -> None:
+        """Stop serving and drop every open tunnel; safe twice."""
+        if self._loop is not None and self._thread is not None:
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop = self._thread = None
+        self.listener.close()
+
+    def __enter__(self) -> Relay:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what it saw --------------------------------------------------------------------
+
+    def stats(self) -> RelayStats:
+        with self._lock:
+            return self._stats
+
+    def events(self, since: float = 0.0) -> list[RelayEvent]:
+        """Failed connections at or after ``since`` (a ``time.monotonic()`` value)."""
+        with self._lock:
+            return [e for e in self._events if e.at >= since]
+
+    def _count(self, requests: int = 0, sent: int = 0, received: int = 0) -> None:
+        with self._lock:
+            s = self._stats
+            self._stats = RelayStats(s.requests + requests, s.sent + sent,
+                                     s.received + received)
+
+    def _fail(self, kind: str, host: str, port: int, detail: str,
+              record: bool = True) -> ConnectFailed:
+        """A failure to report; ``record`` it unless another address may still work."""
+        event = RelayEvent(kind, host, port, detail, time.monotonic())
+        if record:
+            with self._lock:
+                self._events.append(event)
+            log.warning("relay: %s", detail)
+        return ConnectFailed(event)
+
+    # -- connecting upstream ------------------------------------------------------------
+
+    def reach(self, host: str, port: int) -> RelayEvent | None:
+        """Open (and close) one upstream connection as a client would; None if it worked."""
+        if self._loop is None:
+            raise RuntimeError("relay not started")
+
+        async def attempt() -> RelayEvent | None:
+            try:
+                _, writer = await self._open(host, port)
+            except ConnectFailed as exc:
+                return exc.event
+            writer.close()
+            return None
+
+        return asyncio.run_coroutine_threadsafe(attempt(), self._loop).result(
+            self.connect_timeout * 4 + 30)
+
+    async def _open(self, host: str, port: int,
+                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host = host.lower().strip("[]")
+        if host not in self.allow:
+            raise self._fail("refused-host", host, port,
+                             f"the relay refused {host}: not an allowed host (allowed: "
+                             f"{', '.join(sorted(self.allow))}); add it with "
+                             f"--offline-index-allow-host {host}")
+        loop = asyncio.get_running_loop()
+        try:  # resolved here, in the host's namespace, with the host's resolver
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise self._fail("dns", host, port,
+                             f"the relay could not resolve {host} ({exc.strerror})") from None
+        last: ConnectFailed | None = None
+        for family, _, _, _, sockaddr in infos:
+            where = f"[{sockaddr[0]}]:{port}" if family == socket.AF_INET6 else (
+                f"{sockaddr[0]}:{port}")
+            try:
+                sock = (await loop.run_in_executor(None, self.socket_factory, family)
+                        if self.socket_factory else socket.socket(family, socket.SOCK_STREAM))
+            except OSError as exc:
+                last = self._fail("connect", host, port, f"{host} {where}: {exc.strerror}",
+                                  record=False)
+                continue
+            sock.setblocking(False)
+            try:
+                await asyncio.wait_for(loop.sock_connect(sock, sockaddr), self.connect_timeout)
+            except asyncio.TimeoutError:
+                sock.close()
+                last = self._fail("timeout", host, port,
+                                  f"connecting to {host} at {where} timed out after "
+                                  f"{self.connect_timeout:.0f}s", record=False)
+                continue
+            except ConnectionRefusedError:
+                sock.close()
+                last = self._fail("refused", host, port,
+                                  f"{host} at {where} refused the connection", record=False)
+                continue
+            except OSError as exc:
+                sock.close()
+                last = self._fail("connect", host, port,
+                                  f"connecting to {host} at {where} failed: "
+                                  f"{exc.strerror or exc}", record=False)
+                continue
+            return await asyncio.open_connection(sock=sock, limit=HEADER_LIMIT)
+        if last is None:
+            raise self._fail("dns", host, port, f"the relay found no address for {host}")
+        e = last.event
+        raise self._fail(e.kind, e.host, e.port, e.detail)  # every address failed: record it
+
+    # -- serving clients ----------------------------------------------------------------
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self._handle(reader, writer)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            self._tasks.discard(task)  # type: ignore[arg-type]
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_line, _, header_block = head.partition(b"\r\n")
+        method, target, version = request_line.decode("latin-1").split(" ", 2)
+        if method == "CONNECT":
+            host, _, port_text = target.rpartition(":")
+            host, port = host.strip("[]"), int(port_text)
+        else:
+            parts = urlsplit(target)
+            if parts.scheme != "http" or not parts.hostname:
+                await _answer(writer, 400, "the relay takes CONNECT or absolute http URIs")
+                return
+            host = parts.hostname
+            port = parts.port or 80
+        try:
+            up_reader, up_writer = await self._open(host, port)
+        except ConnectFailed as exc:
+            status = 403 if exc.event.kind == "refused-host" else 502
+            await _answer(writer, status, exc.event.detail)
+            return
+        self._count(requests=1)
+        try:
+            if method == "CONNECT":
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                await writer.drain()
+            else:
+                origin = parts.path or "/"
+                if parts.query:
+                    origin += "?" + parts.query
+                headers = [line for line in header_block.split(b"\r\n")
+                           if line and line.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
+                forwarded = b"\r\n".join([
+                    f"{method} {origin} {version}".encode("latin-1"), *headers,
+                    b"Connection: close", b"", b""])
+                up_writer.write(forwarded)
+                self._count(sent=len(forwarded))
+                await up_writer.drain()
+            await self._pipe(reader, writer, up_reader, up_writer)
+        finally:
+            up_writer.close()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter) -> None:
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                       upstream_bound: bool) -> None:
+            while data := await src.read(CHUNK):
+                dst.write(data)
+                if upstream_bound:
+                    self._count(sent=len(data))
+                else:
+                    self._count(received=len(data))
+                await dst.drain()
+
+        tasks = [asyncio.ensure_future(pump(reader, up_writer, True)),
+                 asyncio.ensure_future(pump(up_reader, writer, False))]
+        try:
+            # Either side closing ends the exchange (http requests go out "Connection: close").
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(OSError):
+                await writer.drain()
+
+
+async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:
+    reason = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}[status]
+    body = (text + "\n").encode()
+    writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n"
+                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    with contextlib.suppress(OSError):
+        await writer.drain()

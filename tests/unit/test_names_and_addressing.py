@@ -1,0 +1,31 @@
+"""Names carry the run id and fit the kernel; the relay's address is off the server's links."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pytest_offline_index.settings import Settings
+from pytest_offline_index.topology import Addressing, Names
+
+
+def test_every_name_carries_the_run_id_and_interfaces_fit_15_bytes() -> None:
+    names = Names("a1b2c3")
+    ifnames = (names.uplink_gateway, names.uplink_server, names.lan_server, names.lan_client)
+    for name in (*names.namespaces, *ifnames):
+        assert "a1b2c3" in name
+    for ifname in ifnames:
+        assert len(ifname.encode()) <= 15
+    assert len(set(names.namespaces)) == 3
+
+
+def test_the_links_split_the_subnet_and_the_relay_is_outside_both() -> None:
+    a = Addressing(ipaddress.IPv4Network("10.213.0.16/29"), ipaddress.IPv4Address("10.213.0.9"))
+    assert (str(a.uplink_gateway), str(a.uplink_server)) == ("10.213.0.17", "10.213.0.18")
+    assert (str(a.lan_server), str(a.lan_client)) == ("10.213.0.21", "10.213.0.22")
+    for link in ("10.213.0.16/30", "10.213.0.20/30"):
+        assert a.gateway not in ipaddress.IPv4Network(link)
+
+
+def test_the_default_relay_address_is_reached_only_through_the_default_route() -> None:
+    settings = Settings()
+    assert settings.gateway not in settings.subnet

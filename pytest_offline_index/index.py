@@ -208,7 +208,9 @@ class OfflineIndex:
         relay = self.relay
 
         def failures_since(started: float) -> Callable[[], list[str]]:
-            return lambda: [str(e) for e in relay.events(since=started)] if relay else []
+            log_offset = server.log_size()
+            return lambda: [*([str(e) for e in relay.events(since=started)] if relay else []),
+                            *server.tls_failures(since=log_offset)]
 
         def download(specs: Sequence[str]) -> WarmResult:
             return warm(

@@ -32,6 +32,8 @@ from .nsthread import NamespaceThread
 
 log = logging.getLogger(__name__)
 
+# devpi logs a failed upstream fetch as "<Error> during http.<get> of <url> at <where>: <why>"
+FETCH_FAILURE = re.compile(r"during http\.\w+ of (\S+) at \S+: (.*)$")
 USER = "offline"
 INDEX = "airgap"
 START_TIMEOUT = 60.0
@@ -268,6 +270,34 @@ class DevpiServer:
                             self.serverdir / "+files" / unquote(path)).is_file():
                         names.append(path.rsplit("/", 1)[-1])
         return sorted(set(names))
+
+    def log_size(self) -> int:
+        """Where devpi's log ends now, to read only what it writes after (``tls_failures``)."""
+        try:
+            return self.log_path.stat().st_size if self.log_path else 0
+        except OSError:
+            return 0
+
+    def tls_failures(self, since: int = 0) -> list[str]:
+        """TLS failures devpi logged fetching from the upstream after offset ``since``.
+
+        Through a CONNECT tunnel the relay sees only bytes, so a certificate devpi refuses
+        is named from devpi's own log.
+        """
+        if self.log_path is None:
+            return []
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(since)
+                text = log_file.read().decode(errors="replace")
+        except OSError:
+            return []
+        found = []
+        for line in text.splitlines():
+            if (match := FETCH_FAILURE.search(line)) and "SSL" in match.group(2):
+                host = urlsplit(match.group(1)).hostname
+                found.append(f"TLS failure talking to {host}: {match.group(2).strip()}")
+        return list(dict.fromkeys(found))
 
     def mirror_status(self, project: str) -> int | None:
         """The status devpi answers for a project's mirror page (None: it did not answer)."""

@@ -7,6 +7,7 @@ import pytest
 from pytest_offline_index.errors import UpstreamUnreachableError, WarmError
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.upstream import LocalUpstream
 
 
 def test_upstream_down_during_warm_is_named_as_such(fresh_upstream, make_scenario) -> None:
@@ -32,3 +33,18 @@ def test_a_project_the_upstream_lacks_is_not_called_unreachable(upstream, make_s
     scenario = make_scenario(upstream, unique("never-published"))
     with pytest.raises(WarmError, match="no such project on the upstream index"):
         scenario.warm()
+
+
+def test_a_certificate_devpi_refuses_is_named_as_a_tls_failure(tmp_path, make_scenario) -> None:
+    # Through a CONNECT tunnel the relay sees only bytes: the cause comes from devpi's log.
+    with LocalUpstream(tmp_path / "tls-upstream", tls=True) as untrusted:
+        untrusted.publish(Dist("tlspkg", "1.0"))
+        scenario = make_scenario(untrusted, "tlspkg")
+        with pytest.raises(UpstreamUnreachableError) as excinfo:
+            scenario.warm()
+        scenario.close()
+    message = str(excinfo.value)
+    assert message.startswith(
+        f"upstream unreachable during warm of tlspkg: TLS failure talking to "
+        f"{untrusted.address}: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in message

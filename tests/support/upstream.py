@@ -39,8 +39,9 @@ PORT = 8080
 class LocalUpstream:
     """Owns a namespace ``oit-<id>-up`` and an ``http.server`` process inside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: bool = False) -> None:
         self.root = Path(root)
+        self.tls = tls  # serve https with a self-signed certificate no client trusts
         self.run_id = secrets.token_hex(3)
         self.namespace = f"oit-{self.run_id}-up"
         self.address = str(ADDRESS)
@@ -51,7 +52,12 @@ class LocalUpstream:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}:{PORT}/simple/"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.address}:{PORT}/simple/"
+
+    @property
+    def pem(self) -> Path:
+        return self.root / "self-signed.pem"
 
     @property
     def args(self) -> list[str]:
@@ -91,10 +97,19 @@ class LocalUpstream:
 
     def serve(self) -> None:
         """(Re)start the HTTP server; returns once it accepts connections."""
-        self.process = subprocess.Popen(
-            ns_command(self.namespace, [sys.executable, str(Path(__file__).with_name("httpd.py")),
-                                        str(self.root), str(PORT)]),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        argv = [sys.executable, str(Path(__file__).with_name("httpd.py")), str(self.root),
+                str(PORT)]
+        if self.tls:
+            if not self.pem.exists():
+                key = self.root / "key.pem"
+                subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                                "-subj", f"/CN={self.address}", "-keyout", str(key),
+                                "-out", str(self.pem)], check=True, capture_output=True)
+                self.pem.write_text(self.pem.read_text() + key.read_text())
+            argv.append(str(self.pem))
+        self.process = subprocess.Popen(ns_command(self.namespace, argv),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         with NamespaceThread(self.namespace) as inside:
             while time.monotonic() < deadline:

@@ -20,6 +20,8 @@ from packaging.utils import (
 
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+# lines that point elsewhere instead of saying what went wrong
+POINTERS = ("hint:", "note:", "ERROR: Exception:", "ERROR: ResolutionImpossible: for help visit")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ def parse_filename(filename: str) -> tuple[str, str | None]:
 def holes_in(output: str) -> list[Hole]:
     """Every missing file or project named in pip's output, in order, without repeats."""
     found: dict[str, Hole] = {}
-    for match in FILE_URL.finditer(unquote(output)):
+    # pip < 26 prints the URL of every file it fetches ("Downloading <url>"): those are no holes
+    fetched = (ln for ln in output.splitlines() if not ln.lstrip().startswith("Downloading "))
+    for match in FILE_URL.finditer(unquote("\n".join(fetched))):
         filename = match.group(1)
         project, version = parse_filename(filename)
         found.setdefault(filename, Hole(project, version, filename))
@@ -70,7 +74,38 @@ def project_of(spec: str) -> str:
 
 
 def pip_error(output: str) -> str:
-    """pip's last ERROR line (or its last line), for failures that name no hole."""
-    errors = [ln.strip() for ln in output.splitlines() if ln.strip().startswith("ERROR")]
-    lines = output.strip().splitlines()
-    return errors[-1] if errors else (lines[-1] if lines else "no output")
+    """The one line of pip's output that says what went wrong, for failures naming no hole.
+
+    pip's last error: an ``ERROR:`` line, or a diagnostic error (``error: <reference>``, its
+    message, marked by a multiplication sign, and ``╰─> <context>``) joined into one line.
+    Never a ``hint:`` or ``note:`` line (pip 26 ends its errors with "hint: See above for
+    details."), nor a pointer such as ``ERROR: Exception:``, after which the traceback's last
+    line is the error itself.
+    """
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    error = None
+    for at, line in enumerate(lines):
+        if line.startswith(POINTERS):
+            continue
+        if line.startswith("ERROR"):
+            error = line
+        elif line.startswith("error: "):
+            error = _diagnostic(line, lines[at + 1:])
+    said = [ln for ln in lines if not ln.startswith(POINTERS)]
+    return error or (said[-1] if said else "no output")
+
+
+def _diagnostic(head: str, following: list[str]) -> str:
+    """pip's diagnostic error as one line: "error: <reference>: <message> (<context>)"."""
+    message = context = ""
+    for line in following:
+        if line.startswith(("ERROR", "error: ", *POINTERS)):
+            break
+        if line.startswith("\N{MULTIPLICATION SIGN}") and not message:
+            message = line[1:].strip()
+        elif line.startswith("╰─>") and not context:
+            context = line[3:].strip()
+    # a context of "[12 lines of output]" or "See above for output." says nothing by itself
+    if context.startswith(("[", "See above")):
+        context = ""
+    return head + (f": {message}" if message else "") + (f" ({context})" if context else "")

@@ -19,6 +19,9 @@ from .hermetic import hermetic_env, index_args
 from .holes import pip_error, project_of, unmatched_requirement
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
+# after its retries, pip names a 5xx only as the cause of too many retries
+RETRIED_ERROR = re.compile(
+    r"Max retries exceeded with url: (\S+) \(Caused by ResponseError\('too many (\d{3}) ")
 # pip < 26 prints the URL, pip 26 only the file name: "Downloading six-1.17.0-....whl (11 kB)"
 DOWNLOAD_LINE = re.compile(r"^\s*Downloading (?:\S*/)?([^/\s]+)(?: \(([^)]*)\))?")
 MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's mirror page
@@ -97,8 +100,11 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
         if status == 404:
             return WarmError(f"{project}: no such project on the upstream index {upstream}")
         return WarmError(f"{name}: no matching distribution on {upstream} for this Python")
-    http = HTTP_ERROR.search(output)
-    if http and http.group(1).startswith("5"):
+    if (http := HTTP_ERROR.search(output)) and http.group(1).startswith("5"):
         return UpstreamUnreachableError(
             f"upstream unreachable during warm: HTTP {http.group(1)} for {http.group(2)}")
+    if (retried := RETRIED_ERROR.search(output)) and retried.group(2).startswith("5"):
+        return UpstreamUnreachableError(
+            f"upstream unreachable during warm: HTTP {retried.group(2)} for "
+            f"{unquote(retried.group(1))}")
     return WarmError(f"warm failed for {' '.join(specs)}: {pip_error(output)}")

@@ -64,3 +64,7 @@ class ImportCheckError(OfflineIndexError):
 
 class NotInstallCheckedError(OfflineIndexError):
     """A foreign target is warmed only: its install step is reported, never passed."""
+
+
+class StepNotRun(OfflineIndexError):
+    """A step whose prerequisite did not pass: recorded "not run", never attempted."""

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import SplitResult, urlsplit
 
 from .builddeps import build_requirements_of
@@ -41,12 +42,6 @@ from .warm import WarmResult, warm
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-# Test-only switches. pip itself fetches an sdist's backend through the index while it
-# prepares the sdist's metadata in an isolated build env; WARM_NO_ISOLATION stops that (as
-# a user's --no-build-isolation warm would), NO_BUILD_DEPS skips the harness's own warming
-# of build requirements — together they show what that warming step guarantees.
-NO_BUILD_DEPS_ENV = "OFFLINE_INDEX_TEST_NO_BUILD_DEPS"
-WARM_NO_ISOLATION_ENV = "OFFLINE_INDEX_TEST_WARM_NO_BUILD_ISOLATION"
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -65,7 +60,7 @@ class OfflineIndex:
         self.relay: Relay | None = None  # None in a process attached to another's index
         self._relay_address: tuple[str, int] | None = None
         self._upstream_thread: NamespaceThread | None = None
-        self.server_failed = False
+        self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
         self._owner_pid = os.getpid()
@@ -73,7 +68,7 @@ class OfflineIndex:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def describe(self) -> dict[str, object]:
+    def attach_info(self) -> dict[str, object]:
         """What another process needs to attach to this running index (see ``attach``)."""
         topo, server = self._topology(), self._server()
         return {"run_id": topo.run_id, "workdir": str(self.workdir),
@@ -93,16 +88,25 @@ class OfflineIndex:
             Path(str(info["serverdir"])), settings.upstream,
             namespace=index.topology.names.server_ns, port=int(str(info["port"])),
             client_host=str(info["client_host"]), pid=int(str(info["pid"])))
-        host, port = info["relay"]  # type: ignore[misc]
-        index._relay_address = (str(host), int(port))
-        index._upstream_endpoints = [Endpoint(*e) for e in info["endpoints"]]  # type: ignore[attr-defined]
+        relay = cast("list[object]", info["relay"])
+        index._relay_address = (str(relay[0]), int(str(relay[1])))
+        endpoints = cast("list[list[Any]]", info["endpoints"])
+        index._upstream_endpoints = [Endpoint(*e) for e in endpoints]
         index._attached = True
         return index
 
     def start(self) -> OfflineIndex:
-        """Network and server; idempotent."""
+        """Network, relay and server; idempotent. A failure leaves nothing behind."""
         if self.server is not None:
             return self
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
         settings = self.settings
         self._upstream_endpoints = upstream_endpoints(settings)
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up()
@@ -122,10 +126,9 @@ class OfflineIndex:
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
-            self.server_failed = True
+            self.keep_workdir = True
             raise
         self.progress(f"devpi-server up (pid {self.server.pid}), index {self.server.simple_url}")
-        return self
 
     def close(self) -> None:
         """Stop the server, remove the network. Safe after any failure, and twice."""
@@ -150,7 +153,7 @@ class OfflineIndex:
         if self.topology is not None:
             self.topology.down()
             self.topology = None
-        if self._own_workdir and not self.server_failed:
+        if self._own_workdir and not self.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
         if errors:
             raise errors[0]
@@ -222,7 +225,7 @@ class OfflineIndex:
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
                 platform=target.platform,
                 python_version=target.version if target.foreign else None,
-                build_isolation=os.environ.get(WARM_NO_ISOLATION_ENV) != "1")
+                build_isolation=self.settings.warm_build_isolation)
 
         started = time.monotonic()
         first = download([*extra, *requirements])
@@ -235,7 +238,7 @@ class OfflineIndex:
                                  download: Callable[[Sequence[str]], WarmResult],
                                  ) -> tuple[str, ...]:
         """Warm what every sdist among ``files`` needs to build, and theirs in turn."""
-        if os.environ.get(NO_BUILD_DEPS_ENV) == "1":
+        if not self.settings.warm_build_requirements:
             return ()
         warmed: dict[str, None] = {}
         pending = build_requirements_of(files)
@@ -332,7 +335,7 @@ class OfflineIndex:
         try:
             self._server().ensure_alive()
         except ServerError:
-            self.server_failed = True
+            self.keep_workdir = True
             raise
 
     def _relay_addr(self) -> tuple[str, int]:

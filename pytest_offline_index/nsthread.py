@@ -25,8 +25,11 @@ class NamespaceThread:
         self.namespace = namespace
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"netns-{namespace or 'host'}",
-            initializer=enter if namespace else None,
-            initargs=(namespace,) if namespace else ())
+            initializer=self._enter)
+
+    def _enter(self) -> None:
+        if self.namespace:
+            enter(self.namespace)
 
     def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``fn(*args, **kwargs)`` in the namespace and return (or raise) its result."""

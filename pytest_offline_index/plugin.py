@@ -1,15 +1,16 @@
-"""The pytest plugin: options, ini keys, generated check items and the terminal summary.
+"""The pytest plugin: options, ini keys, fixtures, the marker, generated check items.
 
 ``pytest --offline-index`` adds one item per step of the reference check (warm, cut,
-install, import) to the run, even in a directory without test files. The work itself is
-done by :class:`~pytest_offline_index.scenario.AirgapScenario`; this module only wires it.
+install, import) to the run, even in a directory without test files. The steps are run by
+:class:`~pytest_offline_index.scenario.AirgapScenario` on the session's one index
+(:class:`~pytest_offline_index.session.SessionIndex`), which the ``offline_index`` fixture
+and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,18 +22,18 @@ from .errors import (
     OfflineIndexError,
     PrivilegeError,
     SettingsError,
+    StepNotRun,
 )
 from .index import OfflineIndex
 from .report import build_report, gap, project_table, write_report
-from .scenario import AirgapScenario, plan_steps, step_key
+from .scenario import AirgapScenario
+from .session import SessionIndex
 from .settings import Settings
-from .shared import SharedIndex
 from .targets import Target, resolve_targets
 from .topology import check_privileges
 from .venv import FreshVenv
 
 REQUIRE_NETNS_ENV = "OFFLINE_INDEX_REQUIRE_NETNS"
-RUN_KEY = pytest.StashKey["PluginRun"]()
 
 # option dest / ini key -> Settings field
 KNOBS = {
@@ -76,7 +77,7 @@ KNOBS = {
                 "is made (default: the system temp dir)"),
     "report": ("--offline-index-report", "offline_index_report", "string",
                "write the check's results as JSON to this path (schema: "
-               "pytest-offline-index/report/1)"),
+               "pytest-offline-index/report/2)"),
     "step_timeout": ("--offline-index-step-timeout", "offline_index_step_timeout", "string",
                      "seconds any one pip step may take (default: 900)"),
 }
@@ -92,10 +93,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=f"offline_index_{field}",
                         action="append" if repeatable else "store",
                         metavar="SPEC" if repeatable else "VALUE", help=text)
-        parser.addini(ini, help=text, type=kind, default=[] if repeatable else "")
+        parser.addini(ini, help=text, type="linelist" if repeatable else "string",
+                      default=[] if repeatable else "")
 
 
 PLUGIN_ONLY = ("report",)
+MARKER_KEYS = ("packages", "imports", "pythons", "requirements")
+SESSION_KEY = pytest.StashKey[SessionIndex]()
+CHECK_KEY = pytest.StashKey[AirgapScenario]()
+MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
+TARGETS_KEY = pytest.StashKey["list[Target]"]()
+REPORTED_KEY = pytest.StashKey[Path]()
 
 
 def settings_from_config(config: pytest.Config, **overrides: object) -> Settings:
@@ -112,6 +120,17 @@ def report_path(config: pytest.Config) -> Path | None:
     return Path(str(value)) if value else None
 
 
+def session_index(config: pytest.Config) -> SessionIndex:
+    """The session's one index, made (not started) on first use."""
+    if SESSION_KEY not in config.stash:
+        try:
+            settings = settings_from_config(config)
+        except SettingsError as exc:
+            raise OfflineIndexError(str(exc)) from None
+        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    return config.stash[SESSION_KEY]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
@@ -125,21 +144,29 @@ def pytest_configure(config: pytest.Config) -> None:
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
-    run = PluginRun(config, settings, targets)
-    config.stash[RUN_KEY] = run
-    run.install_sigterm_handler()
+    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    config.stash[TARGETS_KEY] = targets
+
+
+def check_scenario(config: pytest.Config) -> AirgapScenario:
+    """The ``--offline-index`` check, made on its first item, on the session's index."""
+    if CHECK_KEY not in config.stash:
+        session = config.stash[SESSION_KEY]
+        config.stash[CHECK_KEY] = AirgapScenario(
+            session.settings, targets=config.stash[TARGETS_KEY], index=session.unstarted(),
+            progress=session.progress)
+    return config.stash[CHECK_KEY]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    run = config.stash.get(RUN_KEY, None)
-    if run is None:
+    if TARGETS_KEY not in config.stash:
         return
-    scenario = OfflineIndexScenario.from_parent(session, name="offline-index",
-                                                nodeid="offline-index")
+    collector = CheckCollector.from_parent(session, name="offline-index",
+                                           nodeid="offline-index")
     # Collect through the public hooks so reporters count and list the generated items.
-    session.ihook.pytest_collectstart(collector=scenario)
-    report = session.ihook.pytest_make_collect_report(collector=scenario)
+    session.ihook.pytest_collectstart(collector=collector)
+    report = session.ihook.pytest_make_collect_report(collector=collector)
     session.ihook.pytest_collectreport(report=report)
     if report.failed:
         raise pytest.UsageError(f"offline-index: could not generate check items: "
@@ -148,44 +175,57 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    run = session.config.stash.get(RUN_KEY, None)
-    if run is not None:
-        run.close()
+    """Write the report while the server still answers, then tear the index down."""
+    config = session.config
+    index_session = config.stash.get(SESSION_KEY, None)
+    if index_session is None:
+        return
+    checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
+              ) + index_session.checks
+    path = report_path(config)
+    if path is not None and checks and REPORTED_KEY not in config.stash:
+        cached = None
+        index = index_session.index
+        if index is not None and index.server is not None and index.server.is_running():
+            with contextlib.suppress(OfflineIndexError):
+                cached = index.cached_files()
+        write_report(path, build_report(checks, cached))
+        config.stash[REPORTED_KEY] = path
+        if index_session.progress is not None:
+            index_session.progress(f"report written to {path}")
+    index_session.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run = config.stash.get(RUN_KEY, None)
-    if run is not None:
-        run.close()
-        run.restore_sigterm_handler()
+    if (index_session := config.stash.get(SESSION_KEY, None)) is not None:
+        index_session.close()  # after an internal error, sessionfinish may not have run
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    run = terminalreporter.config.stash.get(RUN_KEY, None)
-    if run is None or run.scenario is None:
+    config = terminalreporter.config
+    scenario = config.stash.get(CHECK_KEY, None)
+    if scenario is None:
         return
     terminalreporter.section("offline-index")
-    for record in run.scenario.report.steps.values():
+    for record in scenario.report.steps.values():
         terminalreporter.write_line(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
             f"{record.seconds:7.1f}s  {record.detail}")
-    if crossed := gap(run.scenario):
+    if crossed := gap(scenario):
         before, after = crossed["before_cut"], crossed["after_cut"]
         terminalreporter.write_line(
             f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
             f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
             f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
     terminalreporter.write_line("")
-    for row in project_table(run.scenario):
+    for row in project_table(scenario):
         terminalreporter.write_line(row)
-    if run.kept_workdir:
-        terminalreporter.write_line(f"work dir kept for inspection: {run.kept_workdir}")
+    kept = config.stash[SESSION_KEY].kept_workdir
+    if kept is not None:
+        terminalreporter.write_line(f"work dir kept for inspection: {kept}")
 
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------
-
-MARKER_KEYS = ("packages", "imports", "pythons", "requirements")
-
 
 def _require_privileges() -> None:
     try:
@@ -196,47 +236,20 @@ def _require_privileges() -> None:
         pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
 
 
-SHARED_KEY = pytest.StashKey["SharedIndex | None"]()
-
-
 @pytest.fixture(scope="session")
-def offline_index(pytestconfig: pytest.Config) -> Iterator[OfflineIndex]:
-    """A running devpi-server behind a cuttable network, shared by the session.
+def offline_index(pytestconfig: pytest.Config) -> OfflineIndex:
+    """The session's running devpi-server behind a cuttable network.
 
     ``warm(...)``, ``cut()``, ``restore()``, ``is_cut``, ``simple_url``,
-    ``cached_files(project=None)``, ``fresh_venv(python=None)``. Under pytest-xdist every
-    worker of a run attaches to one index (the first worker starts it, the last one out
-    tears it down).
+    ``cached_files(project=None)``, ``fresh_venv(python=None)``. The marker and
+    ``--offline-index`` use the same one; under pytest-xdist every worker of a run attaches
+    to it (the first worker starts it, the last one out tears it down).
     """
     _require_privileges()
     try:
-        settings = settings_from_config(pytestconfig)
-    except SettingsError as exc:
-        pytest.fail(f"offline-index: {exc}", pytrace=False)
-    progress = _progress_writer(pytestconfig)
-    run_uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    shared = SharedIndex(settings, run_uid, progress) if (
-        run_uid and os.environ.get("PYTEST_XDIST_WORKER")) else None
-    pytestconfig.stash[SHARED_KEY] = shared
-    try:
-        if shared:
-            index = shared.join()
-        else:
-            index = OfflineIndex(settings, progress=progress)
-            try:
-                index.start()
-            except BaseException:
-                index.close()
-                raise
+        return session_index(pytestconfig).started()
     except OfflineIndexError as exc:
-        if shared:
-            shared.leave()
         pytest.fail(f"offline-index: {exc}", pytrace=False)
-    yield index
-    if shared:
-        shared.leave()
-    else:
-        index.close()
 
 
 @pytest.fixture
@@ -247,10 +260,6 @@ def fresh_venv(offline_index: OfflineIndex) -> FreshVenv:
     ``run(code)``, ``for_python("3.12")``. Cut the index first for an offline check.
     """
     return offline_index.fresh_venv()
-
-
-MARKER_CHECK_KEY = pytest.StashKey[
-    "tuple[OfflineIndex, Settings, list[Target], SharedIndex | None]"]()
 
 
 @pytest.fixture(autouse=True)
@@ -275,9 +284,8 @@ def _offline_index_marker(request: pytest.FixtureRequest) -> None:
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         pytest.fail(f"offline_index marker: {exc}", pytrace=False)
-    index: OfflineIndex = request.getfixturevalue("offline_index")
-    shared = request.config.stash.get(SHARED_KEY, None)
-    request.node.stash[MARKER_CHECK_KEY] = (index, settings, targets, shared)
+    request.getfixturevalue("offline_index")  # the session's index, started
+    request.node.stash[MARKER_CHECK_KEY] = (settings, targets)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -285,38 +293,20 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     prepared = item.stash.get(MARKER_CHECK_KEY, None)
     failure = None
     if prepared is not None:
-        try:
-            run_marker_check(*prepared)
+        settings, targets = prepared
+        index_session = item.config.stash[SESSION_KEY]
+        shared = index_session.shared
+        scenario = AirgapScenario(settings, targets=targets, index=index_session.started(),
+                                  progress=index_session.progress, name=item.nodeid)
+        index_session.checks.append(scenario)
+        try:  # with other processes on the index: warming exclusive, installs side by side
+            scenario.run_all(warming=shared.exclusive() if shared else None,
+                             checking=shared.shared() if shared else None)
         except OfflineIndexError as exc:
             failure = f"offline-index: {exc}"
     if failure is not None:  # outside the except: one line, no chained traceback
         pytest.fail(failure, pytrace=False)
     return (yield)
-
-
-def run_marker_check(index: OfflineIndex, settings: Settings, targets: list[Target],
-                     shared: SharedIndex | None = None) -> None:
-    """Warm, cut, and install + import in a fresh venv per target, on the shared index.
-
-    With other processes on the same index, warming (restore, warm, cut) is exclusive and
-    always ends cut; installs run side by side under a shared lock.
-    """
-    with shared.exclusive() if shared else contextlib.nullcontext():
-        index.restore()
-        try:
-            for target in targets:
-                index.warm_target(target, settings.packages, settings.requirements)
-        finally:
-            if not index.is_cut:
-                index.cut()
-    with shared.shared() if shared else contextlib.nullcontext():
-        index.verify_cut()
-        for target in targets:
-            if target.foreign:
-                continue
-            venv = index.install_check(target, settings.packages, settings.requirements)
-            venv.check_imports(*venv.modules_to_import(settings.imports,
-                                                       settings.distribution_names))
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
@@ -335,43 +325,45 @@ def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
     return write
 
 
-class OfflineIndexScenario(pytest.Collector):
-    """The generated collector holding one item per step and target."""
+# -- the generated check items ----------------------------------------------------------
+
+class CheckCollector(pytest.Collector):
+    """The generated collector holding one item per step and target of the check."""
 
     def collect(self) -> list[pytest.Item]:
-        run: PluginRun = self.config.stash[RUN_KEY]
-        items = []
-        for step, target in plan_steps(run.targets):
+        items: list[pytest.Item] = []
+        for step, target in check_scenario(self.config).plan:
             nodeid = (f"{self.nodeid}[{target.label}]::{step}" if target
                       else f"{self.nodeid}::{step}")
-            item = OfflineIndexItem.from_parent(self, name=nodeid.split("::", 1)[1],
-                                                nodeid=nodeid)
+            item = CheckItem.from_parent(self, name=nodeid.split("::", 1)[1], nodeid=nodeid)
             item.step, item.target = step, target
             item.add_marker(pytest.mark.offline_index)
             items.append(item)
         return items
 
 
-class OfflineIndexItem(pytest.Item):
+class CheckItem(pytest.Item):
+    """One step of the check: it passes, fails, or is skipped saying why it did not run."""
+
     step: str
     target: Target | None
 
     def runtest(self) -> None:
-        run: PluginRun = self.config.stash[RUN_KEY]
+        scenario = check_scenario(self.config)
+        record = scenario.record(self.step, self.target)
         try:
-            run.run_step(self.step, self.target)
-        finally:
-            if run.scenario is not None:  # junit XML carries each step's record
-                key = step_key(self.step, self.target.label if self.target else None)
-                if record := run.scenario.report.steps.get(key):
-                    self.user_properties += [("offline_index_status", record.status),
-                                             ("offline_index_seconds", f"{record.seconds:.3f}"),
-                                             ("offline_index_detail", record.detail)]
-
-    def teardown(self) -> None:
-        run: PluginRun = self.config.stash[RUN_KEY]
-        if (self.step, self.target) == plan_steps(run.targets)[-1]:
-            run.close()
+            try:
+                check_privileges()
+            except PrivilegeError as exc:
+                record.detail = str(exc)
+                _require_privileges()
+            scenario.run(self.step, self.target)
+        except (StepNotRun, NotInstallCheckedError) as exc:
+            pytest.skip(str(exc))
+        finally:  # junit XML carries each step's record
+            self.user_properties += [("offline_index_status", record.status),
+                                     ("offline_index_seconds", f"{record.seconds:.3f}"),
+                                     ("offline_index_detail", record.detail)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
@@ -386,108 +378,3 @@ class OfflineIndexItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, self.nodeid
-
-
-class PluginRun:
-    """The one scenario of a ``--offline-index`` session and its progress output."""
-
-    def __init__(self, config: pytest.Config, settings: Settings,
-                 targets: list[Target]) -> None:
-        self.config = config
-        self.settings = settings
-        self.targets = targets
-        self.scenario: AirgapScenario | None = None
-        self.outcomes: dict[str, str] = {}  # step key -> passed / failed / skipped
-        self.kept_workdir: Path | None = None
-        self.report_written = False
-        self._previous_sigterm: Any = None
-
-    def progress(self, line: str) -> None:
-        _progress_writer(self.config)(line)
-
-    def _blocker(self, step: str, target: Target | None) -> str | None:
-        """Why this step cannot run (an earlier step it needs did not pass), if so."""
-        if "privileges" in self.outcomes:
-            return "no privileges"
-        label = target.label if target else None
-        if step == "cut":
-            warms = [self.outcomes.get(step_key("warm", t.label)) for t in self.targets]
-            return None if "passed" in warms else "no target was warmed"
-        if step == "import" and target is not None and target.foreign:
-            return f"{label}: warmed, not install-checked (foreign platform)"
-        needs = {"install": [step_key("warm", label), "cut"],
-                 "import": [step_key("install", label)]}.get(step, [])
-        for key in needs:
-            if self.outcomes.get(key) != "passed":
-                return f"not run: {key} did not pass"
-        return None
-
-    def run_step(self, step: str, target: Target | None) -> None:
-        key = step_key(step, target.label if target else None)
-        self.outcomes[key] = "skipped"
-        if blocker := self._blocker(step, target):
-            pytest.skip(blocker)
-        try:
-            _require_privileges()
-        except BaseException:  # pytest's skip/fail outcomes: later steps need not try again
-            self.outcomes["privileges"] = "failed"
-            raise
-        if self.scenario is None:
-            self.scenario = AirgapScenario(self.settings, progress=self.progress,
-                                           targets=self.targets)
-        self.outcomes[key] = "failed"
-        if step == "cut":
-            self.scenario.cut()
-        elif step == "warm":
-            self.scenario.warm(target)
-        elif step == "install":
-            try:
-                self.scenario.install(target)
-            except NotInstallCheckedError as exc:  # a foreign target: reported, never passed
-                self.outcomes[key] = "skipped"
-                pytest.skip(str(exc))
-        else:
-            self.scenario.check_imports(target)
-        self.outcomes[key] = "passed"
-
-    def close(self) -> None:
-        if self.scenario is None:
-            return
-        scenario = self.scenario
-        path = report_path(self.config)
-        if path is not None and not self.report_written:
-            cached = None
-            if scenario.server is not None and scenario.server.is_running():
-                try:
-                    cached = scenario.index.cached_files()
-                except OfflineIndexError:
-                    cached = None
-            write_report(path, build_report(scenario, cached))
-            self.report_written = True
-            self.progress(f"report written to {path}")
-        scenario.close()
-        if scenario.workdir.exists():
-            self.kept_workdir = scenario.workdir
-
-    def install_sigterm_handler(self) -> None:
-        """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
-
-        Only in this process: pyroute2 forks helper children that inherit the handler, and
-        a helper that ran our teardown would tear down the run it is helping.
-        """
-        owner = os.getpid()
-
-        def handler(signum: int, frame: Any) -> None:
-            if os.getpid() != owner:
-                os._exit(128 + signum)
-            raise KeyboardInterrupt(f"signal {signum}")
-
-        try:
-            self._previous_sigterm = signal.signal(signal.SIGTERM, handler)
-        except ValueError:  # not the main thread
-            self._previous_sigterm = None
-
-    def restore_sigterm_handler(self) -> None:
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class Relay:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -245,13 +246,13 @@ class Relay:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             await self._handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -288,8 +289,8 @@ class Relay:
                 forwarded = b"\r\n".join([
                     f"{method} {origin} {version}".encode("latin-1"), *headers,
                     b"Connection: close", b"", b""])
-                up_writer.write(forwarded)
                 self._count(sent=len(forwarded))
+                up_writer.write(forwarded)
                 await up_writer.drain()
             await self._pipe(reader, writer, up_reader, up_writer)
         finally:
@@ -300,11 +301,11 @@ class Relay:
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
                        upstream_bound: bool) -> None:
             while data := await src.read(CHUNK):
-                dst.write(data)
-                if upstream_bound:
+                if upstream_bound:  # counted before it is passed on: a reader sees it counted
                     self._count(sent=len(data))
                 else:
                     self._count(received=len(data))
+                dst.write(data)
                 await dst.drain()
 
         tasks = [asyncio.ensure_future(pump(reader, up_writer, True)),

@@ -1,30 +1,44 @@
 """A run's results as JSON (``--offline-index-report``); the schema ships beside this module.
 
-Schema ``pytest-offline-index/report/1`` (``report-schema.json``): targets, every step with
-its status, seconds and detail, what each target warmed (files and bytes), sdists' build
-requirements, import results, and the files the cache really held at the end of the run.
+Schema ``pytest-offline-index/report/2`` (``report-schema.json``): every check of the
+session (the ``--offline-index`` check and each marked test), each with its targets, every
+step with its status, seconds, detail and the traffic that crossed the relay, what each
+target warmed (files and bytes), sdists' build requirements and import results; and the
+files the cache really held at the end of the run.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from .holes import parse_filename
-from .scenario import AirgapScenario
+from .scenario import NOT_RUN, AirgapScenario
 
-SCHEMA_ID = "pytest-offline-index/report/1"
+SCHEMA_ID = "pytest-offline-index/report/2"
 SCHEMA_PATH = Path(__file__).with_name("report-schema.json")
 
 
-def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> dict[str, Any]:
-    report = scenario.report
+def build_report(checks: Sequence[AirgapScenario],
+                 cached_files: list[str] | None) -> dict[str, Any]:
+    """Every check of the session (the ``--offline-index`` one, then each marker's), and
+    the files the cache held at the end."""
     return {
         "schema": SCHEMA_ID,
-        "upstream": scenario.settings.upstream,
+        "upstream": checks[0].settings.upstream if checks else None,
+        "checks": [build_check(check) for check in checks],
+        "cache": {"files": cached_files} if cached_files is not None else None,
+    }
+
+
+def build_check(scenario: AirgapScenario) -> dict[str, Any]:
+    report = scenario.report
+    return {
+        "name": scenario.name,
         "requested": {
             "packages": list(scenario.settings.packages),
             "requirements_file": (str(scenario.settings.requirements)
@@ -49,14 +63,12 @@ def build_report(scenario: AirgapScenario, cached_files: list[str] | None) -> di
             label: [{"module": r.module, "ok": r.ok, "detail": r.detail,
                      "seconds": round(r.seconds, 3)} for r in results]
             for label, results in report.imports.items()},
-        "cache": {"files": cached_files} if cached_files is not None else None,
     }
 
 
 def gap(scenario: AirgapScenario) -> dict[str, Any] | None:
     """What crossed the relay before and after the cut (zero after it, or the cut leaked)."""
-    if scenario.index.relay is None and not any(
-            r.upstream for r in scenario.report.steps.values()):
+    if not any(r.upstream for r in scenario.report.steps.values()):
         return None
     before, after = [0, 0], [0, 0]
     cut_seen = False
@@ -80,8 +92,7 @@ def project_table(scenario: AirgapScenario) -> list[str]:
         result = report.warmed.get(label)
         projects: dict[str, list[int]] = {}
         for path, size in zip(result.files, result.sizes, strict=True) if result else ():
-            name = canonicalize_name(parse_filename(path.name)[0])
-            projects.setdefault(name, []).append(size)
+            projects.setdefault(canonicalize_name(parse_filename(path.name)[0]), []).append(size)
         for hole in report.holes.get(label, []):
             projects.setdefault(canonicalize_name(hole.project), [])
         install = report.steps.get(f"{label}::install")
@@ -91,7 +102,7 @@ def project_table(scenario: AirgapScenario) -> list[str]:
             warmed = f"{len(sizes)} file(s) {sum(sizes) / 1e6:.1f} MB" if sizes else "-"
             if name in missing:
                 installed = "MISSING"
-            elif install is None or install.status == "not run":
+            elif install is None or install.status == NOT_RUN:
                 installed = "-"
             else:
                 installed = {"passed": "yes", "not checked": "not checked"}.get(

@@ -1,6 +1,6 @@
 """The machine-wide registry of harness runs: who owns what, and reaping what dead runs left.
 
-Each run writes ``<STATE_DIR>/<run id>.json`` *before* it creates anything, naming its owner
+Each run writes ``<state dir>/<run id>.json`` *before* it creates anything, naming its owner
 process (pid and start time, so a reused pid is not mistaken for it), its namespaces, its
 server process and temp dirs. Reaping happens under one ``flock``, so two runs never reap
 the same leftovers at once.
@@ -9,7 +9,6 @@ the same leftovers at once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -19,27 +18,41 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .locks import flocked
+
 log = logging.getLogger(__name__)
 
-STATE_DIR = Path(os.environ.get("OFFLINE_INDEX_STATE_DIR", "/run/pytest-offline-index"))
+STATE_DIR_ENV = "OFFLINE_INDEX_STATE_DIR"
+DEFAULT_STATE_DIR = "/run/pytest-offline-index"
+
+
+def state_dir() -> Path:
+    """Where the registry lives (read at each use: tests and users may move it)."""
+    return Path(os.environ.get(STATE_DIR_ENV, DEFAULT_STATE_DIR))
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def process_start_time(pid: int) -> int | None:
     """The kernel's start time of ``pid`` (clock ticks since boot), None if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may hold spaces, so split after its ')'.
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None  # field 22 of the whole line
 
 
-def is_alive(pid: int, start_time: int | None) -> bool:
-    """True only if ``pid`` is the very process that was recorded (not a reused pid)."""
-    if pid <= 0:
+def is_alive(pid: int, start_time: int | None = None) -> bool:
+    """True only if ``pid`` runs (not a zombie) and, when ``start_time`` is given, is the
+    very process that was recorded, not a reused pid. The one test of "is it still that
+    process" for the registry, the server and shared-index members."""
+    fields = _stat(pid) if pid > 0 else None
+    if not fields or fields[0] == "Z":
         return False
-    return process_start_time(pid) == start_time if start_time is not None else (
-        process_start_time(pid) is not None)
+    return start_time is None or int(fields[19]) == start_time
 
 
 @dataclass
@@ -53,7 +66,7 @@ class RunRecord:
 
     @property
     def path(self) -> Path:
-        return STATE_DIR / f"{self.run_id}.json"
+        return state_dir() / f"{self.run_id}.json"
 
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -80,43 +93,41 @@ def registry_lock() -> Iterator[None]:
     The lock file may be unlinked by the last run while another waits on it, so after
     getting the lock we check that the file we hold is still the one at the path.
     """
-    path = STATE_DIR / "lock"
+    directory = state_dir()
+    path = directory / "lock"
     while True:
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            with flocked(path) as fd:
+                try:
+                    current = os.stat(path).st_ino
+                except FileNotFoundError:
+                    continue
+                if current != os.fstat(fd).st_ino:
+                    continue
+                try:
+                    yield
+                finally:
+                    _remove_registry_if_empty(directory, path)
+                return
         except FileNotFoundError:  # the directory went away in between: start over
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                current = os.stat(path).st_ino
-            except FileNotFoundError:
-                continue
-            if current != os.fstat(fd).st_ino:
-                continue
-            try:
-                yield
-            finally:
-                _remove_registry_if_empty(path)
-            return
-        finally:
-            os.close(fd)
 
 
-def _remove_registry_if_empty(lock: Path) -> None:
+def _remove_registry_if_empty(directory: Path, lock: Path) -> None:
     """With the lock held: drop the registry when no run is recorded."""
-    leftovers = [p for p in STATE_DIR.iterdir() if p != lock]
+    leftovers = [p for p in directory.iterdir() if p != lock]
     if not leftovers:
         lock.unlink()
         with contextlib.suppress(OSError):
-            STATE_DIR.rmdir()
+            directory.rmdir()
 
 
 def records() -> list[RunRecord]:
-    if not STATE_DIR.is_dir():
+    directory = state_dir()
+    if not directory.is_dir():
         return []
-    found = (RunRecord.load(p) for p in sorted(STATE_DIR.glob("*.json")))
+    found = (RunRecord.load(p) for p in sorted(directory.glob("*.json")))
     return [r for r in found if r is not None]
 
 

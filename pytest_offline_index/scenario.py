@@ -1,8 +1,9 @@
-"""The reference check as plain Python: warm every target, cut, install, import.
+"""The one sequence of the check: warm every target, cut, then install and import each.
 
-``AirgapScenario`` runs the steps of one check on an :class:`OfflineIndex` and records each
-step's outcome, time and detail. The pytest plugin turns each step into a check item;
-scripts call the same steps.
+``AirgapScenario`` is the only place that knows the steps, their order and what each needs.
+It runs them on an :class:`OfflineIndex` — its own, or one it is given (the session's shared
+index) — and records every planned step's outcome, time, detail and the traffic that
+crossed the gap. The pytest items, the marker and scripts all drive it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,25 +21,28 @@ from .errors import (
     NotInstallCheckedError,
     OfflineIndexError,
     OfflineInstallError,
+    StepNotRun,
 )
 from .holes import Hole
 from .index import OfflineIndex, Progress
 from .relay import RelayStats
-from .server import DevpiServer
 from .settings import Settings
 from .targets import Target, find_python, running_target
-from .topology import Topology
 from .venv import FreshVenv, ImportResult
 from .warm import WarmResult
+
+# One vocabulary from the records to the items, the terminal, the JSON report and junit.
+PASSED, FAILED, NOT_RUN, NOT_CHECKED = "passed", "failed", "not run", "not checked"
+STEPS = ("warm", "cut", "install", "import")
 
 
 @dataclass
 class StepRecord:
-    name: str  # warm / cut / install / import
+    name: str  # one of STEPS
     target: str | None = None  # the target's label; None for the cut
-    status: str = "not run"  # passed / failed / not run / not checked
+    status: str = NOT_RUN  # passed / failed / not run / not checked
     seconds: float = 0.0
-    detail: str = ""
+    detail: str = ""  # for "not run": why (a prerequisite that did not pass)
     upstream: RelayStats | None = None  # what crossed the gap during the step
 
     @property
@@ -68,65 +73,129 @@ class ScenarioReport:
 
 
 class AirgapScenario:
-    """The reference check for one or more targets.
+    """The check for one or more targets, on ``index`` (or an index of its own).
 
-    Order: ``warm(t)`` for each target, ``cut()``, then ``install(t)`` and
-    ``check_imports(t)`` for each local target. ``close()`` always cleans up.
+    ``run(step, target)`` runs one planned step, or records why it cannot run;
+    ``run_all()`` runs the whole plan. ``close()`` tears down only an index it made itself.
     """
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  python: str | None = None, progress: Progress | None = None,
-                 targets: Sequence[Target] | None = None) -> None:
+                 targets: Sequence[Target] | None = None,
+                 index: OfflineIndex | None = None, name: str = "offline-index") -> None:
         self.settings = settings
-        self.index = OfflineIndex(settings, workdir=workdir, progress=progress)
-        self.progress = self.index.progress
+        self.name = name
+        self._owns_index = index is None
+        self.index = index or OfflineIndex(settings, workdir=workdir, progress=progress)
+        self.progress = progress or self.index.progress
         if targets:
             self.targets = list(targets)
         else:
             self.targets = [find_python(python) if python else running_target()]
+        self.plan = plan_steps(self.targets)
         self.report = ScenarioReport()
+        for step, target in self.plan:
+            record = StepRecord(step, target.label if target else None)
+            self.report.steps[record.key] = record
         self._venvs: dict[str, FreshVenv] = {}
 
-    # The index's parts, for callers that look under the hood (tests, scripts).
     @property
     def workdir(self) -> Path:
         return self.index.workdir
 
-    @property
-    def topology(self) -> Topology | None:
-        return self.index.topology
+    # -- the plan -----------------------------------------------------------------------
 
-    @property
-    def server(self) -> DevpiServer | None:
-        return self.index.server
+    def record(self, step: str, target: Target | None = None) -> StepRecord:
+        """The record of a planned step (a target's step: by default the first target's)."""
+        target = self._target(step, target)
+        return self.report.steps[step_key(step, target.label if target else None)]
 
-    @property
-    def python(self) -> str:
-        """The first local target's interpreter."""
-        return next(t.executable for t in self.targets if t.executable)
+    def _target(self, step: str, target: Target | None) -> Target | None:
+        return None if step == "cut" else target or self.targets[0]
 
-    def verify_cut(self) -> None:
-        self.index.verify_cut()
+    def blocker(self, step: str, target: Target | None) -> str | None:
+        """Why ``step`` cannot run now (a step it needs did not pass), or None."""
+        if target is not None and target.foreign and step in ("install", "import"):
+            return None  # it runs, to be recorded "not checked"
+        if step == "cut":
+            warmed = [self.record("warm", t).status == PASSED for t in self.targets]
+            return None if any(warmed) else "no target was warmed"
+        needs = {"install": [("warm", target), ("cut", None)],
+                 "import": [("install", target)]}.get(step, [])
+        for name, of in needs:
+            if (record := self.record(name, of)).status != PASSED:
+                return f"{record.key} did not pass"
+        return None
+
+    def run(self, step: str, target: Target | None = None) -> None:
+        """Run one step of the plan; a blocked step is recorded "not run" and raises."""
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}")
+        target = self._target(step, target)
+        if reason := self.blocker(step, target):
+            record = self.record(step, target)
+            record.detail = reason
+            raise StepNotRun(f"not run: {reason}")
+        if step == "cut":
+            self.cut()
+        elif step == "warm":
+            self.warm(target)
+        elif step == "install":
+            self.install(target)
+        else:
+            self.check_imports(target)
+
+    def run_all(self, warming: AbstractContextManager[object] | None = None,
+                checking: AbstractContextManager[object] | None = None) -> None:
+        """The whole plan; raises the first failure after every step has its record.
+
+        ``warming`` is held around the warms and the cut, ``checking`` around the installs
+        and imports (processes sharing one index pass their locks). The index is left cut
+        even when a warm failed, so nobody sharing it installs with the route restored.
+        """
+        first: OfflineIndexError | None = None
+
+        def attempt(step: str, target: Target | None) -> None:
+            nonlocal first
+            try:
+                self.run(step, target)
+            except (StepNotRun, NotInstallCheckedError):
+                pass
+            except OfflineIndexError as exc:
+                first = first or exc
+
+        with warming or contextlib.nullcontext():
+            try:
+                for step, target in self.plan:
+                    if step in ("warm", "cut"):
+                        attempt(step, target)
+            finally:
+                if not self.index.is_cut and self.index.server is not None:
+                    self.index.cut()
+        with checking or contextlib.nullcontext():
+            for step, target in self.plan:
+                if step in ("install", "import"):
+                    attempt(step, target)
+        if first is not None:
+            raise first
 
     # -- steps --------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def step(self, name: str, target: Target | None = None) -> Iterator[StepRecord]:
-        label = target.label if target else None
-        record = StepRecord(name, label)
-        self.report.steps[record.key] = record
+        record = self.record(name, target)
         started = time.monotonic()
         crossed = self.index.upstream_stats() or RelayStats()
-        title = f"{name} [{label}]" if label else name
+        title = f"{name} [{record.target}]" if record.target else name
         self.progress(f"{title} ...")
         try:
             yield record
         except BaseException as exc:
-            record.status = "not checked" if isinstance(exc, NotInstallCheckedError) else "failed"
+            record.status = NOT_CHECKED if isinstance(exc, NotInstallCheckedError) else FAILED
             record.detail = str(exc) if isinstance(exc, OfflineIndexError) else repr(exc)
             raise
         else:
-            record.status = "passed"
+            record.status = PASSED
         finally:
             record.seconds = time.monotonic() - started
             if (now := self.index.upstream_stats()) is not None:
@@ -139,6 +208,7 @@ class AirgapScenario:
         with self.step("warm", target) as record:
             before = self.index.upstream_stats() or RelayStats()
             self.index.start()
+            self.index.restore()  # a shared index may have been cut by an earlier check
             result, build_reqs = self.index.warm_target(
                 target, self.settings.packages, self.settings.requirements)
             self.report.warmed[target.label] = result
@@ -166,6 +236,7 @@ class AirgapScenario:
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             if not self.index.is_cut:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
+            self.index.verify_cut()  # on a shared index, whoever cut it, it must still hold
             before = self.index.upstream_stats()
             try:
                 venv = self.index.install_check(target, self.settings.packages,
@@ -187,6 +258,9 @@ class AirgapScenario:
     def check_imports(self, target: Target | None = None) -> list[ImportResult]:
         target = target or self.targets[0]
         with self.step("import", target) as record:
+            if target.foreign:
+                raise NotInstallCheckedError(
+                    f"{target.label}: warmed, not install-checked (foreign platform)")
             venv = self._venvs.get(target.label)
             if venv is None:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
@@ -205,13 +279,12 @@ class AirgapScenario:
     # -- teardown -----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Tear down; the work dir stays only when a server failure names a log inside it."""
-        self.index.close()
+        """Tear down the index if it is this scenario's own (a shared one outlives it)."""
+        if self._owns_index:
+            self.index.close()
 
     def __enter__(self) -> AirgapScenario:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-

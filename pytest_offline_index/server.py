@@ -29,6 +29,7 @@ from xprocess import ProcessStarter, XProcess
 from .errors import ServerError
 from .nsexec import ns_command
 from .nsthread import NamespaceThread
+from .runstate import is_alive
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class DevpiServer:
         server = self
         environment = self._environment()
 
-        class Starter(ProcessStarter):
+        class Starter(ProcessStarter):  # type: ignore[misc]  # xprocess is untyped
             args = argv
             env = environment
             timeout = START_TIMEOUT
@@ -179,17 +180,7 @@ class DevpiServer:
         return answer.headers.get("X-Devpi-Uuid") == self._uuid
 
     def is_running(self) -> bool:
-        if self.pid is None:
-            return False
-        from .runstate import process_start_time  # local: keeps this module's API small
-
-        if process_start_time(self.pid) is None:
-            return False
-        try:
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"
+        return self.pid is not None and is_alive(self.pid)
 
     def ensure_alive(self) -> None:
         if not self.is_running():
@@ -234,9 +225,10 @@ class DevpiServer:
             raise ServerError(f"devpi API {method} {path} answered {answer.status_code}: "
                               f"{answer.text[:200]}")
         try:
-            return answer.json()
+            data = answer.json()
         except ValueError:
             return {}
+        return data if isinstance(data, dict) else {}
 
     def _login(self) -> None:
         result = self._request("POST", "/+login", {"user": "root", "password": self._password})

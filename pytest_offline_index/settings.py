@@ -49,6 +49,12 @@ class Settings:
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
+    # For the project's own tests, not options: pip fetches an sdist's backend through the
+    # index itself while it prepares the sdist's metadata in an isolated build env; turning
+    # isolation off (as a user's --no-build-isolation warm would) and the harness's own
+    # warming of build requirements off shows what that warming step guarantees.
+    warm_build_isolation: bool = True
+    warm_build_requirements: bool = True
 
     @property
     def distribution_names(self) -> tuple[str, ...]:

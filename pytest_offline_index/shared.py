@@ -10,7 +10,6 @@ exclusive, installs run side by side under a shared lock while the cut holds.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -20,20 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .index import OfflineIndex, Progress
-from .runstate import process_start_time
+from .locks import flocked
+from .runstate import is_alive, process_start_time
 from .settings import Settings
 
 OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish
-
-
-@contextlib.contextmanager
-def _flock(path: Path, mode: int) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, mode)
-        yield
-    finally:
-        os.close(fd)
 
 
 class SharedIndex:
@@ -54,11 +44,11 @@ class SharedIndex:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._members().mkdir(exist_ok=True)
         info_path = self.dir / "info.json"
-        with _flock(self.dir / "lock", fcntl.LOCK_EX):
+        with flocked(self.dir / "lock"):
             info = json.loads(info_path.read_text()) if info_path.exists() else None
             if info is None:
                 self.index = OfflineIndex(self.settings, progress=self.progress).start()
-                info_path.write_text(json.dumps(self.index.describe()))
+                info_path.write_text(json.dumps(self.index.attach_info()))
                 self.owner = True
             else:
                 self.index = OfflineIndex.attach(self.settings, info, progress=self.progress)
@@ -70,7 +60,7 @@ class SharedIndex:
         count = 0
         for entry in self._members().iterdir():
             pid = int(entry.name)
-            if pid != os.getpid() and process_start_time(pid) == int(entry.read_text() or 0):
+            if pid != os.getpid() and is_alive(pid, int(entry.read_text() or 0)):
                 count += 1
         return count
 
@@ -91,11 +81,11 @@ class SharedIndex:
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
         """For restore + warm + cut: no one else installs or warms meanwhile."""
-        with _flock(self.dir / "use.lock", fcntl.LOCK_EX):
+        with flocked(self.dir / "use.lock"):
             yield
 
     @contextlib.contextmanager
     def shared(self) -> Iterator[None]:
         """For installs: many at once, while nobody restores the route."""
-        with _flock(self.dir / "use.lock", fcntl.LOCK_SH):
+        with flocked(self.dir / "use.lock", shared=True):
             yield

@@ -42,10 +42,6 @@ class Target:
         base = f"py{self.version}"
         return f"{self.platform}-{base}" if self.platform else base
 
-    @property
-    def nodot(self) -> str:
-        return self.version.replace(".", "")
-
 
 def running_target() -> Target:
     return Target(f"{sys.version_info[0]}.{sys.version_info[1]}", sys.executable)
@@ -105,10 +101,10 @@ def find_python(spec: str) -> Target:
             f"install it or pass a path to an interpreter")
     path = Path(spec).expanduser()
     if path.is_file() and os.access(path, os.X_OK):
-        version = interpreter_version(str(path))
-        if version is None:
+        found = interpreter_version(str(path))
+        if found is None:
             raise SettingsError(f"python {spec!r}: does not run as a Python interpreter")
-        return Target(version, str(path.absolute()))
+        return Target(found, str(path.absolute()))
     raise SettingsError(f"python {spec!r}: neither a version like '3.12' nor an executable "
                         f"interpreter path")
 

@@ -86,7 +86,6 @@ class FreshVenv:
         self.timeout = timeout
         self.simple_url = simple_url
         self.factory = factory
-        self.last_output = ""
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -129,7 +128,6 @@ class FreshVenv:
         done = run([*argv, *requirements], namespace=self.namespace, env=hermetic_env(),
                    timeout=self.timeout, on_line=on_line)
         if not done.ok:
-            self.last_output = done.output
             holes = holes_in(done.output)
             if done.timed_out:
                 why = f"timed out after {self.timeout:.0f}s"
@@ -164,7 +162,8 @@ class FreshVenv:
         if not done.ok:
             raise ImportCheckError(f"could not read installed metadata of "
                                    f"{', '.join(distributions)}: {done.tail(1)}")
-        return json.loads(done.output.strip().splitlines()[-1])
+        found: dict[str, list[str]] = json.loads(done.output.strip().splitlines()[-1])
+        return found
 
     def check_imports(self, *modules: str) -> list[ImportResult]:
         """Import each module in the venv; raise ImportCheckError naming every failure.

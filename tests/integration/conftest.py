@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import subprocess
 import sys
@@ -77,9 +78,11 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     made: list[AirgapScenario] = []
 
     def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
-             targets: list[Target] | None = None, **settings: object) -> AirgapScenario:
+             targets: list[Target] | None = None, replace: dict[str, object] | None = None,
+             **settings: object) -> AirgapScenario:
         resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
                                          **upstream.settings, **settings})
+        resolved = dataclasses.replace(resolved, **(replace or {}))
         scenario = AirgapScenario(resolved, workdir=tmp_path / f"run{len(made)}",
                                   targets=targets or [running_target()])
         made.append(scenario)

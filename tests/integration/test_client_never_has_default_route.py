@@ -12,7 +12,7 @@ def test_client_has_no_default_route_before_or_after_the_cut(upstream, make_scen
     upstream.publish(Dist(name, "1.0"))
     scenario = make_scenario(upstream, name)
     scenario.warm()
-    topo = scenario.topology
+    topo = scenario.index.topology
     endpoints = endpoints_for([upstream.url])
 
     relay = scenario.index.relay.address

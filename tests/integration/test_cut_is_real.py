@@ -16,7 +16,7 @@ def test_after_the_cut_the_server_reaches_nothing_upstream(upstream, make_scenar
     scenario = make_scenario(upstream, warmed)
     scenario.warm()
     scenario.cut()
-    topo = scenario.topology
+    topo = scenario.index.topology
 
     assert topo.is_cut
     assert topo.default_routes(topo.names.server_ns) == []
@@ -34,9 +34,9 @@ def test_a_route_put_back_makes_the_cut_check_fail(upstream, make_scenario, uniq
     scenario = make_scenario(upstream, name)
     scenario.warm()
     scenario.cut()
-    scenario.topology.restore()
+    scenario.index.topology.restore()
     with pytest.raises(CutNotEffectiveError, match="the cut did not take effect"):
-        scenario.verify_cut()
+        scenario.index.verify_cut()
 
 
 def test_install_refuses_to_run_without_a_cut(upstream, make_scenario, unique) -> None:

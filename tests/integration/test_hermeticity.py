@@ -37,17 +37,17 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
 
     # Prime a pip cache under $HOME: building the sdist caches a wheel keyed by its URL.
     home = tmp_path / "home"
-    client = scenario.topology.names.client_ns
+    client = scenario.index.topology.names.client_ns
     primer = FreshVenv(tmp_path / "primer", base_python=sys.executable,
                        namespace=client).create()
-    args = [a for a in index_args(scenario.server.simple_url) if a != "--no-cache-dir"]
+    args = [a for a in index_args(scenario.index.server.simple_url) if a != "--no-cache-dir"]
     primed = run([primer.python, "-m", "pip", "install", *args, dist.name],
                  namespace=client, env={**hermetic_env(), "HOME": str(home)})
     assert primed.ok, primed.output
     assert list((home / ".cache" / "pip" / "wheels").rglob("*.whl")), "no wheel cached"
 
     # The hole: the cache server loses the sdist it held.
-    stored = list(scenario.server.serverdir.rglob(dist.filename))
+    stored = list(scenario.index.server.serverdir.rglob(dist.filename))
     assert len(stored) == 1
     stored[0].unlink()
 

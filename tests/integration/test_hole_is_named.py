@@ -22,7 +22,7 @@ def test_release_listed_after_warming_but_never_fetched_is_named(upstream, make_
     # the page expires) but nobody downloads the new file before the network goes.
     new = Dist(app, "1.1")
     upstream.publish(new)
-    scenario.server.refresh(app)
+    scenario.index.server.refresh(app)
     scenario.cut()
 
     with pytest.raises(OfflineInstallError) as excinfo:
@@ -39,10 +39,10 @@ def test_dependency_added_after_warming_is_named(upstream, make_scenario, unique
     scenario.warm()
     # 1.1 adds a dependency; someone fetched just the new app file through the cache.
     upstream.publish(Dist(app, "1.1", requires=[newdep]), Dist(newdep, "1.0"))
-    scenario.server.refresh(app)
+    scenario.index.server.refresh(app)
     fetched = run([sys.executable, "-m", "pip", "download", "--no-deps",
-                   *index_args(scenario.server.simple_url), "-d", str(scenario.workdir / "x"),
-                   f"{app}==1.1"], namespace=scenario.topology.names.client_ns,
+                   *index_args(scenario.index.server.simple_url), "-d", str(scenario.workdir / "x"),
+                   f"{app}==1.1"], namespace=scenario.index.topology.names.client_ns,
                   env=hermetic_env())
     assert fetched.ok, fetched.output
     scenario.cut()

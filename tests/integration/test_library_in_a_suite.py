@@ -82,7 +82,7 @@ def test_fixtures_marker_and_requirements_files(pytester, upstream, unique) -> N
         "*_ test_marker_with_a_wrong_hash_fails _*",
         "offline-index: warm failed for -r *bad-hash.txt: ERROR: THESE PACKAGES DO NOT MATCH*",
         "*_ test_marker_import_failure_fails _*",
-        "offline-index: import not_there_zz9 failed: ModuleNotFoundError: *",
+        "offline-index: py3.*: import not_there_zz9 failed: ModuleNotFoundError: *",
     ])
     assert "During handling" not in result.stdout.str()
     assert snapshot_diff(before, machine_snapshot()) == {}

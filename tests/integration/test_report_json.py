@@ -18,17 +18,19 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
         "--junitxml", "junit.xml")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines([f"py3.* {app} * 1 file(s) 0.0 MB  yes * ok"])
-    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    whole = json.loads((pytester.path / "out" / "report.json").read_text())
     import jsonschema  # a dev extra: the reference check alone must collect without it
 
-    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
+    jsonschema.validate(whole, json.loads(SCHEMA_PATH.read_text()))
+    (report,) = whole["checks"]
+    assert report["name"] == "offline-index"
 
     (label,) = report["warmed"]
     warmed = report["warmed"][label]
     names = sorted(f["filename"] for f in warmed["files"])
     assert names == sorted([Dist(app, "1.0").filename, Dist(lib, "1.0").filename])
     # what was warmed is exactly what the cache holds, byte for byte
-    assert report["cache"]["files"] == names
+    assert whole["cache"]["files"] == names
     sizes = {d.filename: (upstream.files_dir / d.filename).stat().st_size
              for d in upstream.published}
     assert all(f["bytes"] == sizes[f["filename"]] for f in warmed["files"])

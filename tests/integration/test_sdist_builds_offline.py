@@ -27,17 +27,16 @@ def test_sdist_with_backend_only_on_the_upstream_builds_offline(upstream, make_s
 
 
 def test_build_requirement_warming_is_what_fills_the_backend(upstream, make_scenario, unique,
-                                                             monkeypatch) -> None:
+                                                             ) -> None:
     """When pip does not fetch the backend itself while warming (a --no-build-isolation
     warm), the harness's own build-requirement warming is what makes the sdist build
     offline; without it the check fails naming the backend."""
     upstream.publish_file(embedded_wheel("setuptools"))
-    monkeypatch.setenv("OFFLINE_INDEX_TEST_WARM_NO_BUILD_ISOLATION", "1")
     for build_deps_warmed in (True, False):
         dist = Dist(unique("sdist-backend"), "1.0", sdist=True)
         upstream.publish(dist)
-        monkeypatch.setenv("OFFLINE_INDEX_TEST_NO_BUILD_DEPS", "0" if build_deps_warmed else "1")
-        scenario = make_scenario(upstream, dist.name)
+        scenario = make_scenario(upstream, dist.name, replace={
+            "warm_build_isolation": False, "warm_build_requirements": build_deps_warmed})
         warmed = scenario.warm()
         scenario.cut()
         if build_deps_warmed:

@@ -19,8 +19,8 @@ def test_server_killed_before_install(upstream, make_scenario, unique) -> None:
     scenario = make_scenario(upstream, name)
     scenario.warm()
     scenario.cut()
-    log_path = scenario.server.log_path
-    os.kill(scenario.server.pid, signal.SIGKILL)  # the pid we started, nothing else
+    log_path = scenario.index.server.log_path
+    os.kill(scenario.index.server.pid, signal.SIGKILL)  # the pid we started, nothing else
 
     with pytest.raises(ServerError) as excinfo:
         scenario.install()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from pytest_offline_index.runstate import STATE_DIR
+from pytest_offline_index.runstate import state_dir
 
 
 def machine_snapshot() -> dict[str, object]:
@@ -17,7 +17,7 @@ def machine_snapshot() -> dict[str, object]:
     snapshot: dict[str, object] = {
         "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
         "namespaces": sorted(netns.listnetns()),
-        "run registry": sorted(p.name for p in STATE_DIR.glob("*")) if STATE_DIR.is_dir()
+        "run registry": sorted(p.name for p in state_dir().glob("*")) if state_dir().is_dir()
         else [],
         "harness processes": sorted(
             p.pid for p in psutil.process_iter(["cmdline"])

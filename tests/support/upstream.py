@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
+from pytest_offline_index.commands import die_with_parent
 from pytest_offline_index.holes import parse_filename
 from pytest_offline_index.nsexec import ns_command
 from pytest_offline_index.nsthread import NamespaceThread
@@ -109,7 +110,8 @@ class LocalUpstream:
                 self.pem.write_text(self.pem.read_text() + key.read_text())
             argv.append(str(self.pem))
         self.process = subprocess.Popen(ns_command(self.namespace, argv),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent)  # no orphan if we are killed
         deadline = time.monotonic() + 20
         with NamespaceThread(self.namespace) as inside:
             while time.monotonic() < deadline:

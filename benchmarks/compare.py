@@ -1,0 +1,133 @@
+"""How fast is the check, against doing the same work by hand? Ratios in one run.
+
+Run as root from the repository (it builds real namespaces and reaches the public index)::
+
+    python3 benchmarks/compare.py                    # six, pandas, jupyterlab; 3 rounds
+    python3 benchmarks/compare.py --case pandas --rounds 5 --hot --matrix 3.11,3.12
+
+For each case it alternates, round by round, the *floor* — a fresh virtualenv, a hermetic
+``pip download`` straight from the public index, ``pip install --no-index --find-links`` of
+those files, the import — with the *cold check* (``AirgapScenario``: a new devpi-server in new
+namespaces, warm through it, cut, a fresh venv, install, import, teardown), and prints every
+raw time and the ratio of the medians. ``--hot`` adds the check against an index that is
+already warm (fresh venv + install + import) against the floor's venv + install + import;
+``--matrix`` a check of two Pythons against one. Nothing here is a test: the numbers are
+for people, and only ratios taken in the same run mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pytest_offline_index import AirgapScenario, OfflineIndex, Settings
+from pytest_offline_index.hermetic import hermetic_env
+from pytest_offline_index.targets import find_python
+
+CASES = {"six": ["six"], "pandas": ["pandas"], "jupyterlab": ["jupyterlab"]}
+PUBLIC = "https://pypi.org/simple/"
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.monotonic()
+    work()
+    return time.monotonic() - started
+
+
+def _run(argv: Sequence[str]) -> None:
+    done = subprocess.run(argv, env=hermetic_env(), capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(argv[:4])}...: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def floor(packages: Sequence[str], imports: Sequence[str], steps: dict[str, float]) -> None:
+    """The same work done directly: venv, download, offline install, import."""
+    with tempfile.TemporaryDirectory(prefix="oi-floor-") as tmp:
+        venv, files = Path(tmp) / "venv", Path(tmp) / "files"
+        python = str(venv / "bin" / "python")
+        pip = [python, "-m", "pip", "--isolated", "--disable-pip-version-check"]
+        steps["venv"] = timed(lambda: _run([sys.executable, "-m", "virtualenv", "--quiet",
+                                            "--no-periodic-update", str(venv)]))
+        steps["download"] = timed(lambda: _run([*pip, "download", "--no-cache-dir",
+                                                "--index-url", PUBLIC, "-d", str(files),
+                                                *packages]))
+        steps["install"] = timed(lambda: _run([*pip, "install", "--no-cache-dir", "--no-index",
+                                               "--find-links", str(files), *packages]))
+        steps["import"] = timed(lambda: _run([python, "-c", "; ".join(
+            f"import {m}" for m in imports)]))
+
+
+def cold_check(packages: Sequence[str], pythons: Sequence[str] = ()) -> None:
+    settings = Settings.resolve(cli={"packages": list(packages), "pythons": list(pythons)})
+    targets = [find_python(p) for p in pythons] or None
+    with AirgapScenario(settings, targets=targets, progress=lambda line: None) as check:
+        check.run_all()
+
+
+def hot_pair(packages: Sequence[str], imports: Sequence[str], rounds: int) -> None:
+    """Installs from an index that is already warm, against the floor's offline install."""
+    with OfflineIndex(Settings.resolve(), progress=lambda line: None) as index:
+        index.warm(list(packages))
+        index.cut()
+        checks, floors = [], []
+        for _ in range(rounds):
+            steps: dict[str, float] = {}
+            floor(packages, imports, steps)
+            floors.append(steps["venv"] + steps["install"] + steps["import"])
+
+            def hot() -> None:
+                venv = index.fresh_venv()
+                venv.install(*packages)
+                venv.check_imports(*imports)
+
+            checks.append(timed(hot))
+        report("hot check vs venv + offline install + import", checks, floors)
+
+
+def report(what: str, checks: list[float], floors: list[float]) -> None:
+    ratio = statistics.median(checks) / statistics.median(floors)
+    print(f"{what}: {ratio:.2f}x  (check {fmt(checks)}; floor {fmt(floors)})", flush=True)
+
+
+def fmt(times: list[float]) -> str:
+    return " / ".join(f"{t:.1f}s" for t in times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", choices=sorted(CASES),
+                        help="packages to compare (repeatable; default: all)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--hot", action="store_true", help="also the hot check")
+    parser.add_argument("--matrix", metavar="A,B",
+                        help="also a check of two Pythons against one, e.g. 3.11,3.12")
+    args = parser.parse_args()
+    for case in args.case or list(CASES):
+        packages, imports = CASES[case], [CASES[case][0].replace("-", "_")]
+        checks, floors = [], []
+        for _ in range(args.rounds):
+            floors.append(timed(functools.partial(floor, packages, imports, {})))
+            checks.append(timed(functools.partial(cold_check, packages)))
+        report(f"cold check vs floor [{case}]", checks, floors)
+        print(f"  check minus floor [{case}]: "
+              f"{statistics.median(checks) - statistics.median(floors):.1f}s", flush=True)
+        if args.hot:
+            hot_pair(packages, imports, args.rounds)
+        if args.matrix:
+            two = args.matrix.split(",")
+            many, one = [], []
+            for _ in range(args.rounds):  # alternating, like the rest
+                many.append(timed(functools.partial(cold_check, packages, two)))
+                one.append(timed(functools.partial(cold_check, packages, two[:1])))
+            report(f"matrix {'+'.join(two)} vs {two[0]} [{case}]", many, one)
+
+
+if __name__ == "__main__":
+    main()

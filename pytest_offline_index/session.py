@@ -1,0 +1,105 @@
+"""One OfflineIndex for a whole test session: its fixtures, markers and check items.
+
+Made on first use and torn down once, at the end: a session that uses the ``offline_index``
+fixture, a marker and ``--offline-index`` together starts one devpi-server. Under
+pytest-xdist every worker of a run shares it (see :mod:`.shared`). While it exists, SIGTERM
+tears it down as Ctrl-C does, whichever way the harness is used.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from .errors import OfflineIndexError
+from .index import OfflineIndex, Progress
+from .scenario import AirgapScenario
+from .settings import Settings
+from .shared import SharedIndex
+
+XDIST_RUN_ENV = "PYTEST_XDIST_TESTRUNUID"
+XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"
+
+
+class SessionIndex:
+    """The session's one index, and every check that ran on it (for the report)."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+        run_uid = os.environ.get(XDIST_RUN_ENV)
+        self.shared = (SharedIndex(settings, run_uid, progress)
+                       if run_uid and os.environ.get(XDIST_WORKER_ENV) else None)
+        self.index: OfflineIndex | None = None
+        self.checks: list[AirgapScenario] = []
+        self.kept_workdir: Path | None = None
+        self._error: OfflineIndexError | None = None
+        self._previous_sigterm: Any = None
+
+    def unstarted(self) -> OfflineIndex:
+        """The index, not necessarily started: the check's warm step starts it, so that a
+        failure to start is recorded as that step's."""
+        if self.index is None:
+            self._install_sigterm_handler()
+            if self.shared is not None:
+                self.index = self._joined()
+            else:
+                self.index = OfflineIndex(self.settings, progress=self.progress)
+        return self.index
+
+    def started(self) -> OfflineIndex:
+        """The running index; a failure to start is raised again to every later user."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return self.unstarted().start()
+        except OfflineIndexError as exc:
+            self._error = exc
+            raise
+
+    def _joined(self) -> OfflineIndex:
+        assert self.shared is not None
+        try:
+            return self.shared.join()
+        except OfflineIndexError as exc:
+            self._error = exc
+            self.shared.leave()
+            raise
+
+    def close(self) -> None:
+        """Tear the index down (under xdist: leave it; the last one out tears it down)."""
+        index, self.index = self.index, None
+        try:
+            if index is not None and self.shared is not None:
+                self.shared.leave()
+            elif index is not None:
+                index.close()
+                if index.workdir.exists():
+                    self.kept_workdir = index.workdir
+        finally:
+            self._restore_sigterm_handler()
+
+    def _install_sigterm_handler(self) -> None:
+        """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
+
+        Only in this process: pyroute2 forks helper children that inherit the handler, and
+        a helper that ran our teardown would tear down the run it is helping.
+        """
+        owner = os.getpid()
+
+        def handler(signum: int, frame: Any) -> None:
+            if os.getpid() != owner:
+                os._exit(128 + signum)
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, handler)
+        except ValueError:  # not the main thread: SIGTERM keeps its own meaning
+            self._previous_sigterm = None
+
+    def _restore_sigterm_handler(self) -> None:
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None

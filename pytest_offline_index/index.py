@@ -22,12 +22,14 @@ from typing import Any, cast
 from urllib.parse import SplitResult, urlsplit
 
 from .builddeps import build_requirements_of
+from .cachedir import CacheDir
 from .errors import (
     CutNotEffectiveError,
     OfflineIndexError,
     OfflineInstallError,
     ServerError,
     UpstreamUnreachableError,
+    WarmError,
 )
 from .nsthread import NamespaceThread
 from .probe import Endpoint, endpoints_for, probe, tunnel
@@ -60,6 +62,7 @@ class OfflineIndex:
         self.relay: Relay | None = None  # None in a process attached to another's index
         self._relay_address: tuple[str, int] | None = None
         self._upstream_thread: NamespaceThread | None = None
+        self._cache: CacheDir | None = None  # held from start to close
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
@@ -119,10 +122,15 @@ class OfflineIndex:
         parts = urlsplit(settings.upstream)
         if failure := self.relay.reach(parts.hostname or "", _port(parts)):
             raise UpstreamUnreachableError(f"upstream {settings.upstream}: {failure}")
+        if settings.cache_dir is not None:
+            self._cache = CacheDir(settings.cache_dir).acquire(self.progress)
         self.server = DevpiServer(
             self.workdir, settings.upstream, namespace=self.topology.names.server_ns,
             port=settings.port, client_host=str(self.topology.addressing.lan_server),
-            proxy=self.relay.url)
+            proxy=self.relay.url, cache=self._cache,
+            # its pages' freshness is not kept across restarts: a kept cache that holds
+            # everything is asked first with no upstream, so a repeat run fetches nothing
+            offline=self._cache is not None and self._cache.initialised)
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
@@ -144,6 +152,9 @@ class OfflineIndex:
             except Exception as exc:  # keep tearing down the rest
                 errors.append(exc)
             self.server = None
+        if self._cache is not None:
+            self._cache.release()  # after the server: the next run may take the dir now
+            self._cache = None
         if self.relay is not None:
             self.relay.close()  # its listening socket holds the gateway namespace
             self.relay = None
@@ -227,10 +238,23 @@ class OfflineIndex:
                 python_version=target.version if target.foreign else None,
                 build_isolation=self.settings.warm_build_isolation)
 
+        def everything() -> tuple[str, ...]:
+            first = download([*extra, *requirements])
+            return () if target.foreign else self._warm_build_requirements(
+                first.files, download)
+
         started = time.monotonic()
-        first = download([*extra, *requirements])
-        build_reqs = () if target.foreign else self._warm_build_requirements(
-            first.files, download)
+        if server.offline:  # a kept cache dir: first ask it alone, with no upstream at all
+            try:
+                build_reqs = everything()
+            except (WarmError, UpstreamUnreachableError):
+                self.progress(f"warm [{target.label}]: the cache dir lacks something; "
+                              f"restarting devpi-server to fetch it from the upstream")
+                shutil.rmtree(dest, ignore_errors=True)
+                server.restart(offline=False)
+                build_reqs = everything()
+        else:
+            build_reqs = everything()
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
         return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
 

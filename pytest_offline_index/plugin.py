@@ -75,6 +75,10 @@ KNOBS = {
     "workdir": ("--offline-index-workdir", "offline_index_workdir", "string",
                 "directory under which each run's work dir (server data, downloads, venvs) "
                 "is made (default: the system temp dir)"),
+    "cache_dir": ("--offline-index-cache-dir", "offline_index_cache_dir", "string",
+                  "keep devpi's server dir here between runs: a second run with the same "
+                  "packages fetches nothing from the upstream (one run at a time; default: "
+                  "a fresh server dir per run)"),
     "report": ("--offline-index-report", "offline_index_report", "string",
                "write the check's results as JSON to this path (schema: "
                "pytest-offline-index/report/2)"),

@@ -26,6 +26,7 @@ import py
 import requests
 from xprocess import ProcessStarter, XProcess
 
+from .cachedir import CacheDir
 from .errors import ServerError
 from .nsexec import ns_command
 from .nsthread import NamespaceThread
@@ -64,23 +65,27 @@ class DevpiServer:
 
     def __init__(self, workdir: Path, upstream: str, *, namespace: str | None = None,
                  port: int = 3141, client_host: str = "127.0.0.1",
-                 proxy: str | None = None) -> None:
+                 proxy: str | None = None, cache: CacheDir | None = None,
+                 offline: bool = False) -> None:
         self.workdir = Path(workdir)
-        self.serverdir = self.workdir / "devpi-data"
+        self.cache = cache  # a server dir that outlives the run, or None: one of its own
+        self.serverdir = cache.serverdir if cache else self.workdir / "devpi-data"
         self.upstream = upstream
         self.namespace = namespace
         self.port = port
         self.client_host = client_host
         self.proxy = proxy
+        self.offline = offline  # --offline-mode: serve only what the server dir holds
         self.pid: int | None = None
         self.log_path: Path | None = None
         self._uuid: str | None = None
-        self._password = secrets.token_urlsafe(24)
+        self._password = cache.root_password() if cache else secrets.token_urlsafe(24)
         self._auth: dict[str, str] = {}
         self._xprocess: XProcess | None = None
         self._session = requests.Session()
         self._session.trust_env = False  # no proxy, no netrc: devpi is local to the thread
         self._api = NamespaceThread(namespace)
+        self._on_pid: Any = None
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -112,18 +117,21 @@ class DevpiServer:
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self, on_pid: Any = None) -> DevpiServer:
+        self._on_pid = on_pid
         self.workdir.mkdir(parents=True, exist_ok=True)
-        init = subprocess.run(
-            [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
-             f"--root-passwd={self._password}", "--no-root-pypi"],  # "=": it may start with "-"
-            capture_output=True, text=True)
-        if init.returncode:
-            tail = (init.stderr or init.stdout).strip().splitlines()[-1:]
-            raise ServerError(f"devpi-init failed in {self.serverdir}: {' '.join(tail)}")
+        if not (self.serverdir / ".nodeinfo").is_file():  # else a cache dir an earlier run made
+            init = subprocess.run(
+                [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
+                 f"--root-passwd={self._password}", "--no-root-pypi"],  # "=": may start "-"
+                capture_output=True, text=True)
+            if init.returncode:
+                tail = (init.stderr or init.stdout).strip().splitlines()[-1:]
+                raise ServerError(f"devpi-init failed in {self.serverdir}: {' '.join(tail)}")
         self._uuid = json.loads((self.serverdir / ".nodeinfo").read_text())["uuid"]
         argv = [*_devpi("devpi_server.main:main"), "--serverdir", str(self.serverdir),
                 "--host", "0.0.0.0", "--port", str(self.port),
-                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *CHEAP_ARGON2]
+                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *CHEAP_ARGON2,
+                *(["--offline-mode"] if self.offline else [])]
         if self.namespace:
             argv = ns_command(self.namespace, argv)
         server = self
@@ -140,7 +148,7 @@ class DevpiServer:
 
         self._xprocess = XProcess(config=_Config(), rootdir=py.path.local(self.workdir),
                                   log=_XLog())
-        info = self._xprocess.getinfo("devpi-server")
+        info = self._xprocess.getinfo("devpi-server")  # its log and pid file: in the work dir
         self.log_path = Path(str(info.logpath))
         try:
             pid, _ = self._xprocess.ensure("devpi-server", Starter)
@@ -190,7 +198,7 @@ class DevpiServer:
     def stop(self) -> None:
         """Stop the one process we started, by its pid."""
         if self._xprocess is not None:
-            info = self._xprocess.getinfo("devpi-server")
+            info = self._xprocess.getinfo("devpi-server")  # its log and pid file: in the work dir
             if info.pid and self.is_running():
                 info.terminate(timeout=20)
             for resource in self._xprocess.resources:
@@ -200,6 +208,16 @@ class DevpiServer:
             self._xprocess = None
         self._session.close()
         self._api.close()
+
+    def restart(self, offline: bool) -> None:
+        """Stop and start again on the same server dir, in or out of offline mode."""
+        self.stop()
+        self._session = requests.Session()
+        self._session.trust_env = False
+        self._api = NamespaceThread(self.namespace)
+        self.offline = offline
+        self.pid = None
+        self.start(on_pid=self._on_pid)
 
     def __enter__(self) -> DevpiServer:
         return self.start()
@@ -236,12 +254,20 @@ class DevpiServer:
         self._auth = {"X-Devpi-Auth": base64.b64encode(f"root:{token}".encode()).decode()}
 
     def _configure(self) -> None:
-        self._request("PUT", "/root/pypi", {
-            "type": "mirror", "mirror_url": self.upstream, "mirror_no_project_list": True,
-            "volatile": True})
-        self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
-        self._request("PUT", f"/{self.index_name}", {"type": "stage", "bases": ["root/pypi"],
-                                                     "volatile": True})
+        """The mirror, a user and the index; in a kept cache dir, they are already there."""
+        mirror = self._request("GET", "/root/pypi", ok=(200, 404)).get("result")
+        if mirror is None:
+            self._request("PUT", "/root/pypi", {
+                "type": "mirror", "mirror_url": self.upstream, "mirror_no_project_list": True,
+                "volatile": True})
+        elif mirror.get("mirror_url") != self.upstream:
+            raise ServerError(
+                f"cache dir {self.serverdir} mirrors {mirror.get('mirror_url')}, not "
+                f"{self.upstream}; give another --offline-index-cache-dir")
+        if self._request("GET", f"/{self.index_name}", ok=(200, 404)).get("result") is None:
+            self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
+            self._request("PUT", f"/{self.index_name}", {
+                "type": "stage", "bases": ["root/pypi"], "volatile": True})
 
     def refresh(self, project: str) -> None:
         """Make devpi re-fetch a project's page from the upstream now (as it does on expiry)."""

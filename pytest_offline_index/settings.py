@@ -46,6 +46,7 @@ class Settings:
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
+    cache_dir: Path | None = None  # devpi's server dir, kept between runs; None: per run
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
@@ -124,6 +125,8 @@ class Settings:
             values["platforms"] = parse_platforms(_as_list(platforms))
         if (workdir := pick("workdir")) is not None:
             values["workdir"] = parse_workdir(str(workdir))
+        if (cache_dir := pick("cache_dir")) is not None:
+            values["cache_dir"] = parse_workdir(str(cache_dir), "cache dir")
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.gateway in settings.subnet:
             raise SettingsError(
@@ -249,7 +252,7 @@ def parse_timeout(value: object) -> float:
     return seconds
 
 
-def parse_workdir(text: str) -> Path:
+def parse_workdir(text: str, what: str = "workdir") -> Path:
     """An existing or creatable directory this process can write to."""
     path = Path(text).expanduser()
     try:
@@ -259,7 +262,7 @@ def parse_workdir(text: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise SettingsError(
-            f"workdir: {text!r} is not a writable directory ({exc.strerror or exc})") from None
+            f"{what}: {text!r} is not a writable directory ({exc.strerror or exc})") from None
     return path
 
 

@@ -251,6 +251,8 @@ class Relay:
             await self._handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
+        except asyncio.CancelledError:  # the relay is closing: end quietly, not as an error
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()

@@ -105,3 +105,13 @@ def test_a_reachable_host_reports_no_failure_and_no_traffic(origin) -> None:
     with make_relay(origin[0]) as relay:
         assert relay.reach(*origin) is None
         assert relay.stats().requests == 0 and relay.events() == []
+
+
+def test_closing_with_a_tunnel_open_ends_it_quietly(origin, caplog) -> None:
+    relay = make_relay(origin[0])
+    with socket.create_connection(relay.address, timeout=5) as sock:
+        sock.sendall(f"CONNECT {origin[0]}:{origin[1]} HTTP/1.1\r\n\r\n".encode())
+        assert sock.makefile("rb").readline().startswith(b"HTTP/1.1 200")
+        relay.close()  # devpi keeps its tunnels open: they end with the relay
+        assert sock.recv(1) == b""
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

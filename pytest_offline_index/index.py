@@ -214,8 +214,9 @@ class OfflineIndex:
             raise CutNotEffectiveError("cannot warm while cut: call restore() first")
         # Warm with a fresh venv of the target (the running Python for a foreign one): the
         # same pip as the install check, whatever the interpreter itself has installed.
+        # pip downloads whatever the installer of the check is: the warmer is always pip's.
         warmer = self.fresh_venv(target.executable or sys.executable,
-                                 name=f"warmer-{target.label}")
+                                 name=f"warmer-{target.label}", installer="pip")
         dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
         extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
 
@@ -301,7 +302,7 @@ class OfflineIndex:
             if routes := topo.default_routes(ns):
                 raise CutNotEffectiveError(
                     f"the cut did not take effect: {ns} still has a default route ({routes[0]})")
-            for result in probe(ns, [relay, *self._upstream_endpoints]):
+            for result in probe(ns, [*self._upstream_endpoints]):
                 if result.reachable:
                     what = "the relay at " if result.endpoint == relay else ""
                     raise CutNotEffectiveError(
@@ -323,8 +324,9 @@ class OfflineIndex:
     # -- clients ------------------------------------------------------------------------
 
     def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
-                   ) -> FreshVenv:
-        """A brand-new virtualenv on the air-gapped client, installing from this index."""
+                   installer: str | None = None) -> FreshVenv:
+        """A brand-new virtualenv on the air-gapped client, installing from this index
+        with ``installer`` (default: the settings' ``installer``)."""
         topo = self._topology()
         target = python if isinstance(python, Target) else (
             find_python(python) if python else running_target())
@@ -336,7 +338,8 @@ class OfflineIndex:
         return FreshVenv(path, base_python=target.executable, namespace=topo.names.client_ns,
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,
-                         factory=lambda spec: self.fresh_venv(spec)).create()
+                         factory=lambda spec: self.fresh_venv(spec, installer=installer),
+                         installer=installer or self.settings.installer).create()
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),
                       requirements_file: Path | str | None = None) -> FreshVenv:

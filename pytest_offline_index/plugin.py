@@ -79,6 +79,11 @@ KNOBS = {
                   "keep devpi's server dir here between runs: a second run with the same "
                   "packages fetches nothing from the upstream (one run at a time; default: "
                   "a fresh server dir per run)"),
+    "installer": ("--offline-index-installer", "offline_index_installer", "string",
+                  "what makes the install check's fresh venv and installs into it: pip "
+                  "(virtualenv + pip install), uv (uv venv + uv pip install) or devpi "
+                  "(devpi use + devpi install); uv and devpi come with the extras of the "
+                  "same names (default: pip)"),
     "report": ("--offline-index-report", "offline_index_report", "string",
                "write the check's results as JSON to this path (schema: "
                "pytest-offline-index/report/2)"),

@@ -50,6 +50,7 @@ class Settings:
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
+    installer: str = "pip"  # what makes and fills the install check's venv: pip, uv, devpi
     # For the project's own tests, not options: pip fetches an sdist's backend through the
     # index itself while it prepares the sdist's metadata in an isolated build env; turning
     # isolation off (as a user's --no-build-isolation warm would) and the harness's own
@@ -127,6 +128,8 @@ class Settings:
             values["workdir"] = parse_workdir(str(workdir))
         if (cache_dir := pick("cache_dir")) is not None:
             values["cache_dir"] = parse_workdir(str(cache_dir), "cache dir")
+        if (installer := pick("installer")) is not None:
+            values["installer"] = parse_installer(str(installer))
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.gateway in settings.subnet:
             raise SettingsError(
@@ -270,6 +273,19 @@ def parse_platforms(specs: Iterable[str]) -> tuple[str, ...]:
     from .targets import foreign_target  # validates TAG:VERSION
 
     return tuple(f"{t.platform}:{t.version}" for t in map(foreign_target, specs))
+
+
+def parse_installer(text: str) -> str:
+    """pip, uv or devpi; uv and devpi must be installed (their extras)."""
+    from .installers import INSTALLERS, not_installed
+
+    name = text.strip().lower()
+    if name not in INSTALLERS:
+        raise SettingsError(
+            f"installer: {text!r} is not an installer; choose one of {', '.join(INSTALLERS)}")
+    if why := not_installed(name):
+        raise SettingsError(why)
+    return name
 
 
 def parse_requirements_file(text: str) -> Path:

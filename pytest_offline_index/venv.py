@@ -13,6 +13,22 @@ from .commands import Completed, LineCallback, run
 from .errors import ImportCheckError, OfflineInstallError
 from .hermetic import hermetic_env, index_args
 from .holes import holes_in, pip_error
+from .installers import (
+    DEVPI,
+    INSTALLERS,
+    PIP,
+    UV,
+    clientdir_for,
+    devpi_command,
+    devpi_env,
+    devpi_install_argv,
+    devpi_use_argv,
+    not_installed,
+    uv_binary,
+    uv_env,
+    uv_install_argv,
+    uv_venv_argv,
+)
 from .requirements import pins_hashes
 
 # A module-level smoke test beyond "it imports", for packages whose import is lazy.
@@ -75,17 +91,26 @@ class FreshVenv:
 
     ``simple_url`` is the index its installs use; ``factory`` (set by the harness) makes
     :meth:`for_python` hand out a fresh venv of another target on the same client.
+    ``installer`` makes and fills it: ``pip`` (virtualenv, ``pip install``), ``uv`` (``uv
+    venv``, ``uv pip install``) or ``devpi`` (virtualenv, ``devpi use`` + ``devpi install``).
     """
 
     def __init__(self, path: Path, *, base_python: str, namespace: str | None,
                  timeout: float = 900.0, simple_url: str | None = None,
-                 factory: Callable[[str], FreshVenv] | None = None) -> None:
+                 factory: Callable[[str], FreshVenv] | None = None,
+                 installer: str = PIP) -> None:
+        if installer not in INSTALLERS:
+            raise OfflineInstallError(f"installer {installer!r} is not one of "
+                                      f"{', '.join(INSTALLERS)}")
+        if why := not_installed(installer):
+            raise OfflineInstallError(why)
         self.path = Path(path)
         self.base_python = base_python
         self.namespace = namespace
         self.timeout = timeout
         self.simple_url = simple_url
         self.factory = factory
+        self.installer = installer
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -100,6 +125,13 @@ class FreshVenv:
     def create(self) -> FreshVenv:
         if self.path.exists():
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
+        if self.installer == UV:
+            done = run(uv_venv_argv(uv_binary(), self.base_python, str(self.path)),
+                       namespace=self.namespace, env=uv_env(), timeout=self.timeout)
+            if not done.ok:
+                raise OfflineInstallError(f"uv venv failed for {self.base_python}: "
+                                          f"{done.tail(1)}")
+            return self
         # virtualenv runs from the harness's interpreter and builds a venv of any target.
         done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
                     "--no-periodic-update", "--quiet", str(self.path)],
@@ -116,17 +148,11 @@ class FreshVenv:
         if not simple_url:
             raise OfflineInstallError("no index to install from: pass index_url")
         started = time.monotonic()
-        # No retries: devpi is local, and a 502 for an uncached file will not go away.
-        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), "--retries", "0"]
         what = list(requirements)
-        if requirements_file is not None:
-            path = Path(requirements_file).resolve()
-            argv += ["-r", str(path)]
-            if pins_hashes(path):
-                argv.append("--require-hashes")
+        path = Path(requirements_file).resolve() if requirements_file is not None else None
+        if path is not None:
             what.append(f"-r {path.name}")
-        done = run([*argv, *requirements], namespace=self.namespace, env=hermetic_env(),
-                   timeout=self.timeout, on_line=on_line)
+        done = self._run_installer(simple_url, requirements, path, on_line)
         if not done.ok:
             holes = holes_in(done.output)
             if done.timed_out:
@@ -139,6 +165,42 @@ class FreshVenv:
                 f"{' '.join(what)}: not installable from the cache alone: {why}",
                 holes=holes, output=done.output)
         return time.monotonic() - started
+
+    def _run_installer(self, simple_url: str, requirements: Sequence[str],
+                       requirements_file: Path | None,
+                       on_line: LineCallback | None) -> Completed:
+        """One install with this venv's installer, on the client, hermetic."""
+        hashes = requirements_file is not None and pins_hashes(requirements_file)
+        reqs_file = str(requirements_file) if requirements_file is not None else None
+        if self.installer == UV:
+            argv = uv_install_argv(uv_binary(), self.python, simple_url, requirements,
+                                   reqs_file, require_hashes=hashes)
+            return run(argv, namespace=self.namespace, env=uv_env(), timeout=self.timeout,
+                       on_line=on_line)
+        if self.installer == DEVPI:
+            clientdir, venv = clientdir_for(str(self.path)), str(self.path)
+            env = devpi_env(simple_url)
+            if hashes:
+                env["PIP_REQUIRE_HASHES"] = "1"
+            used = run(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),
+                       namespace=self.namespace, env=env, timeout=self.timeout,
+                       on_line=on_line)
+            if not used.ok:
+                return used
+            done = run(devpi_install_argv(devpi_command(), clientdir, venv, requirements,
+                                          reqs_file),
+                       namespace=self.namespace, env=env, timeout=self.timeout,
+                       on_line=on_line)
+            return Completed(done.argv, done.returncode, used.output + done.output,
+                             done.timed_out)
+        # No retries: devpi is local, and a 502 for an uncached file will not go away.
+        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), "--retries", "0"]
+        if reqs_file is not None:
+            argv += ["-r", reqs_file]
+            if hashes:
+                argv.append("--require-hashes")
+        return run([*argv, *requirements], namespace=self.namespace, env=hermetic_env(),
+                   timeout=self.timeout, on_line=on_line)
 
     def run(self, code: str) -> Completed:
         """Run Python ``code`` with this venv's interpreter on the client."""

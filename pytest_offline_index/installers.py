@@ -1,0 +1,135 @@
+"""The installers a fresh venv can be made and filled with: pip, uv and devpi-client.
+
+pip (the default) makes the venv with virtualenv and installs with ``pip install``. uv makes
+it with ``uv venv`` and installs with ``uv pip install``. devpi-client's ``devpi install``
+runs the venv's own pip against the index ``devpi use`` points it at. Each runs with the
+hermetic environment (no inherited ``PIP_*``/``UV_*``, no config file, no cache), naming the
+index alone; uv and devpi-client come from the extras of the same names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from .hermetic import hermetic_env
+
+PIP, UV, DEVPI = "pip", "uv", "devpi"
+INSTALLERS = (PIP, UV, DEVPI)
+EXTRAS = {UV: "uv", DEVPI: "devpi"}
+WHAT = {UV: "uv", DEVPI: "devpi-client"}
+
+
+def not_installed(installer: str) -> str | None:
+    """Why ``installer`` cannot run here (one line naming the extra), or None if it can."""
+    if installer == UV:
+        try:
+            uv_binary()
+        except FileNotFoundError:
+            pass
+        else:
+            return None
+    elif installer == DEVPI:
+        if importlib.util.find_spec("devpi") is not None and \
+                importlib.util.find_spec("devpi.main") is not None:
+            return None
+    else:
+        return None
+    return (f"installer {installer!r}: {WHAT[installer]} is not installed; install it with "
+            f"pip install 'pytest-offline-index[{EXTRAS[installer]}]'")
+
+
+def uv_binary() -> str:
+    """The uv executable of the ``uv`` package installed with the harness."""
+    if importlib.util.find_spec("uv") is None:
+        raise FileNotFoundError("uv")
+    module = importlib.import_module("uv")
+    return str(module.find_uv_bin())
+
+
+def devpi_command() -> list[str]:
+    """devpi-client, run by the harness's own interpreter."""
+    return [sys.executable, "-m", "devpi"]
+
+
+# -- uv -------------------------------------------------------------------------------------
+
+UV_COMMON = ("--no-config", "--no-cache", "--no-python-downloads", "--color", "never",
+             "--no-progress")
+
+
+def uv_env() -> dict[str, str]:
+    """The hermetic environment plus uv's own switches for the same things."""
+    env = hermetic_env()
+    env["UV_NO_CONFIG"] = "1"  # no uv.toml / pyproject.toml [tool.uv] anywhere
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["UV_HTTP_RETRIES"] = "0"  # devpi is local: a 502 for an uncached file will not go away
+    return env
+
+
+def uv_venv_argv(uv: str, base_python: str, path: str) -> list[str]:
+    """``uv venv`` of exactly ``base_python`` (never a downloaded or discovered one)."""
+    return [uv, "venv", *UV_COMMON, "--no-project", "--python-preference", "only-system",
+            "--python", base_python, path]
+
+
+def uv_install_argv(uv: str, venv_python: str, simple_url: str, requirements: Sequence[str],
+                    requirements_file: str | None = None,
+                    require_hashes: bool = False) -> list[str]:
+    """``uv pip install`` into the venv of ``venv_python`` from ``simple_url`` alone.
+
+    uv fetches an ``http://`` index without any trusted-host setting (it only has one for
+    TLS verification), and its default index strategy stops at the one index there is.
+    """
+    argv = [uv, "pip", "install", *UV_COMMON, "--python", venv_python,
+            "--index-url", simple_url, "--link-mode", "copy"]
+    if requirements_file is not None:
+        argv += ["-r", requirements_file]
+        if require_hashes:
+            argv.append("--require-hashes")
+    return [*argv, *requirements]
+
+
+# -- devpi-client ---------------------------------------------------------------------------
+
+def devpi_index_url(simple_url: str) -> str:
+    """The index URL ``devpi use`` takes: the simple URL without its ``+simple/``."""
+    url = simple_url.rstrip("/")
+    if url.endswith("/+simple"):
+        url = url[: -len("/+simple")]
+    return url
+
+
+def devpi_env(simple_url: str) -> dict[str, str]:
+    """Hermetic env for devpi-client and the pip it runs (which reads only ``PIP_*``)."""
+    env = hermetic_env()
+    env["PIP_NO_CACHE_DIR"] = "1"
+    env["PIP_TRUSTED_HOST"] = urlsplit(simple_url).hostname or ""
+    env["PIP_RETRIES"] = "0"
+    env["PIP_PROGRESS_BAR"] = "off"
+    return env
+
+
+def devpi_use_argv(devpi: Sequence[str], simple_url: str, clientdir: str,
+                   venv: str) -> list[str]:
+    return [*devpi, "use", "--clientdir", clientdir, "--venv", venv,
+            devpi_index_url(simple_url)]
+
+
+def devpi_install_argv(devpi: Sequence[str], clientdir: str, venv: str,
+                       requirements: Sequence[str],
+                       requirements_file: str | None = None) -> list[str]:
+    """``devpi install`` runs ``<venv>/bin/pip install -U [--requirement] SPECS``."""
+    argv = [*devpi, "install", "--clientdir", clientdir, "--venv", venv]
+    if requirements_file is not None:
+        argv += ["--requirement", requirements_file]
+    return [*argv, *requirements]
+
+
+def clientdir_for(venv_path: str) -> str:
+    """devpi-client's state for one venv: inside that venv's own directory."""
+    return os.path.join(venv_path, ".devpi-client")

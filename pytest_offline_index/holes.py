@@ -2,7 +2,10 @@
 
 pip reports a file the index lists but cannot serve (devpi answers 502 once the upstream is
 gone) by its URL, and a project whose page was never cached as "no matching distribution".
-This module turns pip's output into those names, so a failure says what to warm.
+uv names the same file in "Failed to fetch: <url>" (in backticks in uv 0.5) and the project
+as "<name> was not found in the package registry" (wrapped over lines in uv 0.5).
+devpi-client's ``devpi install`` runs pip, so its output has pip's shapes. This module turns
+that output into those names, so a failure says what to warm.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"#?]+)")
+FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+# uv: "Because <name> was not found in the package registry and ...", maybe wrapped
+UV_NOT_FOUND = re.compile(r"([^\s`'\"]+)\s+was\s+not\s+found\s+in\s+the\s+package\s+registry")
+UV_CAUSES = ("cause:", "Caused by:")
 # lines that point elsewhere instead of saying what went wrong
 POINTERS = ("hint:", "note:", "ERROR: Exception:", "ERROR: ResolutionImpossible: for help visit")
 
@@ -59,6 +65,9 @@ def holes_in(output: str) -> list[Hole]:
     for match in NO_MATCH.finditer(output):
         project = project_of(match.group(1))
         found.setdefault(project, Hole(project))
+    for match in UV_NOT_FOUND.finditer(output):
+        project = project_of(match.group(1))
+        found.setdefault(project, Hole(project))
     return list(found.values())
 
 
@@ -80,7 +89,9 @@ def pip_error(output: str) -> str:
     message, marked by a multiplication sign, and ``╰─> <context>``) joined into one line.
     Never a ``hint:`` or ``note:`` line (pip 26 ends its errors with "hint: See above for
     details."), nor a pointer such as ``ERROR: Exception:``, after which the traceback's last
-    line is the error itself.
+    line is the error itself. uv's errors read the same way: ``error: <what>`` and its last
+    ``cause:`` (``Caused by:``), or in older uv (0.5) a multiplication-sign line and its wrapped
+    ``╰─▶`` context.
     """
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     error = None
@@ -91,6 +102,8 @@ def pip_error(output: str) -> str:
             error = line
         elif line.startswith("error: "):
             error = _diagnostic(line, lines[at + 1:])
+    if error is None and (box := _uv_box(lines)):
+        return box
     said = [ln for ln in lines if not ln.startswith(POINTERS)]
     return error or (said[-1] if said else "no output")
 
@@ -98,14 +111,39 @@ def pip_error(output: str) -> str:
 def _diagnostic(head: str, following: list[str]) -> str:
     """pip's diagnostic error as one line: "error: <reference>: <message> (<context>)"."""
     message = context = ""
+    causes: list[str] = []  # uv's "cause:" lines, each with its continuation lines
     for line in following:
         if line.startswith(("ERROR", "error: ", *POINTERS)):
             break
-        if line.startswith("\N{MULTIPLICATION SIGN}") and not message:
+        if line.startswith(UV_CAUSES):
+            causes.append(line.split(":", 1)[1].strip())
+        elif causes:
+            causes[-1] += " " + line
+        elif line.startswith("\N{MULTIPLICATION SIGN}") and not message:
             message = line[1:].strip()
         elif line.startswith("╰─>") and not context:
             context = line[3:].strip()
+    if causes and not message:
+        message = causes[-1]  # the innermost cause says what really went wrong
     # a context of "[12 lines of output]" or "See above for output." says nothing by itself
     if context.startswith(("[", "See above")):
         context = ""
     return head + (f": {message}" if message else "") + (f" ({context})" if context else "")
+
+
+def _uv_box(lines: list[str]) -> str | None:
+    """Older uv's (0.5) error box as one line: "<message>: <context>", wrapped lines joined."""
+    for at, line in enumerate(lines):
+        if not line.startswith("\N{MULTIPLICATION SIGN}"):
+            continue
+        message, context = line[1:].strip().rstrip(":"), list[str]()
+        for more in lines[at + 1:]:
+            if more.startswith(("\N{MULTIPLICATION SIGN}", "error: ", "ERROR", *POINTERS)):
+                break
+            if more.startswith("╰─▶"):
+                more = more[3:].strip()
+            elif not context:
+                continue  # "│" lines before the context
+            context.append(more)
+        return message + (f": {' '.join(context)}" if context else "")
+    return None

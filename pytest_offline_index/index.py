@@ -302,7 +302,7 @@ class OfflineIndex:
             if routes := topo.default_routes(ns):
                 raise CutNotEffectiveError(
                     f"the cut did not take effect: {ns} still has a default route ({routes[0]})")
-            for result in probe(ns, [*self._upstream_endpoints]):
+            for result in probe(ns, [relay, *self._upstream_endpoints]):
                 if result.reachable:
                     what = "the relay at " if result.endpoint == relay else ""
                     raise CutNotEffectiveError(

@@ -31,6 +31,7 @@ from .errors import (
     UpstreamUnreachableError,
     WarmError,
 )
+from .installers import STEPS
 from .nsthread import NamespaceThread
 from .probe import Endpoint, endpoints_for, probe, tunnel
 from .relay import Relay, RelayStats
@@ -350,6 +351,9 @@ class OfflineIndex:
         """
         self.ensure_server_alive()
         venv = self.fresh_venv(target)
+        if venv.installer in STEPS:
+            self.progress(f"install [{target.label}]: with {venv.installer}: "
+                          f"{STEPS[venv.installer]}")
         try:
             venv.install(*requirements, requirements_file=requirements_file)
         except OfflineInstallError as exc:

@@ -22,6 +22,8 @@ PIP, UV, DEVPI = "pip", "uv", "devpi"
 INSTALLERS = (PIP, UV, DEVPI)
 EXTRAS = {UV: "uv", DEVPI: "devpi"}
 WHAT = {UV: "uv", DEVPI: "devpi-client"}
+# what a run says it does, for an installer other than pip
+STEPS = {UV: "uv venv, then uv pip install", DEVPI: "virtualenv, then devpi use + devpi install"}
 
 
 def not_installed(installer: str) -> str | None:

@@ -55,3 +55,38 @@ def test_project_never_warmed_is_named_with_the_installer(upstream, make_scenari
     assert f"missing from the cache: {cold} (no release of it is in the cache)" in str(
         excinfo.value), excinfo.value.output
     assert [h.project for h in excinfo.value.holes] == [cold]
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_requirements_file_installs_with_the_installer(upstream, make_scenario, unique,
+                                                         tmp_path, installer: str) -> None:
+    app = unique("reqapp")
+    upstream.publish(Dist(app, "1.0"), Dist(app, "2.0"))
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"{app}==1.0\n")
+    scenario = make_scenario(upstream, requirements=str(reqs), installer=installer)
+    scenario.warm()
+    scenario.cut()
+    venv = scenario.install()
+    shown = venv.run(f"import {Dist(app, '1.0').module} as m; print(m.__version__)")
+    assert shown.ok and shown.output.strip() == "1.0", shown.output
+
+
+def test_the_ini_key_runs_the_whole_check_with_uv(pytester, upstream, unique) -> None:
+    app = unique("iniapp")
+    upstream.publish(Dist(app, "1.0"))
+    pytester.makeini(f"[pytest]\n{upstream.ini}offline_index_installer = uv\n")
+    result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider",
+                                           "--offline-index-package", app)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["*install [[]py3.*[]]: with uv: uv venv, then uv pip install*"])
+
+
+def test_an_unknown_installer_on_the_command_line_is_one_line(pytester) -> None:
+    result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider",
+                                           "--offline-index-installer", "conda")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
+    assert errors == ["ERROR: offline-index: installer: 'conda' is not an installer; choose "
+                      "one of pip, uv, devpi"], result.stderr.str()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
-from tests.support.dists import Dist
+from tests.support.dists import Dist, embedded_wheel
 
 INSTALLERS = ["uv", "devpi"]
 
@@ -90,3 +90,18 @@ def test_an_unknown_installer_on_the_command_line_is_one_line(pytester) -> None:
     errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
     assert errors == ["ERROR: offline-index: installer: 'conda' is not an installer; choose "
                       "one of pip, uv, devpi"], result.stderr.str()
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_an_sdist_builds_offline_with_the_installer(upstream, make_scenario, unique,
+                                                    installer: str) -> None:
+    # the installer builds it in its own isolated env: the backend comes from the cache too
+    upstream.publish_file(embedded_wheel("setuptools"))
+    dist = Dist(unique("sdist-inst"), "1.0", sdist=True)
+    upstream.publish(dist)
+    scenario = make_scenario(upstream, dist.name, installer=installer)
+    scenario.warm()
+    scenario.cut()
+    scenario.install()
+    (result,) = scenario.check_imports()
+    assert result.ok, result.detail

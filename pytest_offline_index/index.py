@@ -8,6 +8,7 @@ built on it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import logging
 import os
@@ -64,6 +65,8 @@ class OfflineIndex:
         self._relay_address: tuple[str, int] | None = None
         self._upstream_thread: NamespaceThread | None = None
         self._cache: CacheDir | None = None  # held from start to close
+        self._preparing: concurrent.futures.ThreadPoolExecutor | None = None
+        self._spares: dict[tuple[str, str, str], concurrent.futures.Future[FreshVenv]] = {}
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
@@ -99,18 +102,22 @@ class OfflineIndex:
         index._attached = True
         return index
 
-    def start(self) -> OfflineIndex:
-        """Network, relay and server; idempotent. A failure leaves nothing behind."""
+    def start(self, prepare: Sequence[Target] = ()) -> OfflineIndex:
+        """Network, relay and server; idempotent. A failure leaves nothing behind.
+
+        For each local target in ``prepare``, its warmer's venv and the install check's
+        fresh venv are made while devpi-server starts (brand-new, unused until handed out).
+        """
         if self.server is not None:
             return self
         try:
-            self._start()
+            self._start(prepare)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _start(self) -> None:
+    def _start(self, prepare: Sequence[Target]) -> None:
         settings = self.settings
         self._upstream_endpoints = upstream_endpoints(settings)
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up()
@@ -132,6 +139,7 @@ class OfflineIndex:
             # its pages' freshness is not kept across restarts: a kept cache that holds
             # everything is asked first with no upstream, so a repeat run fetches nothing
             offline=self._cache is not None and self._cache.initialised)
+        self._prepare_venvs(prepare)
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
@@ -147,6 +155,10 @@ class OfflineIndex:
             self.server = self.topology = None
             return
         errors: list[Exception] = []
+        if self._preparing is not None:
+            self._preparing.shutdown(wait=True, cancel_futures=True)
+            self._preparing = None
+            self._spares.clear()
         if self.server is not None:
             try:
                 self.server.stop()
@@ -216,7 +228,7 @@ class OfflineIndex:
         # Warm with a fresh venv of the target (the running Python for a foreign one): the
         # same pip as the install check, whatever the interpreter itself has installed.
         # pip downloads whatever the installer of the check is: the warmer is always pip's.
-        warmer = self.fresh_venv(target.executable or sys.executable,
+        warmer = self.fresh_venv(target if target.executable else sys.executable,
                                  name=f"warmer-{target.label}", installer="pip")
         dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
         extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
@@ -328,9 +340,16 @@ class OfflineIndex:
                    installer: str | None = None) -> FreshVenv:
         """A brand-new virtualenv on the air-gapped client, installing from this index
         with ``installer`` (default: the settings' ``installer``)."""
-        topo = self._topology()
         target = python if isinstance(python, Target) else (
             find_python(python) if python else running_target())
+        installer = installer or self.settings.installer
+        if (spare := self._spares.pop(_spare_key(target, name, installer), None)) is not None:
+            return spare.result()
+        return self._new_venv(target, name, installer).create()
+
+    def _new_venv(self, target: Target, name: str | None, installer: str) -> FreshVenv:
+        """A venv not yet created: its path, interpreter, client and installer."""
+        topo = self._topology()
         if target.executable is None:
             raise OfflineIndexError(f"{target.label}: a foreign target cannot run a venv here")
         self._venv_count += 1
@@ -340,7 +359,21 @@ class OfflineIndex:
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
-                         installer=installer or self.settings.installer).create()
+                         installer=installer)
+
+    def _prepare_venvs(self, targets: Sequence[Target]) -> None:
+        """Make each local target's warmer and install-check venvs on helper threads."""
+        local = [t for t in targets if t.executable]
+        if not local:
+            return
+        self._preparing = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="offline-index-venv")
+        for target in local:
+            for name, installer in ((f"warmer-{target.label}", "pip"),
+                                    (None, self.settings.installer)):
+                venv = self._new_venv(target, name, installer)
+                self._spares[_spare_key(target, name, installer)] = (
+                    self._preparing.submit(venv.create))
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),
                       requirements_file: Path | str | None = None) -> FreshVenv:
@@ -392,6 +425,10 @@ class OfflineIndex:
         if self.server is None:
             raise OfflineIndexError("the offline index is not started: call start() first")
         return self.server
+
+
+def _spare_key(target: Target, name: str | None, installer: str) -> tuple[str, str, str]:
+    return (name or target.label, installer, target.executable or "")
 
 
 def _port(parts: SplitResult) -> int:

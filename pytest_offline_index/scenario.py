@@ -207,7 +207,7 @@ class AirgapScenario:
         target = target or self.targets[0]
         with self.step("warm", target) as record:
             before = self.index.upstream_stats() or RelayStats()
-            self.index.start()
+            self.index.start(prepare=self.targets)
             self.index.restore()  # a shared index may have been cut by an earlier check
             result, build_reqs = self.index.warm_target(
                 target, self.settings.packages, self.settings.requirements)

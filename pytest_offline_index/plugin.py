@@ -107,7 +107,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 PLUGIN_ONLY = ("report",)
-MARKER_KEYS = ("packages", "imports", "pythons", "requirements")
+MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer")
 SESSION_KEY = pytest.StashKey[SessionIndex]()
 CHECK_KEY = pytest.StashKey[AirgapScenario]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
@@ -143,9 +143,10 @@ def session_index(config: pytest.Config) -> SessionIndex:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
-                   "requirements=path): make this test a full air-gap check on the shared "
-                   "offline_index; the generated --offline-index items carry it too, so "
-                   "'-m offline_index' selects every check")
+                   "requirements=path, installer=pip|uv|devpi): make this test a full "
+                   "air-gap check on the shared offline_index; the generated "
+                   "--offline-index items carry it too, so '-m offline_index' selects "
+                   "every check")
     if not config.getoption("offline_index", False):
         return
     try:

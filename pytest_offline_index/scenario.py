@@ -250,7 +250,8 @@ class AirgapScenario:
                     f"the cut did not hold: {(after - before).requests} request(s) crossed the "
                     f"relay during the install")
             self._venvs[target.label] = venv
-            record.detail = f"{self.settings.describe()} into a fresh {target.label} venv"
+            record.detail = (f"{self.settings.describe()} into a fresh {target.label} venv "
+                             f"with {self.settings.installer}")
             if after is not None:
                 record.detail += "; 0 bytes from upstream"
             return venv

@@ -22,7 +22,7 @@ def test_fixture(offline_index, fresh_venv):
     fresh_venv.install("{name}")
 
 
-@pytest.mark.offline_index(packages=["{name}"])
+@pytest.mark.offline_index(packages=["{name}"], installer="uv")
 def test_marker():
     pass
 '''
@@ -49,3 +49,7 @@ def test_fixture_marker_and_check_share_one_server(pytester, upstream, unique) -
         assert [(s["name"], s["status"]) for s in check["steps"]] == [
             ("warm", "passed"), ("cut", "passed"), ("install", "passed"),
             ("import", "passed")]
+    installs = {name: check["steps"][2]["detail"] for name, check in checks.items()}
+    assert installs["offline-index"].endswith("venv with pip; 0 bytes from upstream")
+    assert installs["test_fixture_marker_and_check_share_one_server.py::test_marker"].endswith(
+        "venv with uv; 0 bytes from upstream")  # the marker's own installer

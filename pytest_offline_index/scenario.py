@@ -171,7 +171,10 @@ class AirgapScenario:
                         attempt(step, target)
             finally:
                 if not self.index.is_cut and self.index.server is not None:
-                    self.index.cut()
+                    try:
+                        self.index.cut()
+                    except OfflineIndexError as exc:  # the warm's own failure says more
+                        first = first or exc
         with checking or contextlib.nullcontext():
             for step, target in self.plan:
                 if step in ("install", "import"):

@@ -1,4 +1,7 @@
-"""Bad input: one line naming the bad value, a non-zero exit, nothing left behind."""
+"""Bad input found once the run is under way: one line naming it, nothing left behind.
+
+(Usage errors, found before any namespace exists, are tested without privileges in
+tests/unit/test_usage_errors_are_one_line.py.)"""
 
 from __future__ import annotations
 
@@ -9,38 +12,6 @@ from tests.support.machine import machine_snapshot, snapshot_diff
 
 def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider", *args)
-
-
-@pytest.mark.parametrize(
-    ("args", "named"),
-    [
-        (["--offline-index-package", "pandas>>=1"], "'pandas>>=1' is not a valid requirement"),
-        (["--offline-index-import", "no-dashes"], "'no-dashes' is not a module name"),
-        (["--offline-index-upstream", "ftp://mirror/simple"], "'ftp://mirror/simple'"),
-        (["--offline-index-port", "99999"], "'99999' is not a TCP port"),
-        (["--offline-index-subnet", "10.0.0.0/30"], "smaller than a /29"),
-        (["--offline-index-gateway", "10.213.0.5"],
-         "gateway: 10.213.0.5 lies inside the server's links 10.213.0.0/29"),
-        (["--offline-index-allow-host", "https://files.example/"],
-         "'https://files.example/' is not a host name"),
-    ],
-)
-def test_usage_errors_are_one_line(pytester, args, named) -> None:
-    before = machine_snapshot()
-    result = run_check(pytester, *args)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
-    assert len(errors) == 1 and named in errors[0], result.stderr.str()
-    assert "Traceback" not in result.stderr.str() + result.stdout.str()
-    assert snapshot_diff(before, machine_snapshot()) == {}
-
-
-def test_unwritable_workdir_is_one_line(pytester, tmp_path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    result = run_check(pytester, "--offline-index-workdir", str(blocker / "runs"))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: offline-index: workdir: * is not a writable directory*"])
 
 
 def test_unresolvable_upstream_fails_the_warm_in_one_line(pytester) -> None:

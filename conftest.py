@@ -1,7 +1,9 @@
 """Suite-wide guard: the machine must look exactly the same after the suite as before it.
 
-It snapshots the root namespace's routes, links, the named network namespaces, nftables
-tables, ``ip_forward`` and devpi/harness processes, and fails the suite if any differ.
+It snapshots the root namespace's links, addresses, routes (v4 and v6), the nftables
+ruleset, ``ip_forward``, the named network namespaces, the run registry and devpi/harness
+processes, and fails the suite if any differ. It compares the whole machine: another run
+on the same machine at the same time trips it.
 """
 
 from __future__ import annotations

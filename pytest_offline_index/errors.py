@@ -22,7 +22,7 @@ class PrivilegeError(OfflineIndexError):
 
 
 class TopologyError(OfflineIndexError):
-    """Namespaces, links, addresses or NAT could not be set up."""
+    """The run's namespaces, links or addresses could not be set up."""
 
 
 class CutNotEffectiveError(OfflineIndexError):

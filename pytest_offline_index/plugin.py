@@ -102,8 +102,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=f"offline_index_{field}",
                         action="append" if repeatable else "store",
                         metavar="SPEC" if repeatable else "VALUE", help=text)
-        parser.addini(ini, help=text, type="linelist" if repeatable else "string",
-                      default=[] if repeatable else "")
+        if repeatable:  # literal types: newer pytest types them as TypeForm
+            parser.addini(ini, help=text, type="linelist", default=[])
+        else:
+            parser.addini(ini, help=text, type="string", default="")
 
 
 PLUGIN_ONLY = ("report",)

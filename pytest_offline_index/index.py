@@ -174,11 +174,11 @@ class OfflineIndex:
         if self._upstream_thread is not None:
             self._upstream_thread.close()
             self._upstream_thread = None
-        if self.topology is not None:
-            self.topology.down()
-            self.topology = None
         if self._own_workdir and not self.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.topology is not None:  # last: it drops the run's record a reaper would use
+            self.topology.down()
+            self.topology = None
         if errors:
             raise errors[0]
 

@@ -8,8 +8,10 @@ tears it down as Ctrl-C does, whichever way the harness is used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +71,23 @@ class SessionIndex:
             raise
 
     def close(self) -> None:
-        """Tear the index down (under xdist: leave it; the last one out tears it down)."""
+        """Tear the index down (under xdist: leave it; the last one out tears it down).
+
+        A second interrupt must not leave half a run behind: SIGINT is ignored meanwhile,
+        which also turns away the interrupt_main() an xdist worker gets when its
+        controller is gone. The teardown itself is bounded (every wait has a timeout).
+        """
         index, self.index = self.index, None
-        try:
-            if index is not None and self.shared is not None:
-                self.shared.leave()
-            elif index is not None:
-                index.close()
-                if index.workdir.exists():
-                    self.kept_workdir = index.workdir
-        finally:
-            self._restore_sigterm_handler()
+        with _interrupts_held():
+            try:
+                if index is not None and self.shared is not None:
+                    self.shared.leave()
+                elif index is not None:
+                    index.close()
+                    if index.workdir.exists():
+                        self.kept_workdir = index.workdir
+            finally:
+                self._restore_sigterm_handler()
 
     def _install_sigterm_handler(self) -> None:
         """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
@@ -103,3 +111,17 @@ class SessionIndex:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ignore SIGINT while inside (main thread only; elsewhere there is nothing to hold)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

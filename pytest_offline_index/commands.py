@@ -50,8 +50,9 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
                                 stdin=subprocess.DEVNULL, env=dict(env) if env else None,
                                 cwd=cwd, text=True, errors="replace", start_new_session=True,
                                 preexec_fn=die_with_parent)
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
     lines: list[str] = []
 
     def pump() -> None:
@@ -62,10 +63,13 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
                 with contextlib.suppress(Exception):
                     on_line(line.rstrip("\n"))
 
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
     timed_out = False
     try:
+        # A signal that arrived while held is handled as soon as it is unblocked: that
+        # must happen here, where an interrupt kills the child's group, not before.
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

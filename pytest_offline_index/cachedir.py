@@ -9,7 +9,6 @@ server only ever listens inside the run's private namespaces.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib
 import os
 import secrets
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import SettingsError
+from .locks import lock
 
 LOCK = ".offline-index.lock"
 OWNER = ".offline-index.owner"
@@ -49,16 +49,13 @@ class CacheDir:
         """Take the dir for this run, waiting for another run that holds it."""
         self.path.mkdir(parents=True, exist_ok=True)
         self.check()  # before the lock file: a refused dir is left exactly as it was
-        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        def say_whose() -> None:
             holder = (self.path / OWNER).read_text().strip() if (
                 self.path / OWNER).exists() else "another run"
             if progress is not None:
                 progress(f"cache dir {self.path} is in use by {holder}; waiting for it")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        self._fd = fd
+
+        self._fd = lock(self.path / LOCK, on_wait=say_whose)
         (self.path / OWNER).write_text(f"pid {os.getpid()}\n")
         try:
             self.check()

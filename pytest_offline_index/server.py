@@ -82,9 +82,7 @@ class DevpiServer:
         self._password = cache.root_password() if cache else secrets.token_urlsafe(24)
         self._auth: dict[str, str] = {}
         self._xprocess: XProcess | None = None
-        self._session = requests.Session()
-        self._session.trust_env = False  # no proxy, no netrc: devpi is local to the thread
-        self._api = NamespaceThread(namespace)
+        self._session, self._api = self._api_client()
         self._on_pid: Any = None
 
     # -- addresses ----------------------------------------------------------------------
@@ -166,6 +164,12 @@ class DevpiServer:
         self._configure()
         return self
 
+    def _api_client(self) -> tuple[requests.Session, NamespaceThread]:
+        """A session for devpi's API and the thread inside devpi's namespace that uses it."""
+        session = requests.Session()
+        session.trust_env = False  # no proxy, no netrc: devpi is local to the thread
+        return session, NamespaceThread(self.namespace)
+
     def _environment(self) -> dict[str, str]:
         """The harness's environment, with the relay as devpi's only way upstream."""
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
@@ -212,9 +216,7 @@ class DevpiServer:
     def restart(self, offline: bool) -> None:
         """Stop and start again on the same server dir, in or out of offline mode."""
         self.stop()
-        self._session = requests.Session()
-        self._session.trust_env = False
-        self._api = NamespaceThread(self.namespace)
+        self._session, self._api = self._api_client()
         self.offline = offline
         self.pid = None
         self.start(on_pid=self._on_pid)

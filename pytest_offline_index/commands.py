@@ -11,11 +11,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .interrupts import Deferral
 from .nsexec import ns_command
 
 LineCallback = Callable[[str], None]
 PR_SET_PDEATHSIG = 1
-HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,11 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
     group (pip and anything it spawned) is killed before we return or re-raise.
     """
     full = ns_command(namespace, argv) if namespace else list(argv)
-    # Ctrl-C between fork and Popen returning would orphan the child: hold SIGINT and
-    # SIGTERM until we have its pid (the child unblocks them in die_with_parent).
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
-    try:
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=dict(env) if env else None,
-                                cwd=cwd, text=True, errors="replace", start_new_session=True,
-                                preexec_fn=die_with_parent)
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise
     lines: list[str] = []
+    proc: subprocess.Popen[str] | None = None
 
     def pump() -> None:
-        assert proc.stdout is not None
+        assert proc is not None and proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
             if on_line:
@@ -65,9 +55,11 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
 
     timed_out = False
     try:
-        # A signal that arrived while held is handled as soon as it is unblocked: that
-        # must happen here, where an interrupt kills the child's group, not before.
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        with Deferral():  # an interrupt inside Popen would lose the pid: it waits until here
+            proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=dict(env) if env else None,
+                                    cwd=cwd, text=True, errors="replace",
+                                    start_new_session=True, preexec_fn=die_with_parent)
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         try:
@@ -76,7 +68,8 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
             timed_out = True
             _kill_group(proc)
     except BaseException:
-        _kill_group(proc)
+        if proc is not None:
+            _kill_group(proc)
         raise
     reader.join(timeout=5)
     return Completed(tuple(full), proc.returncode, "".join(lines), timed_out)
@@ -86,7 +79,6 @@ def die_with_parent() -> None:
     """In the child: get SIGKILL when the harness dies, even by SIGKILL (no orphaned pip)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

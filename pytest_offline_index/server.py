@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,10 @@ import py
 import requests
 from xprocess import ProcessStarter, XProcess
 
+from . import commands
 from .cachedir import CacheDir
 from .errors import ServerError
+from .interrupts import Deferral
 from .nsexec import ns_command
 from .nsthread import NamespaceThread
 from .runstate import is_alive
@@ -84,6 +85,7 @@ class DevpiServer:
         self._xprocess: XProcess | None = None
         self._session, self._api = self._api_client()
         self._on_pid: Any = None
+        self._spawning: Deferral | None = None
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -118,13 +120,12 @@ class DevpiServer:
         self._on_pid = on_pid
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not (self.serverdir / ".nodeinfo").is_file():  # else a cache dir an earlier run made
-            init = subprocess.run(
+            init = commands.run(
                 [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
                  f"--root-passwd={self._password}", "--no-root-pypi"],  # "=": may start "-"
-                capture_output=True, text=True)
-            if init.returncode:
-                tail = (init.stderr or init.stdout).strip().splitlines()[-1:]
-                raise ServerError(f"devpi-init failed in {self.serverdir}: {' '.join(tail)}")
+                timeout=START_TIMEOUT)
+            if not init.ok:
+                raise ServerError(f"devpi-init failed in {self.serverdir}: {init.tail(1)}")
         self._uuid = json.loads((self.serverdir / ".nodeinfo").read_text())["uuid"]
         argv = [*_devpi("devpi_server.main:main"), "--serverdir", str(self.serverdir),
                 "--host", "0.0.0.0", "--port", str(self.port),
@@ -142,12 +143,14 @@ class DevpiServer:
             terminate_on_interrupt = True
 
             def startup_check(self) -> bool:
+                server._spawned()
                 return server._answers_as_ours()
 
         self._xprocess = XProcess(config=_Config(), rootdir=py.path.local(self.workdir),
                                   log=_XLog())
         info = self._xprocess.getinfo("devpi-server")  # its log and pid file: in the work dir
         self.log_path = Path(str(info.logpath))
+        self._spawning = Deferral().__enter__()  # until the pid is known: _spawned()
         try:
             pid, _ = self._xprocess.ensure("devpi-server", Starter)
         except (RuntimeError, TimeoutError) as exc:
@@ -156,9 +159,7 @@ class DevpiServer:
                 f"devpi-server did not become ready ({exc}); see its log: {self.log_path}"
             ) from None
         finally:
-            self.pid = self.pid or info.pid
-            if on_pid and self.pid:
-                on_pid(self.pid)
+            self._spawned()
         self.pid = pid
         self._login()
         self._configure()
@@ -180,9 +181,17 @@ class DevpiServer:
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
         return self._api.call(self._session.get, url, **kwargs)
 
+    def _spawned(self) -> None:
+        """Once xprocess knows devpi's pid: record it, then let a held interrupt in."""
+        if self._spawning is None or self._xprocess is None:
+            return
+        self.pid = self.pid or self._xprocess.getinfo("devpi-server").pid
+        if self.pid and self._on_pid:
+            self._on_pid(self.pid)
+        spawning, self._spawning = self._spawning, None
+        spawning.release()
+
     def _answers_as_ours(self) -> bool:
-        if self.pid is None and self._xprocess is not None:
-            self.pid = self._xprocess.getinfo("devpi-server").pid
         if self.pid is not None and not self.is_running():
             raise ServerError(f"devpi-server exited during start; see its log: {self.log_path}")
         try:

@@ -8,15 +8,14 @@ tears it down as Ctrl-C does, whichever way the harness is used.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import OfflineIndexError
 from .index import OfflineIndex, Progress
+from .interrupts import sigint_ignored
 from .scenario import AirgapScenario
 from .settings import Settings
 from .shared import SharedIndex
@@ -78,7 +77,7 @@ class SessionIndex:
         controller is gone. The teardown itself is bounded (every wait has a timeout).
         """
         index, self.index = self.index, None
-        with _interrupts_held():
+        with sigint_ignored():
             try:
                 if index is not None and self.shared is not None:
                     self.shared.leave()
@@ -111,17 +110,3 @@ class SessionIndex:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
-
-
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ignore SIGINT while inside (main thread only; elsewhere there is nothing to hold)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,68 @@
+"""SIGINT and SIGTERM at the moments where handling them at once would do harm.
+
+Python runs a signal's handler in the main thread between two bytecodes, whichever thread the
+kernel gave the signal to. A signal mask on the main thread therefore does not keep a
+KeyboardInterrupt out of ``subprocess.Popen`` after its fork, where it loses the child's pid:
+the child outlives the run and writes into a work dir that is being removed. So while a child
+is being spawned the handlers only record a signal, and deliver it again once the caller
+holds the pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Deferral:
+    """Record SIGINT/SIGTERM until :meth:`release` (or the ``with`` block's end), then
+    deliver each one to the handler that was in place."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+        self._caught: list[int] = []
+
+    def __enter__(self) -> Deferral:
+        if threading.current_thread() is threading.main_thread():  # elsewhere: no handlers
+            for signum in DEFERRED:
+                handler = signal.getsignal(signum)
+                if callable(handler):  # SIG_DFL ends the process; PDEATHSIG ends its children
+                    self._previous[signum] = handler
+                    signal.signal(signum, self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self._caught.append(signum)
+
+    def release(self) -> None:
+        """Put the handlers back; a signal recorded meanwhile is handled now, by them."""
+        previous, self._previous = self._previous, {}
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        caught, self._caught = self._caught, []
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while inside, so a second Ctrl-C cannot cut a teardown short (main
+    thread only; elsewhere there is nothing to hold)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

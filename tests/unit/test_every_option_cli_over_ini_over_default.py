@@ -1,0 +1,152 @@
+"""Every option: the command line wins over the ini file, which wins over the default.
+
+The knobs are enumerated from the plugin itself (``plugin.KNOBS``), so an option added
+without a case here fails ``test_every_option_has_a_case``, and each case goes through
+pytest's own option and ini parsing into the settings the plugin builds
+(``settings_from_config``, and ``report_path`` for the report, which is the plugin's own).
+The defaults are the README's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pytest_offline_index import plugin
+from pytest_offline_index.settings import DEFAULT_UPSTREAM
+
+
+@dataclass(frozen=True)
+class Case:
+    """One option: its README default, a value for the ini file, another for the CLI."""
+
+    default: object
+    ini: list[str]  # one value, or several lines of a linelist key
+    cli: list[str]  # each is one use of the (repeatable) flag
+    ini_result: object
+    cli_result: object
+
+
+def cases(tmp: Path) -> dict[str, Case]:
+    """A case per option but ``upstream_netns``, which needs real namespaces (root)."""
+    reqs = {which: tmp / f"{which}-requirements.txt" for which in ("ini", "cli")}
+    for which, path in reqs.items():
+        path.write_text(f"{which}-pkg==1.0\n")
+    return {
+        "packages": Case(("pandas",), ["requests>=2", "six"], ["pydantic", "attrs>=1,<3"],
+                         ("requests>=2", "six"), ("pydantic", "attrs<3,>=1")),
+        "imports": Case((), ["yaml", "os.path"], ["json"], ("yaml", "os.path"), ("json",)),
+        "upstream": Case(DEFAULT_UPSTREAM, ["http://ini.example/simple"],
+                         ["http://cli.example/simple/"], "http://ini.example/simple/",
+                         "http://cli.example/simple/"),
+        "allow_hosts": Case((), ["ini.example", "10.1.2.3"], ["cli.example"],
+                            ("ini.example", "10.1.2.3"), ("cli.example",)),
+        "subnet": Case(ipaddress.IPv4Network("10.213.0.0/29"), ["172.30.0.0/29"],
+                       ["192.168.50.0/28"], ipaddress.IPv4Network("172.30.0.0/29"),
+                       ipaddress.IPv4Network("192.168.50.0/28")),
+        "gateway": Case(ipaddress.IPv4Address("10.213.0.9"), ["10.99.0.1"], ["10.98.0.1"],
+                        ipaddress.IPv4Address("10.99.0.1"),
+                        ipaddress.IPv4Address("10.98.0.1")),
+        "port": Case(3141, ["4141"], ["5141"], 4141, 5141),
+        "requirements": Case(None, [str(reqs["ini"])], [str(reqs["cli"])], reqs["ini"],
+                             reqs["cli"]),
+        "pythons": Case((), ["3.12", "3.13"], ["3.10"], ("3.12", "3.13"), ("3.10",)),
+        "platforms": Case((), ["manylinux2014_aarch64:3.12"], ["musllinux_1_2_x86_64:3.11"],
+                          ("manylinux2014_aarch64:3.12",), ("musllinux_1_2_x86_64:3.11",)),
+        "workdir": Case(None, [str(tmp / "ini-work")], [str(tmp / "cli-work")],
+                        tmp / "ini-work", tmp / "cli-work"),
+        "cache_dir": Case(None, [str(tmp / "ini-cache")], [str(tmp / "cli-cache")],
+                          tmp / "ini-cache", tmp / "cli-cache"),
+        "installer": Case("pip", ["uv"], ["devpi"], "uv", "devpi"),
+        "report": Case(None, ["ini-report.json"], ["cli-report.json"],
+                       Path("ini-report.json"), Path("cli-report.json")),
+        "step_timeout": Case(900.0, ["60"], ["30.5"], 60.0, 30.5),
+    }
+
+
+def netns_case(namespaces: Callable[[], tuple[str, str]]) -> Case:
+    first, second = namespaces()
+    return Case(None, [first], [second], first, second)
+
+
+NEEDS_NAMESPACES = {"upstream_netns": netns_case}
+
+
+@pytest.fixture
+def two_namespaces() -> Iterator[Callable[[], tuple[str, str]]]:
+    """Two real named network namespaces (--offline-index-upstream-netns must name one)."""
+    made: list[str] = []
+
+    def make() -> tuple[str, str]:
+        from pyroute2 import netns
+
+        from tests.support.machine import require_namespaces
+
+        require_namespaces("the upstream-netns precedence case")
+        run = secrets.token_hex(3)
+        for which in ("ini", "cli"):
+            name = f"oit-{run}-{which}"
+            netns.create(name)
+            made.append(name)
+        return made[0], made[1]
+
+    yield make
+    if made:
+        from pyroute2 import netns
+
+        for name in made:  # only the ones made here, by name
+            if name in netns.listnetns():
+                netns.remove(name)
+
+
+def resolved(config: pytest.Config, field: str) -> object:
+    """What the plugin makes of ``field`` for this configuration."""
+    if field == "report":
+        return plugin.report_path(config)
+    return getattr(plugin.settings_from_config(config), field)
+
+
+def ini_text(field: str, values: list[str]) -> str:
+    key = plugin.KNOBS[field][1]
+    if plugin.KNOBS[field][2] == "linelist":
+        return f"{key} =\n" + "".join(f"    {value}\n" for value in values)
+    (value,) = values
+    return f"{key} = {value}\n"
+
+
+def cli_args(field: str, values: list[str]) -> list[str]:
+    flag = plugin.KNOBS[field][0]
+    return [arg for value in values for arg in (flag, value)]
+
+
+def test_every_option_has_a_case(tmp_path: Path) -> None:
+    assert {*cases(tmp_path), *NEEDS_NAMESPACES} == set(plugin.KNOBS)
+
+
+@pytest.mark.parametrize("source", ["default", "ini", "cli over ini"])
+@pytest.mark.parametrize("field", list(plugin.KNOBS))
+def test_cli_over_ini_over_default(pytester: pytest.Pytester,
+                                   two_namespaces: Callable[[], tuple[str, str]],
+                                   field: str, source: str) -> None:
+    if field in NEEDS_NAMESPACES:
+        case = NEEDS_NAMESPACES[field](two_namespaces)
+    else:
+        case = cases(pytester.path)[field]  # KeyError: an option with no case here
+    if source == "default":
+        pytester.makeini("[pytest]\n")
+        config = pytester.parseconfig()
+        expected = case.default
+    else:
+        pytester.makeini("[pytest]\n" + ini_text(field, case.ini))
+        if source == "ini":
+            config = pytester.parseconfig()
+            expected = case.ini_result
+        else:
+            config = pytester.parseconfig(*cli_args(field, case.cli))
+            expected = case.cli_result
+    assert resolved(config, field) == expected

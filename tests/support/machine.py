@@ -12,10 +12,12 @@ from pytest_offline_index.runstate import state_dir
 
 
 def machine_snapshot() -> dict[str, object]:
-    from pyroute2 import IPRoute, netns
+    """The root namespace (``root_snapshot``) plus whole-machine views of what runs hold:
+    every named namespace, the run registry, devpi/launcher processes. Those three see
+    every run on the machine, this suite's or not."""
+    from pyroute2 import netns
 
     snapshot: dict[str, object] = {
-        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
         "namespaces": sorted(netns.listnetns()),
         "run registry": sorted(p.name for p in state_dir().glob("*")) if state_dir().is_dir()
         else [],
@@ -24,6 +26,18 @@ def machine_snapshot() -> dict[str, object]:
             if any("devpi_server" in part or "pytest_offline_index.nsexec" in part
                    for part in (p.info["cmdline"] or []))
             and p.pid != os.getpid()),
+    }
+    return {**root_snapshot(), **snapshot}
+
+
+def root_snapshot() -> dict[str, object]:
+    """What a run must never touch: the root namespace's links, addresses, routes (v4 and
+    v6, every table), nftables ruleset and ``ip_forward``. Another run at the same time
+    does not change it either, so it is compared whole. Links and below need root."""
+    from pyroute2 import IPRoute
+
+    snapshot: dict[str, object] = {
+        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
     }
     if os.geteuid() == 0:
         with IPRoute() as ipr:

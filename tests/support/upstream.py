@@ -4,6 +4,10 @@ The host has no link to anything: the only way to it is the run's relay, told to
 upstream connections inside this namespace (``--offline-index-upstream-netns``). So the
 server reaches it exactly as it reaches the public index — through its default route and
 the relay — and the cut really cuts it off. The root namespace gets nothing.
+
+The host records itself in the run registry like a run (``upstream-<id>``: its namespace,
+its server processes, its root), so the suite's machine guard holds it to the same account
+and the next run reaps it if the test process is killed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import contextlib
 import hashlib
 import html
 import ipaddress
+import os
 import secrets
 import shutil
 import socket
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
+from pytest_offline_index import runstate
 from pytest_offline_index.commands import die_with_parent
 from pytest_offline_index.holes import parse_filename
 from pytest_offline_index.nsexec import ns_command
@@ -50,6 +56,7 @@ class LocalUpstream:
         self.process: subprocess.Popen[bytes] | None = None
         self.published: list[Dist] = []
         self.elsewhere: dict[str, str] = {}  # file name -> the base URL its page links to
+        self.record: runstate.RunRecord | None = None
 
     @property
     def url(self) -> str:
@@ -83,6 +90,7 @@ class LocalUpstream:
 
     def start(self) -> LocalUpstream:
         try:
+            self._record()  # before anything exists, as a run does
             netns.create(self.namespace)
             with IPRoute(netns=self.namespace, flags=0) as host:
                 idx = host.link_lookup(ifname="lo")[0]
@@ -112,6 +120,7 @@ class LocalUpstream:
         self.process = subprocess.Popen(ns_command(self.namespace, argv),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         preexec_fn=die_with_parent)  # no orphan if we are killed
+        self._record(self.process.pid)
         deadline = time.monotonic() + 20
         with NamespaceThread(self.namespace) as inside:
             while time.monotonic() < deadline:
@@ -148,6 +157,22 @@ class LocalUpstream:
         if self.namespace in netns.listnetns():
             netns.remove(self.namespace)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.record is not None:  # last: it is what a reaper would use
+            with runstate.registry_lock(), contextlib.suppress(FileNotFoundError):
+                self.record.path.unlink()
+            self.record = None
+
+    def _record(self, pid: int | None = None) -> None:
+        """Write (or add a server process to) this host's record in the run registry."""
+        with runstate.registry_lock():
+            if self.record is None:
+                self.record = runstate.RunRecord(
+                    run_id=f"upstream-{self.run_id}", owner_pid=os.getpid(),
+                    owner_start=runstate.process_start_time(os.getpid()),
+                    namespaces=[self.namespace], paths=[str(self.root)])
+            if pid is not None:
+                self.record.processes.append((pid, runstate.process_start_time(pid)))
+            self.record.save()
 
     def publish_file(self, path: Path) -> Path:
         """Publish an existing distribution file as it is (e.g. a real setuptools wheel)."""

@@ -84,6 +84,21 @@ def test_an_upstream_never_stopped():
         "pids": [[host.process.pid, process_start_time(host.process.pid)]]}))
 """
 
+KEPT = RUN + """
+from pytest_offline_index.index import OfflineIndex
+from tests.support.upstream import LocalUpstream
+
+def test_the_index_keeps_its_work_dir():
+    with LocalUpstream(Path(tempfile.mkdtemp(prefix="upstream-"))) as host:
+        index = OfflineIndex(Settings.resolve(cli={"packages": ["x"], **host.settings}))
+        index.start()
+        index.keep_workdir = True  # as after a devpi-server failure: its log is the clue
+        Path("kept.json").write_text(json.dumps({
+            "run_id": index.topology.run_id, "workdir": str(index.workdir),
+            "pids": [], "namespaces": index.topology.names.namespaces}))
+        index.close()
+"""
+
 FOREIGN = RUN + """
 import time
 
@@ -171,6 +186,17 @@ def test_the_guard_names_each_leftover_with_its_run(inner: Path,
     for line in leftovers:
         if ": its record " in line:
             shutil.rmtree(Path(line.split(": its record ")[1]).parent, ignore_errors=True)
+
+
+def test_the_guard_names_the_work_dir_an_index_kept(inner: Path,
+                                                   pytester: pytest.Pytester) -> None:
+    # The index records its own work dir: the guard knows it without being told.
+    pytester.makepyfile(test_kept=KEPT)
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=1, errors=1)
+    kept = json.loads((inner / "kept.json").read_text())
+    leftovers = [line for line in result.outlines if line.startswith("run ")]
+    assert leftovers == [f"run {kept['run_id']}: path {kept['workdir']}"]
 
 
 def test_a_foreign_run_does_not_trip_the_guard(inner: Path, pytester: pytest.Pytester,

@@ -241,6 +241,13 @@ class OfflineIndex:
                             *server.tls_failures(since=log_offset)]
 
         def download(specs: Sequence[str]) -> WarmResult:
+            try:
+                return _download(specs)
+            except (WarmError, UpstreamUnreachableError):
+                self.ensure_server_alive()  # a dead server is the better explanation
+                raise
+
+        def _download(specs: Sequence[str]) -> WarmResult:
             return warm(
                 server.simple_url, specs, python=warmer.python, dest=dest,
                 namespace=topo.names.client_ns, upstream=self.settings.upstream,

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # A run of the product: network up, a work dir recorded as the index records its own.
 RUN = """
-import json, subprocess, tempfile, time
+import json, os, subprocess, tempfile, time
 from pathlib import Path
 from pytest_offline_index.nsexec import ns_command
 from pytest_offline_index.runstate import process_start_time
@@ -52,7 +52,8 @@ def sleeper(topo=None, **kw):
 
 def tell(name, topo, workdir, pids):
     Path(name).write_text(json.dumps({"run_id": topo.run_id, "workdir": str(workdir),
-                                      "pids": pids, "namespaces": topo.names.namespaces}))
+                                      "pids": pids, "namespaces": topo.names.namespaces,
+                                      "registry": os.environ["OFFLINE_INDEX_STATE_DIR"]}))
 """
 
 LEAKS = RUN + """
@@ -81,7 +82,8 @@ def test_an_upstream_never_stopped():
     host = LocalUpstream(Path(tempfile.mkdtemp(prefix="upstream-"))).start()
     Path("upstream.json").write_text(json.dumps({
         "run_id": host.record.run_id, "workdir": str(host.root), "namespaces": [host.namespace],
-        "pids": [[host.process.pid, process_start_time(host.process.pid)]]}))
+        "pids": [[host.process.pid, process_start_time(host.process.pid)]],
+        "registry": os.environ["OFFLINE_INDEX_STATE_DIR"]}))
 """
 
 KEPT = RUN + """
@@ -95,7 +97,8 @@ def test_the_index_keeps_its_work_dir():
         index.keep_workdir = True  # as after a devpi-server failure: its log is the clue
         Path("kept.json").write_text(json.dumps({
             "run_id": index.topology.run_id, "workdir": str(index.workdir),
-            "pids": [], "namespaces": index.topology.names.namespaces}))
+            "pids": [], "namespaces": index.topology.names.namespaces,
+            "registry": os.environ["OFFLINE_INDEX_STATE_DIR"]}))
         index.close()
 """
 
@@ -145,6 +148,8 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterato
             if name in netns.listnetns():
                 netns.remove(name)
         shutil.rmtree(facts["workdir"], ignore_errors=True)
+        # The inner guard keeps a registry that still holds records (a reaper needs them).
+        shutil.rmtree(facts["registry"], ignore_errors=True)
 
 
 def run_inner(pytester: pytest.Pytester) -> pytest.RunResult:
@@ -182,10 +187,6 @@ def test_the_guard_names_each_leftover_with_its_run(inner: Path,
     # Nothing else, and the namespace whose name went is not called left.
     leftovers = [line for line in result.outlines if line.startswith("run ")]
     assert len(leftovers) == 15, leftovers
-    # The guard keeps a registry that still holds records (a reaper needs them): drop it.
-    for line in leftovers:
-        if ": its record " in line:
-            shutil.rmtree(Path(line.split(": its record ")[1]).parent, ignore_errors=True)
 
 
 def test_the_guard_names_the_work_dir_an_index_kept(inner: Path,

@@ -16,6 +16,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ from .errors import (
 )
 from .installers import STEPS
 from .nsthread import NamespaceThread
+from .prefetch import Wanted, fetch, resolve
 from .probe import Endpoint, endpoints_for, probe, tunnel
 from .relay import Relay, RelayStats
 from .server import DevpiServer
@@ -67,6 +69,11 @@ class OfflineIndex:
         self._cache: CacheDir | None = None  # held from start to close
         self._preparing: concurrent.futures.ThreadPoolExecutor | None = None
         self._spares: dict[tuple[str, str, str], concurrent.futures.Future[FreshVenv]] = {}
+        # each target's set, resolved while devpi starts: (the specs, the files)
+        self._resolving: concurrent.futures.ThreadPoolExecutor | None = None
+        self._resolutions: dict[str, tuple[tuple[str, ...],
+                                           concurrent.futures.Future[list[Wanted]]]] = {}
+        self._closing = threading.Event()  # ends a resolution still running at close
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
@@ -102,22 +109,25 @@ class OfflineIndex:
         index._attached = True
         return index
 
-    def start(self, prepare: Sequence[Target] = ()) -> OfflineIndex:
+    def start(self, prepare: Sequence[Target] = (),
+              specs: Sequence[str] | None = None) -> OfflineIndex:
         """Network, relay and server; idempotent. A failure leaves nothing behind.
 
         For each local target in ``prepare``, its warmer's venv and the install check's
-        fresh venv are made while devpi-server starts (brand-new, unused until handed out).
+        fresh venv are made while devpi-server starts (brand-new, unused until handed out);
+        with the ``specs`` its warm will ask for (``warm_specs``), pip resolves them from
+        the upstream meanwhile, so that the warm can fill devpi in parallel (prefetch.py).
         """
         if self.server is not None:
             return self
         try:
-            self._start(prepare)
+            self._start(prepare, specs)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _start(self, prepare: Sequence[Target]) -> None:
+    def _start(self, prepare: Sequence[Target], specs: Sequence[str] | None) -> None:
         settings = self.settings
         self._upstream_endpoints = upstream_endpoints(settings)
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up()
@@ -140,6 +150,8 @@ class OfflineIndex:
             # everything is asked first with no upstream, so a repeat run fetches nothing
             offline=self._cache is not None and self._cache.initialised)
         self._prepare_venvs(prepare)
+        if specs is not None and not self.server.offline:  # a kept cache is asked alone
+            self._resolve_ahead(prepare, tuple(specs))
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
@@ -155,6 +167,11 @@ class OfflineIndex:
             self.server = self.topology = None
             return
         errors: list[Exception] = []
+        self._closing.set()
+        if self._resolving is not None:
+            self._resolving.shutdown(wait=True, cancel_futures=True)
+            self._resolving = None
+            self._resolutions.clear()
         if self._preparing is not None:
             self._preparing.shutdown(wait=True, cancel_futures=True)
             self._preparing = None
@@ -231,7 +248,7 @@ class OfflineIndex:
         warmer = self.fresh_venv(target if target.executable else sys.executable,
                                  name=f"warmer-{target.label}", installer="pip")
         dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
-        extra = ["-r", str(Path(requirements_file).resolve())] if requirements_file else []
+        specs = warm_specs(requirements, requirements_file)
 
         relay = self.relay
 
@@ -260,7 +277,7 @@ class OfflineIndex:
                 build_isolation=self.settings.warm_build_isolation)
 
         def everything() -> tuple[str, ...]:
-            first = download([*extra, *requirements])
+            first = download(specs)
             return () if target.foreign else self._warm_build_requirements(
                 first.files, download)
 
@@ -275,6 +292,7 @@ class OfflineIndex:
                 server.restart(offline=False)
                 build_reqs = everything()
         else:
+            self._fetch_ahead(target, specs)
             build_reqs = everything()
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
         return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
@@ -382,6 +400,46 @@ class OfflineIndex:
                 self._spares[_spare_key(target, name, installer)] = (
                     self._preparing.submit(venv.create))
 
+    def _resolve_ahead(self, targets: Sequence[Target], specs: tuple[str, ...]) -> None:
+        """Have pip resolve ``specs`` for each local target while devpi starts."""
+        server, relay = self._server(), self.relay
+        if relay is None:
+            return
+        self._resolving = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="offline-index-resolve")
+
+        def resolution(target: Target, warmer: concurrent.futures.Future[FreshVenv],
+                       ) -> list[Wanted]:
+            report = self.workdir / "resolved" / f"{target.label}-{os.getpid()}.json"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            return resolve(warmer.result().python, specs, upstream=self.settings.upstream,
+                           proxy=relay.url, namespace=server.namespace or "", report=report,
+                           timeout=self.settings.step_timeout, stop=self._closing,
+                           build_isolation=self.settings.warm_build_isolation)
+
+        for target in targets:
+            warmer = self._spares.get(_spare_key(target, f"warmer-{target.label}", "pip"))
+            if warmer is not None:
+                self._resolutions[target.label] = (
+                    specs, self._resolving.submit(resolution, target, warmer))
+
+    def _fetch_ahead(self, target: Target, specs: Sequence[str]) -> None:
+        """Fill devpi in parallel with the set resolved for ``target`` (if it was, for
+        exactly these specs), before the warm's own download asks for it in series."""
+        resolved, wanted = self._resolutions.pop(target.label, ((), None))
+        if wanted is None or resolved != tuple(specs):
+            return
+        try:
+            files = wanted.result()
+        except Exception:  # only a head start: the download says what is wrong
+            return
+        if not files:
+            return
+        fetched = fetch(self._server().simple_url, files,
+                        namespace=self._topology().names.server_ns)
+        self.progress(f"warm [{target.label}]: devpi fetched {fetched} of {len(files)} "
+                      f"resolved file(s) in parallel")
+
     def install_check(self, target: Target, requirements: Sequence[str] = (),
                       requirements_file: Path | str | None = None) -> FreshVenv:
         """Install into a fresh venv of ``target`` from the cache alone.
@@ -432,6 +490,13 @@ class OfflineIndex:
         if self.server is None:
             raise OfflineIndexError("the offline index is not started: call start() first")
         return self.server
+
+
+def warm_specs(requirements: Sequence[str] = (),
+               requirements_file: Path | str | None = None) -> tuple[str, ...]:
+    """pip's arguments for a warm of ``requirements`` and a requirements file."""
+    extra = ("-r", str(Path(requirements_file).resolve())) if requirements_file else ()
+    return (*extra, *requirements)
 
 
 def _spare_key(target: Target, name: str | None, installer: str) -> tuple[str, str, str]:

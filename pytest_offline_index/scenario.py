@@ -24,7 +24,7 @@ from .errors import (
     StepNotRun,
 )
 from .holes import Hole
-from .index import OfflineIndex, Progress
+from .index import OfflineIndex, Progress, warm_specs
 from .relay import RelayStats
 from .settings import Settings
 from .targets import Target, find_python, running_target
@@ -210,7 +210,8 @@ class AirgapScenario:
         target = target or self.targets[0]
         with self.step("warm", target) as record:
             before = self.index.upstream_stats() or RelayStats()
-            self.index.start(prepare=self.targets)
+            self.index.start(prepare=self.targets, specs=warm_specs(
+                self.settings.packages, self.settings.requirements))
             self.index.restore()  # a shared index may have been cut by an earlier check
             result, build_reqs = self.index.warm_target(
                 target, self.settings.packages, self.settings.requirements)

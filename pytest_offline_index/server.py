@@ -25,7 +25,6 @@ import py
 import requests
 from xprocess import ProcessStarter, XProcess
 
-from . import commands
 from .cachedir import CacheDir
 from .errors import ServerError
 from .interrupts import Deferral
@@ -50,10 +49,20 @@ CHEAP_ARGON2 = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
                 "--argon2-parallelism", "1")
 
 
-def _devpi(entry: str) -> list[str]:
-    """Run a devpi console entry point with this interpreter (no PATH lookup)."""
-    module, func = entry.split(":")
-    return [sys.executable, "-c", f"import sys; from {module} import {func} as f; sys.exit(f())"]
+# devpi-init and devpi-server in one interpreter: importing devpi twice cost ~0.6 s of
+# every start. Its arguments: root's password (empty: a kept server dir, no init), the
+# server dir, then devpi-server's own.
+LAUNCH = """\
+import sys
+password, serverdir, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+if password:
+    from devpi_server.init import init
+    if init(argv=["devpi-init", "--serverdir", serverdir, "--no-root-pypi",
+                  "--root-passwd=" + password]):
+        sys.exit("devpi-init failed")
+from devpi_server.main import main
+sys.exit(main(argv=["devpi-server", "--serverdir", serverdir, *argv]))
+"""
 
 
 class _XLog:
@@ -119,16 +128,10 @@ class DevpiServer:
     def start(self, on_pid: Any = None) -> DevpiServer:
         self._on_pid = on_pid
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if not (self.serverdir / ".nodeinfo").is_file():  # else a cache dir an earlier run made
-            init = commands.run(
-                [*_devpi("devpi_server.init:init"), "--serverdir", str(self.serverdir),
-                 f"--root-passwd={self._password}", "--no-root-pypi"],  # "=": may start "-"
-                timeout=START_TIMEOUT)
-            if not init.ok:
-                raise ServerError(f"devpi-init failed in {self.serverdir}: {init.tail(1)}")
-        self._uuid = json.loads((self.serverdir / ".nodeinfo").read_text())["uuid"]
-        argv = [*_devpi("devpi_server.main:main"), "--serverdir", str(self.serverdir),
-                "--host", "0.0.0.0", "--port", str(self.port),
+        self._uuid = None  # read from .nodeinfo, which devpi-init may be about to write
+        fresh = not self._nodeinfo.is_file()  # else a cache dir an earlier run made
+        argv = [sys.executable, "-c", LAUNCH, self._password if fresh else "",
+                str(self.serverdir), "--host", "0.0.0.0", "--port", str(self.port),
                 "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *CHEAP_ARGON2,
                 *(["--offline-mode"] if self.offline else [])]
         if self.namespace:
@@ -162,7 +165,7 @@ class DevpiServer:
             self._spawned()
         self.pid = pid
         self._login()
-        self._configure()
+        self._configure(fresh)
         return self
 
     def _api_client(self) -> tuple[requests.Session, NamespaceThread]:
@@ -191,9 +194,20 @@ class DevpiServer:
         spawning, self._spawning = self._spawning, None
         spawning.release()
 
+    @property
+    def _nodeinfo(self) -> Path:
+        return self.serverdir / ".nodeinfo"
+
     def _answers_as_ours(self) -> bool:
         if self.pid is not None and not self.is_running():
-            raise ServerError(f"devpi-server exited during start; see its log: {self.log_path}")
+            what = "devpi-server" if self._nodeinfo.is_file() else "devpi-init"
+            raise ServerError(f"{what} exited during start in {self.serverdir}; "
+                              f"see its log: {self.log_path}")
+        if self._uuid is None:
+            try:
+                self._uuid = json.loads(self._nodeinfo.read_text())["uuid"]
+            except (OSError, ValueError, KeyError):
+                return False  # devpi-init has not written it (completely) yet
         try:
             answer = self._get(f"{self.api_url}/+api", timeout=1)
         except requests.RequestException:
@@ -264,9 +278,10 @@ class DevpiServer:
         token = result["result"]["password"]
         self._auth = {"X-Devpi-Auth": base64.b64encode(f"root:{token}".encode()).decode()}
 
-    def _configure(self) -> None:
+    def _configure(self, fresh: bool) -> None:
         """The mirror, a user and the index; in a kept cache dir, they are already there."""
-        mirror = self._request("GET", "/root/pypi", ok=(200, 404)).get("result")
+        mirror = None if fresh else self._request("GET", "/root/pypi", ok=(200, 404)).get(
+            "result")
         if mirror is None:
             self._request("PUT", "/root/pypi", {
                 "type": "mirror", "mirror_url": self.upstream, "mirror_no_project_list": True,
@@ -275,7 +290,8 @@ class DevpiServer:
             raise ServerError(
                 f"cache dir {self.serverdir} mirrors {mirror.get('mirror_url')}, not "
                 f"{self.upstream}; give another --offline-index-cache-dir")
-        if self._request("GET", f"/{self.index_name}", ok=(200, 404)).get("result") is None:
+        if fresh or self._request("GET", f"/{self.index_name}", ok=(200, 404)).get(
+                "result") is None:
             self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
             self._request("PUT", f"/{self.index_name}", {
                 "type": "stage", "bases": ["root/pypi"], "volatile": True})

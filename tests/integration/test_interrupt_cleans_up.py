@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
-from tests.support.processes import descendant_running, wait_for
+from tests.support.processes import step_pip, wait_for
 
 
 @pytest.mark.parametrize("step", ["warm", "install"])
@@ -21,9 +21,8 @@ def test_sigint_during_a_step_tears_everything_down(step, fresh_upstream, spawn_
         fresh_upstream.set_delay(120)  # the download hangs until we interrupt it
     child = spawn_check(*fresh_upstream.args,
                         "--offline-index-package", "interrupted")
-    pip_words = ("pip", "download") if step == "warm" else ("pip", "install")
     try:
-        pip = wait_for(lambda: descendant_running(child.pid, *pip_words), interval=0.01)
+        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=120)
     finally:

@@ -20,7 +20,7 @@ from pyroute2 import netns
 
 from pytest_offline_index import runstate
 from tests.support.dists import Dist
-from tests.support.processes import descendant_running, wait_for
+from tests.support.processes import step_pip, wait_for
 
 FIXTURE_SUITE = '''
 def test_by_hand(offline_index, fresh_venv):
@@ -63,9 +63,8 @@ def test_sigterm_during_a_step_tears_everything_down(mode, step, pytester, fresh
          *(arg.format(name=name) for arg in args)],
         cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True)
-    pip_words = ("pip", "download") if step == "warm" else ("pip", "install")
     try:
-        pip = wait_for(lambda: descendant_running(child.pid, *pip_words), interval=0.01)
+        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
         family = {child.pid, *(p.pid for p in psutil.Process(child.pid).children(True))}
         (run,) = [r for r in runstate.records() if r.owner_pid in family]
         if mode == "xdist":

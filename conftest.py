@@ -15,7 +15,7 @@ What is compared (``tests/support/guard.py``):
   is in one of its paths. Each leftover is named with its run id.
 
 Namespaces, registries and processes of runs outside this suite are not looked at. Limits:
-a record that came and went between two polls is not seen; a namespace inode is reused once
+what a record held for less than one poll (20 ms) may be missed; a namespace inode is reused once
 freed, so a foreign process in an *unnamed* namespace that got one of ours would be named
 (one that got a foreign name is recognised and skipped).
 

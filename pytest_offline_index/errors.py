@@ -54,6 +54,17 @@ class OfflineInstallError(OfflineIndexError):
         self.output = output
 
 
+class NotAsWarmedError(OfflineInstallError):
+    """The install passed but installed other versions than the warm resolved.
+
+    ``differences`` lists them (see :mod:`pytest_offline_index.installed`).
+    """
+
+    def __init__(self, message: str, differences: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.differences = list(differences)
+
+
 class ImportCheckError(OfflineIndexError):
     """A package installed but one of its modules did not import."""
 

@@ -13,6 +13,7 @@ from .commands import Completed, LineCallback, run
 from .errors import ImportCheckError, OfflineInstallError
 from .hermetic import hermetic_env, index_args
 from .holes import holes_in, pip_error
+from .installed import added, distributions_in
 from .installers import (
     DEVPI,
     INSTALLERS,
@@ -111,6 +112,7 @@ class FreshVenv:
         self.simple_url = simple_url
         self.factory = factory
         self.installer = installer
+        self.added: dict[str, str] = {}  # what the last install added or changed, by name
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -148,6 +150,7 @@ class FreshVenv:
         if not simple_url:
             raise OfflineInstallError("no index to install from: pass index_url")
         started = time.monotonic()
+        before = distributions_in(self.path)
         what = list(requirements)
         path = Path(requirements_file).resolve() if requirements_file is not None else None
         if path is not None:
@@ -164,6 +167,7 @@ class FreshVenv:
             raise OfflineInstallError(
                 f"{' '.join(what)}: not installable from the cache alone: {why}",
                 holes=holes, output=done.output)
+        self.added = added(before, distributions_in(self.path))
         return time.monotonic() - started
 
     def _run_installer(self, simple_url: str, requirements: Sequence[str],

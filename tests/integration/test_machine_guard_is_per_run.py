@@ -62,12 +62,14 @@ def test_teardown_forgets_the_work_dir_and_a_process_in_it():
     topo, workdir = up()
     pid = sleeper(cwd=workdir)
     tell("workdir.json", topo, workdir, [pid])
+    time.sleep(0.25)  # a run outlives a few of the guard's 20 ms polls
     topo.down()  # record and namespaces go; the dir and the process stay
 
 def test_teardown_leaves_a_process_in_the_client_namespace():
     topo, workdir = up()
     pid = sleeper(topo)
     tell("netns.json", topo, workdir, [pid])
+    time.sleep(0.25)  # a run outlives a few of the guard's 20 ms polls
     topo.down()  # the namespace's name goes; the process still holds the namespace
     workdir.rmdir()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import (
     CutNotEffectiveError,
     ImportCheckError,
+    NotAsWarmedError,
     NotInstallCheckedError,
     OfflineIndexError,
     OfflineInstallError,
@@ -25,6 +26,7 @@ from .errors import (
 )
 from .holes import Hole
 from .index import OfflineIndex, Progress, warm_specs
+from .installed import differences, warmed_versions
 from .relay import RelayStats
 from .settings import Settings
 from .targets import Target, find_python, running_target
@@ -70,6 +72,7 @@ class ScenarioReport:
     build_requirements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     imports: dict[str, list[ImportResult]] = field(default_factory=dict)
     holes: dict[str, list[Hole]] = field(default_factory=dict)
+    installed: dict[str, dict[str, str]] = field(default_factory=dict)  # what installs added
 
 
 class AirgapScenario:
@@ -253,9 +256,19 @@ class AirgapScenario:
                 raise CutNotEffectiveError(
                     f"the cut did not hold: {(after - before).requests} request(s) crossed the "
                     f"relay during the install")
+            self.report.installed[target.label] = dict(venv.added)
+            record.detail = self.settings.describe()
+            if (warmed := self.report.warmed.get(target.label)) is not None:
+                # pip passes on a quiet backtrack to an older cached release: not a pass here
+                if unlike := differences(warmed_versions(f.name for f in warmed.files),
+                                         venv.added):
+                    raise NotAsWarmedError(
+                        f"{target.label}: installed is not what the warm resolved: "
+                        + "; ".join(str(d) for d in unlike), differences=unlike)
+                record.detail += f" ({len(venv.added)} distribution(s), each as warmed)"
             self._venvs[target.label] = venv
-            record.detail = (f"{self.settings.describe()} into a fresh {target.label} venv "
-                             f"with {self.settings.installer}")
+            record.detail += (f" into a fresh {target.label} venv with "
+                              f"{self.settings.installer}")
             if after is not None:
                 record.detail += "; 0 bytes from upstream"
             return venv

@@ -74,6 +74,8 @@ class OfflineIndex:
         self._resolutions: dict[str, tuple[tuple[str, ...],
                                            concurrent.futures.Future[list[Wanted]]]] = {}
         self._closing = threading.Event()  # ends a resolution still running at close
+        # warms this process made and proved, for checks sharing the index (AirgapScenario)
+        self.warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]] = {}
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0

@@ -212,6 +212,16 @@ class AirgapScenario:
     def warm(self, target: Target | None = None) -> WarmResult:
         target = target or self.targets[0]
         with self.step("warm", target) as record:
+            key = self._warm_key(target)
+            if (earlier := self.index.warmed.get(key)) is not None and self.index.is_cut:
+                # another check of this session warmed and proved this very set, and the
+                # index has stayed cut since: its cache still holds it, and only grows
+                result, build_reqs = earlier
+                self.report.warmed[target.label] = result
+                self.report.build_requirements[target.label] = build_reqs
+                record.detail = (f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB; "
+                                 f"warmed earlier in this session, shared")
+                return result
             before = self.index.upstream_stats() or RelayStats()
             self.index.start(prepare=self.targets, specs=warm_specs(
                 self.settings.packages, self.settings.requirements))
@@ -220,6 +230,7 @@ class AirgapScenario:
                 target, self.settings.packages, self.settings.requirements)
             self.report.warmed[target.label] = result
             self.report.build_requirements[target.label] = build_reqs
+            self.index.warmed[key] = (result, build_reqs)
             record.detail = f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB"
             if (now := self.index.upstream_stats()) is not None:
                 crossed = now - before
@@ -231,9 +242,19 @@ class AirgapScenario:
                 record.detail += "; foreign target: warmed, not install-checked"
             return result
 
+    def _warm_key(self, target: Target) -> tuple[object, ...]:
+        """What makes two warms the same: the target, the set, and how it is warmed."""
+        return (target.label, target.platform,
+                warm_specs(self.settings.packages, self.settings.requirements),
+                self.settings.warm_build_isolation, self.settings.warm_build_requirements)
+
     def cut(self) -> None:
         with self.step("cut") as record:
-            record.detail = self.index.cut()
+            if self.index.is_cut:  # every warm was shared: still cut since an earlier check
+                self.index.verify_cut()
+                record.detail = "still cut since an earlier check of this session; verified"
+            else:
+                record.detail = self.index.cut()
 
     def install(self, target: Target | None = None) -> FreshVenv:
         target = target or self.targets[0]

@@ -49,6 +49,10 @@ def test_fixture_marker_and_check_share_one_server(pytester, upstream, unique) -
         assert [(s["name"], s["status"]) for s in check["steps"]] == [
             ("warm", "passed"), ("cut", "passed"), ("install", "passed"),
             ("import", "passed")]
+    # the same set, warmed and proved once: the later check shares it (one warm per session)
+    warms = sorted(check["steps"][0]["detail"] for check in checks.values())
+    assert [w.endswith("warmed earlier in this session, shared") for w in warms] == [
+        False, True], warms
     installs = {name: check["steps"][2]["detail"] for name, check in checks.items()}
     assert installs["offline-index"].endswith("venv with pip; 0 bytes from upstream")
     assert installs["test_fixture_marker_and_check_share_one_server.py::test_marker"].endswith(

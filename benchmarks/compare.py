@@ -3,7 +3,7 @@
 Run as root from the repository (it builds real namespaces and reaches the public index)::
 
     python3 benchmarks/compare.py                    # six, pandas, jupyterlab; 3 rounds
-    python3 benchmarks/compare.py --case pandas --rounds 5 --hot --matrix 3.11,3.12
+    python3 benchmarks/compare.py --case pandas --rounds 5 --hot --cache --matrix 3.11,3.12
 
 For each case it alternates, round by round, the *floor* — a fresh virtualenv, a hermetic
 ``pip download`` straight from the public index, ``pip install --no-index --find-links`` of
@@ -11,7 +11,10 @@ those files, the import — with the *cold check* (``AirgapScenario``: a new dev
 namespaces, warm through it, cut, a fresh venv, install, import, teardown), and prints every
 raw time and the ratio of the medians. ``--hot`` adds the check against an index that is
 already warm (fresh venv + install + import) against the floor's venv + install + import;
-``--matrix`` a check of two Pythons against one. Nothing here is a test: the numbers are
+``--cache`` a second run on a ``--offline-index-cache-dir`` against the first (and the
+bytes the second took from the upstream); ``--matrix`` a check of two Pythons against one.
+Each cold case also sets the warm step (devpi's start included) against the floor's
+download. Nothing here is a test: the numbers are
 for people, and only ratios taken in the same run mean anything.
 """
 
@@ -64,11 +67,21 @@ def floor(packages: Sequence[str], imports: Sequence[str], steps: dict[str, floa
             f"import {m}" for m in imports)]))
 
 
-def cold_check(packages: Sequence[str], pythons: Sequence[str] = ()) -> None:
-    settings = Settings.resolve(cli={"packages": list(packages), "pythons": list(pythons)})
+def cold_check(packages: Sequence[str], pythons: Sequence[str] = (),
+               seen: dict[str, float] | None = None, cache_dir: Path | None = None) -> None:
+    """The check, as ``pytest --offline-index`` runs it; ``seen`` gets the first warm step's
+    seconds (devpi's start included) and the bytes that crossed from the upstream."""
+    cli: dict[str, object] = {"packages": list(packages), "pythons": list(pythons)}
+    if cache_dir is not None:
+        cli["cache_dir"] = str(cache_dir)
+    settings = Settings.resolve(cli=cli)
     targets = [find_python(p) for p in pythons] or None
     with AirgapScenario(settings, targets=targets, progress=lambda line: None) as check:
         check.run_all()
+        steps = list(check.report.steps.values())
+    if seen is not None:
+        seen["warm"] = steps[0].seconds
+        seen["upstream bytes"] = sum(s.upstream.bytes for s in steps if s.upstream)
 
 
 def hot_pair(packages: Sequence[str], imports: Sequence[str], rounds: int) -> None:
@@ -91,6 +104,22 @@ def hot_pair(packages: Sequence[str], imports: Sequence[str], rounds: int) -> No
         report("hot check vs venv + offline install + import", checks, floors)
 
 
+def cache_pair(packages: Sequence[str], rounds: int) -> None:
+    """A second run on a cache dir against the first run that filled it."""
+    firsts, seconds, crossed = [], [], []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="oi-cache-") as tmp:
+            cache = Path(tmp) / "cache"
+            firsts.append(timed(functools.partial(cold_check, packages, cache_dir=cache)))
+            seen: dict[str, float] = {}
+            seconds.append(timed(functools.partial(cold_check, packages, seen=seen,
+                                                   cache_dir=cache)))
+            crossed.append(seen["upstream bytes"])
+    report("second run on a cache dir vs the first", seconds, firsts)
+    print(f"  upstream bytes on the second run: {', '.join(f'{b:.0f}' for b in crossed)}",
+          flush=True)
+
+
 def report(what: str, checks: list[float], floors: list[float]) -> None:
     ratio = statistics.median(checks) / statistics.median(floors)
     print(f"{what}: {ratio:.2f}x  (check {fmt(checks)}; floor {fmt(floors)})", flush=True)
@@ -106,18 +135,28 @@ def main() -> None:
                         help="packages to compare (repeatable; default: all)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--hot", action="store_true", help="also the hot check")
+    parser.add_argument("--cache", action="store_true",
+                        help="also a second run on a cache dir against the first")
     parser.add_argument("--matrix", metavar="A,B",
                         help="also a check of two Pythons against one, e.g. 3.11,3.12")
     args = parser.parse_args()
     for case in args.case or list(CASES):
         packages, imports = CASES[case], [CASES[case][0].replace("-", "_")]
-        checks, floors = [], []
+        checks, floors, warms, downloads = [], [], [], []
         for _ in range(args.rounds):
-            floors.append(timed(functools.partial(floor, packages, imports, {})))
-            checks.append(timed(functools.partial(cold_check, packages)))
+            steps: dict[str, float] = {}
+            floors.append(timed(functools.partial(floor, packages, imports, steps)))
+            downloads.append(steps["download"])
+            seen: dict[str, float] = {}
+            checks.append(timed(functools.partial(cold_check, packages, seen=seen)))
+            warms.append(seen["warm"])
         report(f"cold check vs floor [{case}]", checks, floors)
         print(f"  check minus floor [{case}]: "
               f"{statistics.median(checks) - statistics.median(floors):.1f}s", flush=True)
+        report(f"warm step (devpi's start included) vs direct download [{case}]",
+               warms, downloads)
+        if args.cache:
+            cache_pair(packages, args.rounds)
         if args.hot:
             hot_pair(packages, imports, args.rounds)
         if args.matrix:

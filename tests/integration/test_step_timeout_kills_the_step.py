@@ -1,0 +1,89 @@
+"""``--offline-index-step-timeout``: a step that takes longer fails saying it timed out and
+after how long, and its whole process group is killed — pip and whatever pip spawned.
+
+Two honest hangs: the upstream that never sends a file (pip waits on devpi, which waits on
+the upstream), and an sdist whose build backend never answers (pip's hook subprocess, a
+child of pip, sleeps): killing pip alone would leave that one running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+
+import psutil
+import pytest
+
+from tests.support.dists import Dist
+from tests.support.processes import descendant_running, wait_for
+
+HANGING_BACKEND = '''import time
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    time.sleep(3600)  # a build backend that never answers
+    return []
+'''
+
+
+@dataclass(frozen=True)
+class HangingBackend(Dist):
+    """A wheel whose module is a PEP 517 backend that hangs when asked anything."""
+
+    def module_source(self) -> str:
+        return HANGING_BACKEND
+
+
+def gone(process: psutil.Process) -> bool:
+    """Dead (a zombie is dead, just not yet reaped)."""
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def hook_of(pip: psutil.Process) -> psutil.Process | None:
+    """pip's build-backend hook process, running under this pip."""
+    try:
+        return descendant_running(pip.pid, "_in_process", "get_requires_for_build_wheel")
+    except psutil.Error:
+        return None
+
+
+@pytest.mark.parametrize(("hang", "timeout"), [("download", 10), ("build backend", 20)])
+def test_a_step_over_the_timeout_is_killed_with_its_process_group(
+        hang, timeout, fresh_upstream, spawn_check, unique) -> None:
+    app = unique("slow")
+    if hang == "download":
+        fresh_upstream.publish(Dist(app, "1.0"))
+        fresh_upstream.set_delay(600)  # the file never comes within the timeout
+    else:
+        backend = HangingBackend(unique("hangingbackend"), "1.0")
+        fresh_upstream.publish(backend, Dist(app, "1.0", sdist=True,
+                                             build_requires=[backend.name],
+                                             build_backend=backend.module))
+    child = spawn_check(*fresh_upstream.args, "--offline-index-package", app,
+                        "--offline-index-step-timeout", str(timeout))
+    hung: list[psutil.Process] = []
+    try:
+        pip = wait_for(lambda: descendant_running(child.pid, "pip", "download"), interval=0.01)
+        hung.append(pip)
+        if hang == "build backend":
+            hung.append(wait_for(lambda: hook_of(pip), interval=0.01))
+        out, _ = child.communicate(timeout=300)
+        with contextlib.suppress(AssertionError):  # a zombie waits for its reaper
+            wait_for(lambda: all(gone(p) for p in hung), timeout=10)
+        left = [" ".join(p.cmdline()) for p in hung if not gone(p)]
+    finally:
+        fresh_upstream.set_delay(0)
+        for process in hung:  # under a broken harness: the ones we saw, by pid
+            with contextlib.suppress(psutil.Error):
+                if not gone(process):
+                    process.kill()
+    text = out.decode()
+    assert child.returncode == 1, text
+    assert re.search(rf"^offline-index \[py3\.\d+\] warm: warm timed out after {timeout}s "
+                     rf"for {app}$", text, re.MULTILINE), text
+    # killed, not left running: the pip and (for the backend) pip's own child
+    assert left == [], text

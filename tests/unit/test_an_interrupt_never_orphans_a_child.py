@@ -19,18 +19,27 @@ from pytest_offline_index import commands
 def handler(signum, frame):
     raise KeyboardInterrupt(signum)
 
+go, fired = threading.Event(), threading.Event()
+
+def killer():  # another thread: the kernel may hand it the signal, as the relay's
+    while True:
+        go.wait()
+        go.clear()
+        time.sleep(random.uniform(0, 0.03))
+        os.kill(os.getpid(), signal.SIGTERM)
+        fired.set()
+
 signal.signal(signal.SIGTERM, handler)
-for _ in range(3):  # threads the kernel may hand the signal to, as the relay's is
-    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+threading.Thread(target=killer, daemon=True).start()
 orphans = interrupted = 0
 for _ in range(ROUNDS):
-    timer = threading.Timer(random.uniform(0, 0.03), os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
     try:
+        go.set()
         commands.run(["sleep", "30"])
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # also one that lands before run() is entered: no child then
         interrupted += 1
-    timer.join()
+    fired.wait()
+    fired.clear()
     alive = [c for c in psutil.Process().children() if c.status() != psutil.STATUS_ZOMBIE]
     orphans += bool(alive)
     for child in alive:

@@ -132,9 +132,8 @@ class OfflineIndex:
     def _start(self, prepare: Sequence[Target], specs: Sequence[str] | None) -> None:
         settings = self.settings
         self._upstream_endpoints = upstream_endpoints(settings)
-        self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up()
-        if self._own_workdir:
-            self.topology.add_path(self.workdir)
+        self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
+            paths=[self.workdir] if self._own_workdir else [])
         self.relay = Relay(self.topology.listener(), settings.allowed_hosts,
                            socket_factory=self._upstream_socket_factory()).start()
         self.progress(f"network up: run {self.topology.run_id}, relay {self.relay.url} "

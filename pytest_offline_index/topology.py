@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +138,9 @@ class Topology:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def up(self) -> Topology:
+    def up(self, paths: Sequence[Path] = ()) -> Topology:
+        """Build the namespaces; the run's record names them, and ``paths`` (temp dirs a
+        reaper removes), before any of them exists."""
         check_privileges()
         try:
             with runstate.registry_lock():
@@ -147,6 +150,7 @@ class Topology:
                     owner_pid=os.getpid(),
                     owner_start=runstate.process_start_time(os.getpid()),
                     namespaces=self.names.namespaces,
+                    paths=[str(p) for p in paths],
                 )
                 self.record.save()  # before anything exists, so a reaper can find it all
             self._build()

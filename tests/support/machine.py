@@ -4,30 +4,59 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import psutil
 
-from pytest_offline_index.runstate import state_dir
+from pytest_offline_index.nsexec import netns_path
+from pytest_offline_index.runstate import DEFAULT_STATE_DIR, RunRecord, state_dir
 
 
 def machine_snapshot() -> dict[str, object]:
-    """The root namespace (``root_snapshot``) plus whole-machine views of what runs hold:
-    every named namespace, the run registry, devpi/launcher processes. Those three see
-    every run on the machine, this suite's or not."""
+    """The root namespace (``root_snapshot``) plus what runs hold: named namespaces, this
+    process's run registry, devpi/launcher processes. Namespaces (and processes inside them)
+    that another registry names belong to another run at the same time, whose own guard
+    answers for them: they are left out, so a concurrent run does not trip a test here."""
     from pyroute2 import netns
 
+    foreign = foreign_namespaces()
+    foreign_inodes = {_inode(netns_path(name)) for name in foreign} - {None}
     snapshot: dict[str, object] = {
-        "namespaces": sorted(netns.listnetns()),
+        "namespaces": sorted(set(netns.listnetns()) - foreign),
         "run registry": sorted(p.name for p in state_dir().glob("*")) if state_dir().is_dir()
         else [],
         "harness processes": sorted(
             p.pid for p in psutil.process_iter(["cmdline"])
             if any("devpi_server" in part or "pytest_offline_index.nsexec" in part
                    for part in (p.info["cmdline"] or []))
-            and p.pid != os.getpid()),
+            and p.pid != os.getpid()
+            and _inode(f"/proc/{p.pid}/ns/net") not in foreign_inodes),
     }
     return {**root_snapshot(), **snapshot}
+
+
+def foreign_namespaces() -> set[str]:
+    """Namespaces named by run registries other than this process's own: the machine's
+    default one and other suites' (``tests/support/guard.py`` makes one per suite)."""
+    ours = state_dir().resolve()
+    registries = {Path(DEFAULT_STATE_DIR),
+                  *Path(tempfile.gettempdir()).glob("oi-guard-registry-*")}
+    names: set[str] = set()
+    for registry in registries:
+        if registry.resolve() == ours or not registry.is_dir():
+            continue
+        for path in registry.glob("*.json"):
+            if (record := RunRecord.load(path)) is not None:
+                names.update(record.namespaces)
+    return names
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def root_snapshot() -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 from dataclasses import dataclass
 
 import psutil
@@ -53,7 +54,7 @@ def hook_of(pip: psutil.Process) -> psutil.Process | None:
 
 @pytest.mark.parametrize(("hang", "timeout"), [("download", 10), ("build backend", 20)])
 def test_a_step_over_the_timeout_is_killed_with_its_process_group(
-        hang, timeout, fresh_upstream, spawn_check, unique) -> None:
+        hang, timeout, fresh_upstream, spawn_check, unique, monkeypatch) -> None:
     app = unique("slow")
     if hang == "download":
         fresh_upstream.publish(Dist(app, "1.0"))
@@ -63,27 +64,40 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
         fresh_upstream.publish(backend, Dist(app, "1.0", sdist=True,
                                              build_requires=[backend.name],
                                              build_backend=backend.module))
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")  # the run's progress lines, as they come
     child = spawn_check(*fresh_upstream.args, "--offline-index-package", app,
                         "--offline-index-step-timeout", str(timeout))
+    assert child.stdout is not None
     hung: list[psutil.Process] = []
+    lines: list[bytes] = []
     try:
         pip = wait_for(lambda: descendant_running(child.pid, "pip", "download"), interval=0.01)
         hung.append(pip)
         if hang == "build backend":
             hung.append(wait_for(lambda: hook_of(pip), interval=0.01))
+        for line in child.stdout:  # until the warm has failed, and the run goes on
+            lines.append(line)
+            if re.match(rb"offline-index: warm \[py3\.\d+\]: failed in", line):
+                break
+        # Hold the run right there: its exit would end a leftover pip anyway (they die with
+        # their parent), so look while the harness still lives.
+        child.send_signal(signal.SIGSTOP)
+        try:
+            with contextlib.suppress(AssertionError):  # a zombie waits for its reaper
+                wait_for(lambda: all(gone(p) for p in hung), timeout=10)
+            left = [p.pid for p in hung if not gone(p)]
+        finally:
+            child.send_signal(signal.SIGCONT)
         out, _ = child.communicate(timeout=300)
-        with contextlib.suppress(AssertionError):  # a zombie waits for its reaper
-            wait_for(lambda: all(gone(p) for p in hung), timeout=10)
-        left = [" ".join(p.cmdline()) for p in hung if not gone(p)]
     finally:
         fresh_upstream.set_delay(0)
         for process in hung:  # under a broken harness: the ones we saw, by pid
             with contextlib.suppress(psutil.Error):
                 if not gone(process):
                     process.kill()
-    text = out.decode()
+    text = b"".join(lines).decode() + out.decode()
     assert child.returncode == 1, text
     assert re.search(rf"^offline-index \[py3\.\d+\] warm: warm timed out after {timeout}s "
                      rf"for {app}$", text, re.MULTILINE), text
-    # killed, not left running: the pip and (for the backend) pip's own child
+    # killed with the step, not left running: the pip and (for the backend) pip's own child
     assert left == [], text

@@ -79,6 +79,7 @@ class OfflineIndex:
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
         self._venv_count = 0
+        self._warm_count = 0
         self._owner_pid = os.getpid()
         self._attached = False
 
@@ -248,7 +249,9 @@ class OfflineIndex:
         # pip downloads whatever the installer of the check is: the warmer is always pip's.
         warmer = self.fresh_venv(target if target.executable else sys.executable,
                                  name=f"warmer-{target.label}", installer="pip")
-        dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}"
+        # a dir per warm: its files are what this warm fetched, not an earlier one's too
+        self._warm_count += 1
+        dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}-{self._warm_count}"
         specs = warm_specs(requirements, requirements_file)
 
         relay = self.relay

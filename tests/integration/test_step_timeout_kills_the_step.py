@@ -52,6 +52,20 @@ def hook_of(pip: psutil.Process) -> psutil.Process | None:
         return None
 
 
+def hooks_under(pid: int) -> list[psutil.Process]:
+    """Every build-backend hook process running under ``pid``."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    found = []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "get_requires_for_build_wheel" in " ".join(child.cmdline()):
+                found.append(child)
+    return found
+
+
 @pytest.mark.parametrize(("hang", "timeout"), [("download", 10), ("build backend", 20)])
 def test_a_step_over_the_timeout_is_killed_with_its_process_group(
         hang, timeout, fresh_upstream, spawn_check, unique, monkeypatch) -> None:
@@ -69,9 +83,14 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
                         "--offline-index-step-timeout", str(timeout))
     assert child.stdout is not None
     hung: list[psutil.Process] = []
+    seen: list[psutil.Process] = []
     lines: list[bytes] = []
     try:
-        pip = wait_for(lambda: descendant_running(child.pid, "pip", "download"), interval=0.01)
+        def warm_pip() -> psutil.Process | None:
+            seen.extend(hooks_under(child.pid))  # every hook of the run: for the cleanup
+            return descendant_running(child.pid, "pip", "download")
+
+        pip = wait_for(warm_pip, interval=0.05)
         hung.append(pip)
         if hang == "build backend":
             hung.append(wait_for(lambda: hook_of(pip), interval=0.01))
@@ -91,7 +110,7 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
         out, _ = child.communicate(timeout=300)
     finally:
         fresh_upstream.set_delay(0)
-        for process in hung:  # under a broken harness: the ones we saw, by pid
+        for process in hung + seen:  # under a broken harness: the ones we saw, by pid
             with contextlib.suppress(psutil.Error):
                 if not gone(process):
                     process.kill()

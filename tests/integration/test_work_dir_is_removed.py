@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dists import Dist
+from tests.support.upstream import LocalUpstream
 
 WHERE = '''
 from pathlib import Path
@@ -29,7 +30,7 @@ DEVPI_DIES = WHERE + '''
 '''
 
 
-def check_run(pytester: pytest.Pytester, upstream, package: str,
+def check_run(pytester: pytest.Pytester, upstream: LocalUpstream, package: str,
               suite: str) -> tuple[pytest.RunResult, Path, Path]:
     """``pytest --offline-index`` with ``suite`` beside it; the parent of the run's work
     dir, and the work dir the harness made (as the run itself saw it)."""

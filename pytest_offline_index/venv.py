@@ -61,8 +61,13 @@ print(json.dumps(out))
 """
 
 IMPORT_SCRIPT = r"""
-import importlib, json, sys, time
+import importlib, json, os, sys, sysconfig, time
 smoke = json.loads(sys.argv[1])
+stdlib = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
+def in_stdlib(path):
+    parts = os.path.realpath(path).split(os.sep)
+    return "site-packages" not in parts and any(
+        os.sep.join(parts).startswith(lib + os.sep) for lib in stdlib)
 out = {}
 for name in sys.argv[2:]:
     t = time.perf_counter()
@@ -70,7 +75,8 @@ for name in sys.argv[2:]:
         m = importlib.import_module(name)
         if name in smoke:
             assert eval(smoke[name]), "smoke test returned False: " + smoke[name]
-        out[name] = {"ok": True, "file": getattr(m, "__file__", None),
+        file = getattr(m, "__file__", None)
+        out[name] = {"ok": True, "file": file, "stdlib": bool(file) and in_stdlib(file),
                      "version": str(getattr(m, "__version__", "")),
                      "seconds": time.perf_counter() - t}
     except BaseException as exc:
@@ -223,7 +229,7 @@ class FreshVenv:
         return [m for names in tops.values() for m in names]
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
-        done = run([self.python, "-c", TOP_LEVEL_SCRIPT, *distributions],
+        done = run([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
                    namespace=self.namespace, env=hermetic_env(), timeout=120)
         if not done.ok:
             raise ImportCheckError(f"could not read installed metadata of "
@@ -236,7 +242,8 @@ class FreshVenv:
 
         A module that imports from outside the venv counts as a failure too.
         """
-        done = run([self.python, "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
+        # -I: not the harness's working dir first on sys.path, where a same-named dir wins
+        done = run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
                    namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
         if not done.ok:
             raise ImportCheckError(f"import check crashed: {done.tail(1)}")
@@ -244,7 +251,8 @@ class FreshVenv:
         results = []
         for name in modules:
             row = rows[name]
-            if row["ok"] and row["file"] and not str(row["file"]).startswith(str(self.path)):
+            if row["ok"] and row["file"] and not row["stdlib"] and not Path(
+                    row["file"]).resolve().is_relative_to(self.path.resolve()):
                 results.append(ImportResult(
                     name, False, f"imported from outside the venv: {row['file']}"))
             elif row["ok"]:

@@ -418,7 +418,7 @@ class OfflineIndex:
             report.parent.mkdir(parents=True, exist_ok=True)
             return resolve(warmer.result().python, specs, upstream=self.settings.upstream,
                            proxy=relay.url, namespace=server.namespace or "", report=report,
-                           timeout=self.settings.step_timeout, stop=self._closing,
+                           timeout=self._head_start_timeout, stop=self._closing,
                            build_isolation=self.settings.warm_build_isolation)
 
         for target in targets:
@@ -426,6 +426,11 @@ class OfflineIndex:
             if warmer is not None:
                 self._resolutions[target.label] = (
                     specs, self._resolving.submit(resolution, target, warmer))
+
+    @property
+    def _head_start_timeout(self) -> float:
+        """Half the step timeout: a hung upstream must not make the warm step take two."""
+        return self.settings.step_timeout / 2
 
     def _fetch_ahead(self, target: Target, specs: Sequence[str]) -> None:
         """Fill devpi in parallel with the set resolved for ``target`` (if it was, for
@@ -439,7 +444,7 @@ class OfflineIndex:
             return
         if not files:
             return
-        fetched = fetch(self._server().simple_url, files,
+        fetched = fetch(self._server().simple_url, files, timeout=self._head_start_timeout,
                         namespace=self._topology().names.server_ns)
         self.progress(f"warm [{target.label}]: devpi fetched {fetched} of {len(files)} "
                       f"resolved file(s) in parallel")

@@ -64,29 +64,30 @@ def resolve(python: str, specs: Sequence[str], *, upstream: str, proxy: str,
     return wanted
 
 
-def fetch(simple_url: str, wanted: Sequence[Wanted], *, namespace: str) -> int:
+def fetch(simple_url: str, wanted: Sequence[Wanted], *, namespace: str,
+          timeout: float = FETCH_TIMEOUT) -> int:
     """Ask devpi (at ``simple_url``, from ``namespace``) for each wanted file's page and
-    then the file, all projects at once; returns how many files it served."""
+    then the file, all projects at once; returns how many files it served. ``timeout``
+    bounds each wait for devpi's answer."""
     if not wanted:
         return 0
     with NamespaceThread(namespace, workers=min(PARALLEL, len(wanted))) as threads:
-        return sum(threads.map(lambda w: _fetch_one(simple_url, w), wanted))
+        return sum(threads.map(lambda w: _fetch_one(simple_url, w, timeout), wanted))
 
 
-def _fetch_one(simple_url: str, wanted: Wanted) -> bool:
+def _fetch_one(simple_url: str, wanted: Wanted, timeout: float) -> bool:
     with requests.Session() as session:
         session.trust_env = False  # devpi is local to the namespace: no proxy
         try:
             page_url = f"{simple_url}{wanted.project}/"
-            page = session.get(page_url, headers={"Accept": SIMPLE_JSON},
-                               timeout=FETCH_TIMEOUT)
+            page = session.get(page_url, headers={"Accept": SIMPLE_JSON}, timeout=timeout)
             page.raise_for_status()
             urls = [f["url"] for f in page.json().get("files", [])
                     if f.get("filename") == wanted.filename]
             if not urls:
                 return False
             with session.get(urljoin(page_url, urls[0]), stream=True,
-                             timeout=FETCH_TIMEOUT) as answer:
+                             timeout=timeout) as answer:
                 answer.raise_for_status()
                 for _ in answer.iter_content(1 << 16):
                     pass  # devpi keeps the file as it serves it

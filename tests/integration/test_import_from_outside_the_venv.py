@@ -7,38 +7,10 @@ imports, and the check must still refuse it — the venv alone would not have it
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
-import zipfile
-from pathlib import Path
 
-from tests.support.dists import module_name
-
-
-def pth_only_wheel(directory: Path, name: str, elsewhere: Path) -> Path:
-    """A real wheel of ``name`` 1.0 holding only a ``.pth`` line naming ``elsewhere``."""
-    module = module_name(name)
-    info = f"{module}-1.0.dist-info"
-    files = {
-        f"{module}.pth": f"{elsewhere}\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
-        f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: offline-index-tests\n"
-                          "Root-Is-Purelib: true\nTag: py3-none-any\n"),
-        f"{info}/top_level.txt": f"{module}\n",
-    }
-    path = directory / f"{module}-1.0-py3-none-any.whl"
-    record = []
-    with zipfile.ZipFile(path, "w") as wheel:
-        for arcname, text in files.items():
-            data = text.encode()
-            wheel.writestr(arcname, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-            record.append(f"{arcname},sha256={digest.decode()},{len(data)}")
-        record.append(f"{info}/RECORD,,")
-        wheel.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return path
+from tests.support.dists import Dist, module_name
 
 
 def test_a_module_imported_from_outside_the_venv_fails_the_check(
@@ -49,7 +21,8 @@ def test_a_module_imported_from_outside_the_venv_fails_the_check(
     (elsewhere / module).mkdir(parents=True)
     outside = elsewhere / module / "__init__.py"
     outside.write_text('__version__ = "1.0"\n')
-    upstream.publish_file(pth_only_wheel(tmp_path, name, elsewhere))
+    # a real wheel whose only payload is a .pth line naming the dir elsewhere
+    upstream.publish(Dist(name, "1.0", payload=((f"{module}.pth", f"{elsewhere}\n"),)))
 
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--offline-index", *upstream.args,

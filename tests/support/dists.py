@@ -34,6 +34,8 @@ class Dist:
     sdist: bool = False  # an sdist instead of a wheel
     build_requires: Sequence[str] = field(default_factory=lambda: ("setuptools>=40.8",))
     build_backend: str = "setuptools.build_meta"
+    # a wheel's files besides its metadata (path, text); default: the module's __init__.py
+    payload: tuple[tuple[str, str], ...] = ()
 
     @property
     def module(self) -> str:
@@ -64,7 +66,7 @@ class Dist:
     def _wheel_bytes(self) -> bytes:
         info = f"{self.module}-{self.version}.dist-info"
         files = {
-            f"{self.module}/__init__.py": self.module_source(),
+            **dict(self.payload or [(f"{self.module}/__init__.py", self.module_source())]),
             f"{info}/METADATA": self.metadata(),
             f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: offline-index-tests\n"
                               f"Root-Is-Purelib: {'true' if 'none-any' in self.tag else 'false'}\n"

@@ -216,9 +216,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     config = terminalreporter.config
     scenario = config.stash.get(CHECK_KEY, None)
-    if scenario is None:
+    index_session = config.stash.get(SESSION_KEY, None)
+    kept = index_session.kept_workdir if index_session is not None else None
+    if scenario is None and kept is None:
         return
     terminalreporter.section("offline-index")
+    if scenario is not None:
+        _summarise(terminalreporter, scenario)
+    if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
+        terminalreporter.write_line(f"work dir kept for inspection: {kept}")
+
+
+def _summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
     for record in scenario.report.steps.values():
         terminalreporter.write_line(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
@@ -232,9 +241,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line("")
     for row in project_table(scenario):
         terminalreporter.write_line(row)
-    kept = config.stash[SESSION_KEY].kept_workdir
-    if kept is not None:
-        terminalreporter.write_line(f"work dir kept for inspection: {kept}")
 
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------

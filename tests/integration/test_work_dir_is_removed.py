@@ -76,6 +76,27 @@ def test_kept_when_devpi_failed_and_the_run_says_where(pytester, upstream, uniqu
         shutil.rmtree(workdir, ignore_errors=True)  # kept by design: ours to remove now
 
 
+def test_kept_for_a_fixture_user_too_and_the_summary_says_where(pytester, upstream,
+                                                              unique) -> None:
+    name = unique("wdfixture")
+    upstream.publish(Dist(name, "1.0"))
+    parent = pytester.path / "runs"
+    parent.mkdir()
+    pytester.makepyfile(test_where=DEVPI_DIES + f'''
+    offline_index.warm(["{name}"])
+''')
+    result = pytester.runpytest_subprocess(  # no --offline-index: the fixture alone
+        "-p", "no:cacheprovider", *upstream.args, "--offline-index-workdir", str(parent))
+    workdir = Path((pytester.path / "workdir.txt").read_text())
+    try:
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*devpi-server (pid *) is not running; see its log:*",
+                                     f"work dir kept for inspection: {workdir}"])
+        assert list(parent.iterdir()) == [workdir]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # kept by design: ours to remove now
+
+
 def kept_and_named(result: pytest.RunResult, parent: Path, workdir: Path) -> None:
     result.assert_outcomes(passed=1, failed=1, skipped=3)
     # the failure is devpi's, naming its log inside the kept work dir; the summary names it

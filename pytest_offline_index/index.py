@@ -16,7 +16,6 @@ import shutil
 import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,7 +34,6 @@ from .errors import (
 )
 from .installers import STEPS
 from .nsthread import NamespaceThread
-from .prefetch import Wanted, fetch, resolve
 from .probe import Endpoint, endpoints_for, probe, tunnel
 from .relay import Relay, RelayStats
 from .server import DevpiServer
@@ -69,11 +67,6 @@ class OfflineIndex:
         self._cache: CacheDir | None = None  # held from start to close
         self._preparing: concurrent.futures.ThreadPoolExecutor | None = None
         self._spares: dict[tuple[str, str, str], concurrent.futures.Future[FreshVenv]] = {}
-        # each target's set, resolved while devpi starts: (the specs, the files)
-        self._resolving: concurrent.futures.ThreadPoolExecutor | None = None
-        self._resolutions: dict[str, tuple[tuple[str, ...],
-                                           concurrent.futures.Future[list[Wanted]]]] = {}
-        self._closing = threading.Event()  # ends a resolution still running at close
         # warms this process made and proved, for checks sharing the index (AirgapScenario)
         self.warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]] = {}
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
@@ -112,25 +105,22 @@ class OfflineIndex:
         index._attached = True
         return index
 
-    def start(self, prepare: Sequence[Target] = (),
-              specs: Sequence[str] | None = None) -> OfflineIndex:
+    def start(self, prepare: Sequence[Target] = ()) -> OfflineIndex:
         """Network, relay and server; idempotent. A failure leaves nothing behind.
 
         For each local target in ``prepare``, its warmer's venv and the install check's
-        fresh venv are made while devpi-server starts (brand-new, unused until handed out);
-        with the ``specs`` its warm will ask for (``warm_specs``), pip resolves them from
-        the upstream meanwhile, so that the warm can fill devpi in parallel (prefetch.py).
+        fresh venv are made while devpi-server starts (brand-new, unused until handed out).
         """
         if self.server is not None:
             return self
         try:
-            self._start(prepare, specs)
+            self._start(prepare)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _start(self, prepare: Sequence[Target], specs: Sequence[str] | None) -> None:
+    def _start(self, prepare: Sequence[Target]) -> None:
         settings = self.settings
         self._upstream_endpoints = upstream_endpoints(settings)
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
@@ -152,8 +142,6 @@ class OfflineIndex:
             # everything is asked first with no upstream, so a repeat run fetches nothing
             offline=self._cache is not None and self._cache.initialised)
         self._prepare_venvs(prepare)
-        if specs is not None and not self.server.offline:  # a kept cache is asked alone
-            self._resolve_ahead(prepare, tuple(specs))
         try:
             self.server.start(on_pid=self.topology.add_process)
         except ServerError:
@@ -169,11 +157,6 @@ class OfflineIndex:
             self.server = self.topology = None
             return
         errors: list[Exception] = []
-        self._closing.set()
-        if self._resolving is not None:
-            self._resolving.shutdown(wait=True, cancel_futures=True)
-            self._resolving = None
-            self._resolutions.clear()
         if self._preparing is not None:
             self._preparing.shutdown(wait=True, cancel_futures=True)
             self._preparing = None
@@ -296,7 +279,6 @@ class OfflineIndex:
                 server.restart(offline=False)
                 build_reqs = everything()
         else:
-            self._fetch_ahead(target, specs)
             build_reqs = everything()
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
         return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
@@ -403,51 +385,6 @@ class OfflineIndex:
                 venv = self._new_venv(target, name, installer)
                 self._spares[_spare_key(target, name, installer)] = (
                     self._preparing.submit(venv.create))
-
-    def _resolve_ahead(self, targets: Sequence[Target], specs: tuple[str, ...]) -> None:
-        """Have pip resolve ``specs`` for each local target while devpi starts."""
-        server, relay = self._server(), self.relay
-        if relay is None:
-            return
-        self._resolving = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="offline-index-resolve")
-
-        def resolution(target: Target, warmer: concurrent.futures.Future[FreshVenv],
-                       ) -> list[Wanted]:
-            report = self.workdir / "resolved" / f"{target.label}-{os.getpid()}.json"
-            report.parent.mkdir(parents=True, exist_ok=True)
-            return resolve(warmer.result().python, specs, upstream=self.settings.upstream,
-                           proxy=relay.url, namespace=server.namespace or "", report=report,
-                           timeout=self._head_start_timeout, stop=self._closing,
-                           build_isolation=self.settings.warm_build_isolation)
-
-        for target in targets:
-            warmer = self._spares.get(_spare_key(target, f"warmer-{target.label}", "pip"))
-            if warmer is not None:
-                self._resolutions[target.label] = (
-                    specs, self._resolving.submit(resolution, target, warmer))
-
-    @property
-    def _head_start_timeout(self) -> float:
-        """Half the step timeout: a hung upstream must not make the warm step take two."""
-        return self.settings.step_timeout / 2
-
-    def _fetch_ahead(self, target: Target, specs: Sequence[str]) -> None:
-        """Fill devpi in parallel with the set resolved for ``target`` (if it was, for
-        exactly these specs), before the warm's own download asks for it in series."""
-        resolved, wanted = self._resolutions.pop(target.label, ((), None))
-        if wanted is None or resolved != tuple(specs):
-            return
-        try:
-            files = wanted.result()
-        except Exception:  # only a head start: the download says what is wrong
-            return
-        if not files:
-            return
-        fetched = fetch(self._server().simple_url, files, timeout=self._head_start_timeout,
-                        namespace=self._topology().names.server_ns)
-        self.progress(f"warm [{target.label}]: devpi fetched {fetched} of {len(files)} "
-                      f"resolved file(s) in parallel")
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),
                       requirements_file: Path | str | None = None) -> FreshVenv:

@@ -9,24 +9,22 @@ any link, address or route in the root namespace.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 
 from .errors import TopologyError
 from .nsexec import enter
 
 T = TypeVar("T")
-A = TypeVar("A")
 
 
 class NamespaceThread:
-    """Runs callables on one thread inside ``namespace`` (None: this process's namespace),
-    or on ``workers`` such threads, for calls made at once (``map``)."""
+    """Runs callables on one thread inside ``namespace`` (None: this process's namespace)."""
 
-    def __init__(self, namespace: str | None, workers: int = 1) -> None:
+    def __init__(self, namespace: str | None) -> None:
         self.namespace = namespace
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix=f"netns-{namespace or 'host'}",
+            max_workers=1, thread_name_prefix=f"netns-{namespace or 'host'}",
             initializer=self._enter)
 
     def _enter(self) -> None:
@@ -43,16 +41,6 @@ class NamespaceThread:
             ) from None
         try:
             return future.result()
-        except concurrent.futures.BrokenExecutor:
-            raise TopologyError(
-                f"could not enter network namespace {self.namespace}: is the run still up?"
-            ) from None
-
-    def map(self, fn: Callable[[A], T], items: Iterable[A]) -> list[T]:
-        """``fn`` on every item, in parallel across the workers; results in order."""
-        futures = [self._pool.submit(fn, item) for item in items]
-        try:
-            return [future.result() for future in futures]
         except concurrent.futures.BrokenExecutor:
             raise TopologyError(
                 f"could not enter network namespace {self.namespace}: is the run still up?"

@@ -223,8 +223,7 @@ class AirgapScenario:
                                  f"warmed earlier in this session, shared")
                 return result
             before = self.index.upstream_stats() or RelayStats()
-            self.index.start(prepare=self.targets, specs=warm_specs(
-                self.settings.packages, self.settings.requirements))
+            self.index.start(prepare=self.targets)
             self.index.restore()  # a shared index may have been cut by an earlier check
             result, build_reqs = self.index.warm_target(
                 target, self.settings.packages, self.settings.requirements)

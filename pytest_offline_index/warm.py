@@ -1,8 +1,7 @@
 """Warming an index: ``pip download`` through it, from the client side, for one target.
 
-Warming runs in the client namespace, which can reach only the server: this download gets
-everything from devpi, exactly as a client on a real air-gapped network would (its head start,
-prefetch.py, only fills devpi sooner).
+Warming runs in the client namespace, which can reach only the server: so only devpi ever
+talks to the upstream, exactly as it would on a real air-gapped network.
 """
 
 from __future__ import annotations

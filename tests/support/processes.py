@@ -20,10 +20,8 @@ def wait_for(predicate: Callable[[], T], timeout: float = 60.0, interval: float 
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
 
 
-def descendant_running(pid: int, *words: str, without: tuple[str, ...] = ()
-                       ) -> psutil.Process | None:
-    """A live descendant of ``pid`` whose command line holds every one of ``words`` and
-    none of ``without``."""
+def descendant_running(pid: int, *words: str) -> psutil.Process | None:
+    """A live descendant of ``pid`` whose command line holds every one of ``words``."""
     try:
         children = psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -33,15 +31,11 @@ def descendant_running(pid: int, *words: str, without: tuple[str, ...] = ()
             cmdline = " ".join(child.cmdline())
         except psutil.Error:
             continue
-        if all(w in cmdline for w in words) and not any(w in cmdline for w in without):
+        if all(word in cmdline for word in words):
             return child
     return None
 
 
 def step_pip(pid: int, step: str) -> psutil.Process | None:
-    """The pip doing ``step``'s work under ``pid``: for the warm, the resolution ahead of it
-    (``pip install --dry-run``) or its download; for the install, the install itself."""
-    if step == "warm":
-        return (descendant_running(pid, "pip", "download")
-                or descendant_running(pid, "pip", "install", "--dry-run"))
-    return descendant_running(pid, "pip", "install", without=("--dry-run",))
+    """The pip doing ``step``'s work under ``pid``: the warm's download or the install."""
+    return descendant_running(pid, "pip", "download" if step == "warm" else "install")

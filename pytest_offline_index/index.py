@@ -44,6 +44,7 @@ from .venv import FreshVenv
 from .warm import WarmResult, warm
 
 log = logging.getLogger(__name__)
+WARMER = "warmer-"  # how the name of the venv a warm runs pip in starts
 
 Progress = Callable[[str], None]
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
@@ -231,7 +232,7 @@ class OfflineIndex:
         # same pip as the install check, whatever the interpreter itself has installed.
         # pip downloads whatever the installer of the check is: the warmer is always pip's.
         warmer = self.fresh_venv(target if target.executable else sys.executable,
-                                 name=f"warmer-{target.label}", installer="pip")
+                                 name=f"{WARMER}{target.label}", installer="pip")
         # a dir per warm: its files are what this warm fetched, not an earlier one's too
         self._warm_count += 1
         dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}-{self._warm_count}"
@@ -370,7 +371,9 @@ class OfflineIndex:
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
-                         installer=installer)
+                         installer=installer,
+                         build_tools=(name or "").startswith(WARMER)
+                         and not self.settings.warm_build_isolation)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
         """Make each local target's warmer and install-check venvs on helper threads."""
@@ -380,7 +383,7 @@ class OfflineIndex:
         self._preparing = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="offline-index-venv")
         for target in local:
-            for name, installer in ((f"warmer-{target.label}", "pip"),
+            for name, installer in ((f"{WARMER}{target.label}", "pip"),
                                     (None, self.settings.installer)):
                 venv = self._new_venv(target, name, installer)
                 self._spares[_spare_key(target, name, installer)] = (

@@ -105,7 +105,7 @@ class FreshVenv:
     def __init__(self, path: Path, *, base_python: str, namespace: str | None,
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
-                 installer: str = PIP) -> None:
+                 installer: str = PIP, build_tools: bool = False) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
                                       f"{', '.join(INSTALLERS)}")
@@ -118,6 +118,9 @@ class FreshVenv:
         self.simple_url = simple_url
         self.factory = factory
         self.installer = installer
+        # seed setuptools on every Python (virtualenv seeds none from 3.12 on): a warm
+        # without build isolation prepares sdists' metadata with the venv's own tools
+        self.build_tools = build_tools
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
 
     def for_python(self, spec: str) -> FreshVenv:
@@ -141,8 +144,9 @@ class FreshVenv:
                                           f"{done.tail(1)}")
             return self
         # virtualenv runs from the harness's interpreter and builds a venv of any target.
+        seed = ["--setuptools", "bundle"] if self.build_tools else []
         done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
-                    "--no-periodic-update", "--quiet", str(self.path)],
+                    "--no-periodic-update", "--quiet", *seed, str(self.path)],
                    namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "

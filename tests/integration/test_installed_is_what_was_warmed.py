@@ -21,7 +21,8 @@ from tests.support.dists import Dist, normalize
 
 
 def test_a_quiet_backtrack_to_an_older_cached_release_fails_the_install(
-        upstream, make_scenario, unique) -> None:
+        fresh_upstream, make_scenario, unique) -> None:
+    upstream = fresh_upstream  # its own: a release is deleted from it below
     app, newdep = unique("app"), unique("newdep")
     old, new, dep = Dist(app, "1.0"), Dist(app, "2.0", requires=[newdep]), Dist(newdep, "1.0")
     upstream.publish(old, new, dep)

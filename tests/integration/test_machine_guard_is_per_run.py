@@ -155,7 +155,9 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def run_inner(pytester: pytest.Pytester) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "tests.support.guard", "-p", "no:cacheprovider")
+    # -rN: no short summary, which repeats the whole message from pytest 9.2 on
+    return pytester.runpytest_subprocess("-p", "tests.support.guard", "-p", "no:cacheprovider",
+                                         "-rN")
 
 
 def test_the_guard_names_each_leftover_with_its_run(inner: Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,11 +14,17 @@ import pytest
 
 from pytest_offline_index.scenario import AirgapScenario
 from pytest_offline_index.settings import Settings
-from pytest_offline_index.targets import Target, running_target
+from pytest_offline_index.targets import Target, pyenv_roots, running_target
 from tests.support.machine import require_namespaces
 from tests.support.upstream import LocalUpstream
 
 _counter = itertools.count()
+
+# pytester gives each test, and the pytest it runs inside, a HOME of its own, which hides
+# ~/.pyenv: name pyenv's root (found now, with the real HOME) so inner runs find the same
+# Pythons as this one, with or without PYENV_ROOT in the environment (tox, CI).
+if "PYENV_ROOT" not in os.environ and (_roots := pyenv_roots()):
+    os.environ["PYENV_ROOT"] = str(_roots[0])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from pytest_offline_index.targets import pyenv_roots
 from tests.support.dists import Dist
 from tests.support.upstream import LocalUpstream
 
 PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")
 # Another Python than the running one (pyenv has both on the project's machines).
 OTHER = "3.13" if sys.version_info[:2] != (3, 13) else "3.12"
-PYENV = pyenv_roots()  # at import: pytester gives the test itself another HOME
 
 SUITE = '''
 def test_for_python_installs_and_imports(offline_index, fresh_venv):
@@ -38,10 +36,7 @@ def test_for_python_installs_and_imports(offline_index, fresh_venv):
 
 
 def test_for_python_makes_a_venv_of_that_python_that_installs_offline(
-        pytester: pytest.Pytester, upstream: LocalUpstream, unique: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    if PYENV:  # the inner run's HOME is pytester's: ~/.pyenv would be hidden from it
-        monkeypatch.setenv("PYENV_ROOT", str(PYENV[0]))
+        pytester: pytest.Pytester, upstream: LocalUpstream, unique: Any) -> None:
     name = unique("only-other")
     tag = "cp" + OTHER.replace(".", "")
     wheel = Dist(name, "1.0", tag=f"{tag}-{tag}-{PLATFORM}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 SCRUBBED_PREFIXES = ("PIP_", "UV_", "VIRTUALENV_", "PYTHON")
@@ -25,6 +26,16 @@ def hermetic_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PIP_NO_INPUT"] = "1"
     env["VIRTUALENV_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def with_tmpdir(env: Mapping[str, str], tmpdir: Path | None) -> dict[str, str]:
+    """``env`` with ``TMPDIR`` in the run's own dir: a pip killed on timeout or interrupt
+    cannot clean up its temp dirs, and they must go with the run, not stay in /tmp."""
+    env = dict(env)
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmpdir)
     return env
 
 

@@ -194,6 +194,11 @@ class OfflineIndex:
     # -- what clients see ---------------------------------------------------------------
 
     @property
+    def tmpdir(self) -> Path:
+        """TMPDIR of every pip the run starts: what a killed pip leaves goes with the run."""
+        return self.workdir / "tmp"
+
+    @property
     def simple_url(self) -> str:
         return self._server().simple_url
 
@@ -262,7 +267,7 @@ class OfflineIndex:
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
                 platform=target.platform,
                 python_version=target.version if target.foreign else None,
-                build_isolation=self.settings.warm_build_isolation)
+                build_isolation=self.settings.warm_build_isolation, tmpdir=self.tmpdir)
 
         def everything() -> tuple[str, ...]:
             first = download(specs)
@@ -373,7 +378,8 @@ class OfflineIndex:
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
                          installer=installer,
                          build_tools=(name or "").startswith(WARMER)
-                         and not self.settings.warm_build_isolation)
+                         and not self.settings.warm_build_isolation,
+                         tmpdir=self.tmpdir)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
         """Make each local target's warmer and install-check venvs on helper threads."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .commands import Completed, LineCallback, run
 from .errors import ImportCheckError, OfflineInstallError
-from .hermetic import hermetic_env, index_args
+from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import holes_in, pip_error
 from .installed import added, distributions_in
 from .installers import (
@@ -105,7 +105,8 @@ class FreshVenv:
     def __init__(self, path: Path, *, base_python: str, namespace: str | None,
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
-                 installer: str = PIP, build_tools: bool = False) -> None:
+                 installer: str = PIP, build_tools: bool = False,
+                 tmpdir: Path | None = None) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
                                       f"{', '.join(INSTALLERS)}")
@@ -121,7 +122,11 @@ class FreshVenv:
         # seed setuptools on every Python (virtualenv seeds none from 3.12 on): a warm
         # without build isolation prepares sdists' metadata with the venv's own tools
         self.build_tools = build_tools
+        self.tmpdir = tmpdir  # TMPDIR of what runs here (None: the environment's)
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
+
+    def _env(self, env: dict[str, str]) -> dict[str, str]:
+        return with_tmpdir(env, self.tmpdir)
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -138,7 +143,7 @@ class FreshVenv:
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
         if self.installer == UV:
             done = run(uv_venv_argv(uv_binary(), self.base_python, str(self.path)),
-                       namespace=self.namespace, env=uv_env(), timeout=self.timeout)
+                       namespace=self.namespace, env=self._env(uv_env()), timeout=self.timeout)
             if not done.ok:
                 raise OfflineInstallError(f"uv venv failed for {self.base_python}: "
                                           f"{done.tail(1)}")
@@ -147,7 +152,7 @@ class FreshVenv:
         seed = ["--setuptools", "bundle"] if self.build_tools else []
         done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
                     "--no-periodic-update", "--quiet", *seed, str(self.path)],
-                   namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
+                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=self.timeout)
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
                                       f"{done.tail(1)}")
@@ -189,11 +194,11 @@ class FreshVenv:
         if self.installer == UV:
             argv = uv_install_argv(uv_binary(), self.python, simple_url, requirements,
                                    reqs_file, require_hashes=hashes)
-            return run(argv, namespace=self.namespace, env=uv_env(), timeout=self.timeout,
-                       on_line=on_line)
+            return run(argv, namespace=self.namespace, env=self._env(uv_env()),
+                       timeout=self.timeout, on_line=on_line)
         if self.installer == DEVPI:
             clientdir, venv = clientdir_for(str(self.path)), str(self.path)
-            env = devpi_env(simple_url)
+            env = self._env(devpi_env(simple_url))
             if hashes:
                 env["PIP_REQUIRE_HASHES"] = "1"
             used = run(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),
@@ -213,13 +218,13 @@ class FreshVenv:
             argv += ["-r", reqs_file]
             if hashes:
                 argv.append("--require-hashes")
-        return run([*argv, *requirements], namespace=self.namespace, env=hermetic_env(),
+        return run([*argv, *requirements], namespace=self.namespace, env=self._env(hermetic_env()),
                    timeout=self.timeout, on_line=on_line)
 
     def run(self, code: str) -> Completed:
         """Run Python ``code`` with this venv's interpreter on the client."""
-        return run([self.python, "-c", code], namespace=self.namespace, env=hermetic_env(),
-                   timeout=self.timeout)
+        return run([self.python, "-c", code], namespace=self.namespace,
+                   env=self._env(hermetic_env()), timeout=self.timeout)
 
     def modules_to_import(self, imports: Sequence[str],
                           distributions: Sequence[str]) -> list[str]:
@@ -234,7 +239,7 @@ class FreshVenv:
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
         done = run([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
-                   namespace=self.namespace, env=hermetic_env(), timeout=120)
+                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=120)
         if not done.ok:
             raise ImportCheckError(f"could not read installed metadata of "
                                    f"{', '.join(distributions)}: {done.tail(1)}")
@@ -248,7 +253,7 @@ class FreshVenv:
         """
         # -I: not the harness's working dir first on sys.path, where a same-named dir wins
         done = run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
-                   namespace=self.namespace, env=hermetic_env(), timeout=self.timeout)
+                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=self.timeout)
         if not done.ok:
             raise ImportCheckError(f"import check crashed: {done.tail(1)}")
         rows = json.loads(done.output.strip().splitlines()[-1])

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from .commands import LineCallback, run
 from .errors import UpstreamUnreachableError, WarmError
-from .hermetic import hermetic_env, index_args
+from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import pip_error, project_of, unmatched_requirement
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
@@ -48,7 +48,8 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
          namespace: str | None, upstream: str, mirror_status: MirrorStatus,
          upstream_failures: UpstreamFailures = list, timeout: float = 900.0,
          on_line: LineCallback | None = None, platform: str | None = None,
-         python_version: str | None = None, build_isolation: bool = True) -> WarmResult:
+         python_version: str | None = None, build_isolation: bool = True,
+         tmpdir: Path | None = None) -> WarmResult:
     """Download ``specs`` and their dependencies through the index for ``python``
     (or, with ``platform``, for that platform tag and ``python_version``).
 
@@ -70,7 +71,8 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
             size = f" ({match.group(2)})" if match.group(2) else ""
             on_line(f"downloading {unquote(match.group(1))}{size}")
 
-    done = run(argv, namespace=namespace, env=hermetic_env(), timeout=timeout,
+    done = run(argv, namespace=namespace, env=with_tmpdir(hermetic_env(), tmpdir),
+               timeout=timeout,
                on_line=progress)
     if done.timed_out:
         raise WarmError(f"warm timed out after {timeout:.0f}s for {' '.join(specs)}")

@@ -68,7 +68,7 @@ def hooks_under(pid: int) -> list[psutil.Process]:
 
 @pytest.mark.parametrize(("hang", "timeout"), [("download", 10), ("build backend", 20)])
 def test_a_step_over_the_timeout_is_killed_with_its_process_group(
-        hang, timeout, fresh_upstream, spawn_check, unique, monkeypatch) -> None:
+        hang, timeout, fresh_upstream, spawn_check, unique, monkeypatch, tmp_path) -> None:
     app = unique("slow")
     if hang == "download":
         fresh_upstream.publish(Dist(app, "1.0"))
@@ -79,6 +79,9 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
                                              build_requires=[backend.name],
                                              build_backend=backend.module))
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")  # the run's progress lines, as they come
+    system_tmp = tmp_path / "system-tmp"  # what the run would take for /tmp
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
     child = spawn_check(*fresh_upstream.args, "--offline-index-package", app,
                         "--offline-index-step-timeout", str(timeout))
     assert child.stdout is not None
@@ -120,3 +123,5 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
                      rf"for {app}$", text, re.MULTILINE), text
     # killed with the step, not left running: the pip and (for the backend) pip's own child
     assert left == [], text
+    # and what the killed pip could not clean up went with the run's work dir, not to /tmp
+    assert [p.name for p in system_tmp.iterdir() if p.name.startswith("pip-")] == [], text

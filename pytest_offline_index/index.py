@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import ipaddress
+import itertools
 import logging
 import os
 import shutil
@@ -72,8 +73,7 @@ class OfflineIndex:
         self.warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]] = {}
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
         self._upstream_endpoints: list[Endpoint] = []
-        self._venv_count = 0
-        self._warm_count = 0
+        self._serial = itertools.count(1)  # venvs' and warm dirs' names: never reused
         self._owner_pid = os.getpid()
         self._attached = False
 
@@ -239,8 +239,7 @@ class OfflineIndex:
         warmer = self.fresh_venv(target if target.executable else sys.executable,
                                  name=f"{WARMER}{target.label}", installer="pip")
         # a dir per warm: its files are what this warm fetched, not an earlier one's too
-        self._warm_count += 1
-        dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}-{self._warm_count}"
+        dest = self.workdir / "warm" / f"{target.label}-{os.getpid()}-{next(self._serial)}"
         specs = warm_specs(requirements, requirements_file)
 
         relay = self.relay
@@ -252,22 +251,19 @@ class OfflineIndex:
 
         def download(specs: Sequence[str]) -> WarmResult:
             try:
-                return _download(specs)
+                return warm(
+                    server.simple_url, specs, python=warmer.python, dest=dest,
+                    namespace=topo.names.client_ns, upstream=self.settings.upstream,
+                    mirror_status=server.mirror_status,
+                    upstream_failures=failures_since(time.monotonic()),
+                    timeout=self.settings.step_timeout,
+                    on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
+                    platform=target.platform,
+                    python_version=target.version if target.foreign else None,
+                    build_isolation=self.settings.warm_build_isolation, tmpdir=self.tmpdir)
             except (WarmError, UpstreamUnreachableError):
                 self.ensure_server_alive()  # a dead server is the better explanation
                 raise
-
-        def _download(specs: Sequence[str]) -> WarmResult:
-            return warm(
-                server.simple_url, specs, python=warmer.python, dest=dest,
-                namespace=topo.names.client_ns, upstream=self.settings.upstream,
-                mirror_status=server.mirror_status,
-                upstream_failures=failures_since(time.monotonic()),
-                timeout=self.settings.step_timeout,
-                on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
-                platform=target.platform,
-                python_version=target.version if target.foreign else None,
-                build_isolation=self.settings.warm_build_isolation, tmpdir=self.tmpdir)
 
         def everything() -> tuple[str, ...]:
             first = download(specs)
@@ -369,9 +365,9 @@ class OfflineIndex:
         topo = self._topology()
         if target.executable is None:
             raise OfflineIndexError(f"{target.label}: a foreign target cannot run a venv here")
-        self._venv_count += 1
         # pid in the name: processes sharing one index share its work dir
-        path = self.workdir / "venvs" / f"{name or target.label}-{os.getpid()}-{self._venv_count}"
+        path = (self.workdir / "venvs"
+                / f"{name or target.label}-{os.getpid()}-{next(self._serial)}")
         return FreshVenv(path, base_python=target.executable, namespace=topo.names.client_ns,
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,

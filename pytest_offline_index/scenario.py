@@ -213,32 +213,30 @@ class AirgapScenario:
         target = target or self.targets[0]
         with self.step("warm", target) as record:
             key = self._warm_key(target)
-            if (earlier := self.index.warmed.get(key)) is not None and self.index.is_cut:
-                # another check of this session warmed and proved this very set, and the
-                # index has stayed cut since: its cache still holds it, and only grows
-                result, build_reqs = earlier
-                self.report.warmed[target.label] = result
-                self.report.build_requirements[target.label] = build_reqs
-                record.detail = (f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB; "
-                                 f"warmed earlier in this session, shared")
-                return result
-            before = self.index.upstream_stats() or RelayStats()
-            self.index.start(prepare=self.targets)
-            self.index.restore()  # a shared index may have been cut by an earlier check
-            result, build_reqs = self.index.warm_target(
-                target, self.settings.packages, self.settings.requirements)
+            # another check of this session warmed and proved this very set, and the index
+            # has stayed cut since: its cache still holds it (and only grows)
+            shared = self.index.warmed.get(key) if self.index.is_cut else None
+            if shared is not None:
+                (result, build_reqs), how = shared, "warmed earlier in this session, shared"
+            else:
+                before = self.index.upstream_stats() or RelayStats()
+                self.index.start(prepare=self.targets)
+                self.index.restore()  # a shared index may have been cut by an earlier check
+                result, build_reqs = self.index.warm_target(
+                    target, self.settings.packages, self.settings.requirements)
+                self.index.warmed[key] = (result, build_reqs)
+                now = self.index.upstream_stats()
+                how = "" if now is None else (
+                    f"{(now - before).bytes / 1e6:.1f} MB from upstream in "
+                    f"{(now - before).requests} request(s)")
             self.report.warmed[target.label] = result
             self.report.build_requirements[target.label] = build_reqs
-            self.index.warmed[key] = (result, build_reqs)
-            record.detail = f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB"
-            if (now := self.index.upstream_stats()) is not None:
-                crossed = now - before
-                record.detail += (f"; {crossed.bytes / 1e6:.1f} MB from upstream in "
-                                  f"{crossed.requests} request(s)")
+            parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
             if build_reqs:
-                record.detail += f"; build requirements: {', '.join(build_reqs)}"
+                parts.append(f"build requirements: {', '.join(build_reqs)}")
             if target.foreign:
-                record.detail += "; foreign target: warmed, not install-checked"
+                parts.append("foreign target: warmed, not install-checked")
+            record.detail = "; ".join(part for part in parts if part)
             return result
 
     def _warm_key(self, target: Target) -> tuple[object, ...]:

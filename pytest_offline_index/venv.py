@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +65,9 @@ import importlib, json, os, sys, sysconfig, time
 smoke = json.loads(sys.argv[1])
 stdlib = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
 def in_stdlib(path):
-    parts = os.path.realpath(path).split(os.sep)
-    return "site-packages" not in parts and any(
-        os.sep.join(parts).startswith(lib + os.sep) for lib in stdlib)
+    real = os.path.realpath(path)
+    return "site-packages" not in real.split(os.sep) and any(
+        real.startswith(lib + os.sep) for lib in stdlib)
 out = {}
 for name in sys.argv[2:]:
     t = time.perf_counter()
@@ -125,8 +125,9 @@ class FreshVenv:
         self.tmpdir = tmpdir  # TMPDIR of what runs here (None: the environment's)
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
 
-    def _env(self, env: dict[str, str]) -> dict[str, str]:
-        return with_tmpdir(env, self.tmpdir)
+    def _env(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``env`` (default: the hermetic one) with this venv's TMPDIR."""
+        return with_tmpdir(hermetic_env() if env is None else env, self.tmpdir)
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -152,7 +153,7 @@ class FreshVenv:
         seed = ["--setuptools", "bundle"] if self.build_tools else []
         done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
                     "--no-periodic-update", "--quiet", *seed, str(self.path)],
-                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=self.timeout)
+                   namespace=self.namespace, env=self._env(), timeout=self.timeout)
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
                                       f"{done.tail(1)}")
@@ -218,13 +219,13 @@ class FreshVenv:
             argv += ["-r", reqs_file]
             if hashes:
                 argv.append("--require-hashes")
-        return run([*argv, *requirements], namespace=self.namespace, env=self._env(hermetic_env()),
+        return run([*argv, *requirements], namespace=self.namespace, env=self._env(),
                    timeout=self.timeout, on_line=on_line)
 
     def run(self, code: str) -> Completed:
         """Run Python ``code`` with this venv's interpreter on the client."""
         return run([self.python, "-c", code], namespace=self.namespace,
-                   env=self._env(hermetic_env()), timeout=self.timeout)
+                   env=self._env(), timeout=self.timeout)
 
     def modules_to_import(self, imports: Sequence[str],
                           distributions: Sequence[str]) -> list[str]:
@@ -239,7 +240,7 @@ class FreshVenv:
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
         done = run([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
-                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=120)
+                   namespace=self.namespace, env=self._env(), timeout=120)
         if not done.ok:
             raise ImportCheckError(f"could not read installed metadata of "
                                    f"{', '.join(distributions)}: {done.tail(1)}")
@@ -253,7 +254,7 @@ class FreshVenv:
         """
         # -I: not the harness's working dir first on sys.path, where a same-named dir wins
         done = run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
-                   namespace=self.namespace, env=self._env(hermetic_env()), timeout=self.timeout)
+                   namespace=self.namespace, env=self._env(), timeout=self.timeout)
         if not done.ok:
             raise ImportCheckError(f"import check crashed: {done.tail(1)}")
         rows = json.loads(done.output.strip().splitlines()[-1])

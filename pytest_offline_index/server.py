@@ -42,11 +42,15 @@ START_TIMEOUT = 60.0
 API_TIMEOUT = 60.0
 UPSTREAM_REQUEST_TIMEOUT = 30
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-# devpi derives a key from its auth secret with argon2 at every start (~3.6 s with its
-# defaults). The run's server is throwaway: its secret lives for one run, on private
-# namespaces no one else can reach, so the cheapest parameters argon2 accepts are safe.
-CHEAP_ARGON2 = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
-                "--argon2-parallelism", "1")
+# What the run's throwaway server can do without (see the README's Speed section).
+# - devpi derives a key from its auth secret with argon2 at every start (~3.6 s with its
+#   defaults). The secret lives for one run, on private namespaces no one else can reach,
+#   so the cheapest parameters argon2 accepts are safe.
+# - Its event thread runs plugin hooks (devpi-web's search index) for every changed key:
+#   thousands for one mirror page, each a no-op for a mirror, all contending for the GIL
+#   with the requests being served. No plugin runs here, so requests only.
+THROWAWAY_ARGS = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
+                  "--argon2-parallelism", "1", "--requests-only")
 
 
 # devpi-init and devpi-server in one interpreter: importing devpi twice cost ~0.6 s of
@@ -132,7 +136,7 @@ class DevpiServer:
         fresh = not self._nodeinfo.is_file()  # else a cache dir an earlier run made
         argv = [sys.executable, "-c", LAUNCH, self._password if fresh else "",
                 str(self.serverdir), "--host", "0.0.0.0", "--port", str(self.port),
-                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *CHEAP_ARGON2,
+                "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *THROWAWAY_ARGS,
                 *(["--offline-mode"] if self.offline else [])]
         if self.namespace:
             argv = ns_command(self.namespace, argv)

@@ -365,6 +365,7 @@ class OfflineIndex:
         topo = self._topology()
         if target.executable is None:
             raise OfflineIndexError(f"{target.label}: a foreign target cannot run a venv here")
+        warmer = (name or "").startswith(WARMER)
         # pid in the name: processes sharing one index share its work dir
         path = (self.workdir / "venvs"
                 / f"{name or target.label}-{os.getpid()}-{next(self._serial)}")
@@ -373,8 +374,8 @@ class OfflineIndex:
                          simple_url=self._server().simple_url,
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
                          installer=installer,
-                         build_tools=(name or "").startswith(WARMER)
-                         and not self.settings.warm_build_isolation,
+                         build_tools=warmer and not self.settings.warm_build_isolation,
+                         tool=warmer,
                          tmpdir=self.tmpdir)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:

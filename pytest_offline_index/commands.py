@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,11 +36,14 @@ class Completed:
 
 def run(argv: Sequence[str], *, namespace: str | None = None,
         env: Mapping[str, str] | None = None, timeout: float = 900.0,
-        on_line: LineCallback | None = None, cwd: str | None = None) -> Completed:
+        on_line: LineCallback | None = None, cwd: str | None = None,
+        stop: threading.Event | None = None) -> Completed:
     """Run ``argv`` to completion; stdout and stderr are merged and returned.
 
-    The child gets its own process group, so on timeout or KeyboardInterrupt the whole
-    group (pip and anything it spawned) is killed before we return or re-raise.
+    The child gets its own process group, so on timeout, on ``stop`` (set from another
+    thread, which a KeyboardInterrupt never reaches: the result then counts as timed out)
+    or on KeyboardInterrupt the whole group (pip and anything it spawned) is killed before
+    we return or re-raise.
     """
     full = ns_command(namespace, argv) if namespace else list(argv)
     lines: list[str] = []
@@ -62,10 +66,8 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
                                     start_new_session=True, preexec_fn=die_with_parent)
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        timed_out = not _ended(proc, timeout, stop)
+        if timed_out:
             _kill_group(proc)
     except BaseException:
         if proc is not None:
@@ -73,6 +75,19 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
         raise
     reader.join(timeout=5)
     return Completed(tuple(full), proc.returncode, "".join(lines), timed_out)
+
+
+def _ended(proc: subprocess.Popen[str], timeout: float, stop: threading.Event | None) -> bool:
+    """Whether ``proc`` ended within ``timeout`` (and before ``stop`` was set)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            proc.wait(timeout=max(0.0, remaining if stop is None else min(remaining, 0.1)))
+            return True
+        except subprocess.TimeoutExpired:
+            if remaining <= 0 or (stop is not None and stop.is_set()):
+                return False
 
 
 def die_with_parent() -> None:

@@ -17,10 +17,11 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import SplitResult, urlsplit
 
 from .builddeps import build_requirements_of
@@ -45,9 +46,19 @@ from .venv import FreshVenv
 from .warm import WarmResult, warm
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WARMER = "warmer-"  # how the name of the venv a warm runs pip in starts
 
 Progress = Callable[[str], None]
+_ONE_LINE_AT_A_TIME = threading.RLock()  # checks on several threads report side by side
+
+
+def line_by_line(progress: Progress) -> Progress:
+    """``progress`` that never gets two lines at once, whichever threads report."""
+    def report(line: str) -> None:
+        with _ONE_LINE_AT_A_TIME:
+            progress(line)
+    return report
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -60,7 +71,7 @@ class OfflineIndex:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
                                                         dir=settings.workdir))
-        self.progress = progress or (lambda line: log.info("%s", line))
+        self.progress = line_by_line(progress or (lambda line: log.info("%s", line)))
         self.topology: Topology | None = None
         self.server: DevpiServer | None = None
         self.relay: Relay | None = None  # None in a process attached to another's index
@@ -69,6 +80,7 @@ class OfflineIndex:
         self._cache: CacheDir | None = None  # held from start to close
         self._preparing: concurrent.futures.ThreadPoolExecutor | None = None
         self._spares: dict[tuple[str, str, str], concurrent.futures.Future[FreshVenv]] = {}
+        self._checking: concurrent.futures.ThreadPoolExecutor | None = None  # see submit
         # warms this process made and proved, for checks sharing the index (AirgapScenario)
         self.warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]] = {}
         self.keep_workdir = False  # devpi-server failed: its log in the work dir is the clue
@@ -76,6 +88,10 @@ class OfflineIndex:
         self._serial = itertools.count(1)  # venvs' and warm dirs' names: never reused
         self._owner_pid = os.getpid()
         self._attached = False
+        # set first thing on close: ends every venv's command still running on another
+        # thread (a KeyboardInterrupt reaches only the main thread)
+        self.stopping = threading.Event()
+        self._verifying = threading.Lock()  # checks on several threads each verify the cut
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -123,6 +139,7 @@ class OfflineIndex:
 
     def _start(self, prepare: Sequence[Target]) -> None:
         settings = self.settings
+        self.stopping.clear()  # a closed index started again
         self._upstream_endpoints = upstream_endpoints(settings)
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             paths=[self.workdir] if self._own_workdir else [])
@@ -154,6 +171,10 @@ class OfflineIndex:
         """Stop the server, remove the network. Safe after any failure, and twice."""
         if os.getpid() != self._owner_pid:
             return  # a forked helper (pyroute2 forks) must never tear down its parent's run
+        self.stopping.set()
+        if self._checking is not None:  # their commands end on stopping; then nothing runs
+            self._checking.shutdown(wait=True, cancel_futures=True)
+            self._checking = None
         if self._attached:  # another process owns the server and the network
             self.server = self.topology = None
             return
@@ -320,6 +341,10 @@ class OfflineIndex:
 
     def verify_cut(self) -> None:
         """Raise CutNotEffectiveError unless neither host can reach the relay or upstream."""
+        with self._verifying:
+            self._verify_cut()
+
+    def _verify_cut(self) -> None:
         topo = self._topology()
         relay_host, relay_port = self._relay_addr()
         relay = Endpoint(socket.AF_INET, relay_host, relay_port)
@@ -376,7 +401,7 @@ class OfflineIndex:
                          installer=installer,
                          build_tools=warmer and not self.settings.warm_build_isolation,
                          tool=warmer,
-                         tmpdir=self.tmpdir)
+                         tmpdir=self.tmpdir, stop=self.stopping)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
         """Make each local target's warmer and install-check venvs on helper threads."""
@@ -391,6 +416,15 @@ class OfflineIndex:
                 venv = self._new_venv(target, name, installer)
                 self._spares[_spare_key(target, name, installer)] = (
                     self._preparing.submit(venv.create))
+
+    def submit(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run ``work`` on one of the index's check threads (one per CPU). ``close`` ends
+        the commands it runs (a KeyboardInterrupt reaches only the main thread) and waits
+        for it, so nothing a check started outlives the index."""
+        if self._checking is None:
+            self._checking = concurrent.futures.ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1, thread_name_prefix="offline-index-check")
+        return self._checking.submit(work)
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),
                       requirements_file: Path | str | None = None) -> FreshVenv:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ class FreshVenv:
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
                  installer: str = PIP, build_tools: bool = False, tool: bool = False,
-                 tmpdir: Path | None = None) -> None:
+                 tmpdir: Path | None = None, stop: threading.Event | None = None) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
                                       f"{', '.join(INSTALLERS)}")
@@ -127,11 +128,21 @@ class FreshVenv:
         # copies that every venv's first pip compiles again (~3 s of each warm, 2 cores)
         self.tool = tool
         self.tmpdir = tmpdir  # TMPDIR of what runs here (None: the environment's)
+        self.stop = stop  # set when the harness tears down: ends what runs here at once
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
 
     def _env(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """``env`` (default: the hermetic one) with this venv's TMPDIR."""
         return with_tmpdir(hermetic_env() if env is None else env, self.tmpdir)
+
+    def _exec(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
+              on_line: LineCallback | None = None, *, on_client: bool = True,
+              timeout: float | None = None) -> Completed:
+        """``argv`` on the client (or, ``on_client=False``, here), with :meth:`_env`, this
+        venv's timeout, and its ``stop``: set from another thread, it ends ``argv``."""
+        return run(argv, namespace=self.namespace if on_client else None, env=self._env(env),
+                   timeout=self.timeout if timeout is None else timeout, on_line=on_line,
+                   stop=self.stop)
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -147,8 +158,8 @@ class FreshVenv:
         if self.path.exists():
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
         if self.installer == UV:
-            done = run(uv_venv_argv(uv_binary(), self.base_python, str(self.path)),
-                       namespace=self.namespace, env=self._env(uv_env()), timeout=self.timeout)
+            done = self._exec(uv_venv_argv(uv_binary(), self.base_python, str(self.path)),
+                              uv_env())
             if not done.ok:
                 raise OfflineInstallError(f"uv venv failed for {self.base_python}: "
                                           f"{done.tail(1)}")
@@ -157,9 +168,8 @@ class FreshVenv:
         seed = ["--setuptools", "bundle"] if self.build_tools else []
         if self.tool:
             seed.append("--symlink-app-data")
-        done = run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
-                    "--no-periodic-update", "--quiet", *seed, str(self.path)],
-                   namespace=self.namespace, env=self._env(), timeout=self.timeout)
+        done = self._exec([sys.executable, "-m", "virtualenv", "--python", self.base_python,
+                           "--no-periodic-update", "--quiet", *seed, str(self.path)])
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
                                       f"{done.tail(1)}")
@@ -173,8 +183,7 @@ class FreshVenv:
         install step's clock (~1.3 s). Done where the venv is made, ahead of the check."""
         pips = [str(p / "pip") for p in site_packages(self.path) if (p / "pip").is_dir()]
         if pips:  # bytecode is an optimisation: a failure here only costs that time back
-            run([self.python, "-m", "compileall", "-q", "-j0", *pips],
-                env=self._env(), timeout=self.timeout)
+            self._exec([self.python, "-m", "compileall", "-q", "-j0", *pips], on_client=False)
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 index_url: str | None = None, on_line: LineCallback | None = None) -> float:
@@ -212,22 +221,18 @@ class FreshVenv:
         if self.installer == UV:
             argv = uv_install_argv(uv_binary(), self.python, simple_url, requirements,
                                    reqs_file, require_hashes=hashes)
-            return run(argv, namespace=self.namespace, env=self._env(uv_env()),
-                       timeout=self.timeout, on_line=on_line)
+            return self._exec(argv, uv_env(), on_line)
         if self.installer == DEVPI:
             clientdir, venv = clientdir_for(str(self.path)), str(self.path)
             env = self._env(devpi_env(simple_url))
             if hashes:
                 env["PIP_REQUIRE_HASHES"] = "1"
-            used = run(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),
-                       namespace=self.namespace, env=env, timeout=self.timeout,
-                       on_line=on_line)
+            used = self._exec(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),
+                              env, on_line)
             if not used.ok:
                 return used
-            done = run(devpi_install_argv(devpi_command(), clientdir, venv, requirements,
-                                          reqs_file),
-                       namespace=self.namespace, env=env, timeout=self.timeout,
-                       on_line=on_line)
+            done = self._exec(devpi_install_argv(devpi_command(), clientdir, venv,
+                                                 requirements, reqs_file), env, on_line)
             return Completed(done.argv, done.returncode, used.output + done.output,
                              done.timed_out)
         # No retries: devpi is local, and a 502 for an uncached file will not go away.
@@ -236,13 +241,11 @@ class FreshVenv:
             argv += ["-r", reqs_file]
             if hashes:
                 argv.append("--require-hashes")
-        return run([*argv, *requirements], namespace=self.namespace, env=self._env(),
-                   timeout=self.timeout, on_line=on_line)
+        return self._exec([*argv, *requirements], on_line=on_line)
 
     def run(self, code: str) -> Completed:
         """Run Python ``code`` with this venv's interpreter on the client."""
-        return run([self.python, "-c", code], namespace=self.namespace,
-                   env=self._env(), timeout=self.timeout)
+        return self._exec([self.python, "-c", code])
 
     def modules_to_import(self, imports: Sequence[str],
                           distributions: Sequence[str]) -> list[str]:
@@ -256,8 +259,8 @@ class FreshVenv:
         return [m for names in tops.values() for m in names]
 
     def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
-        done = run([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
-                   namespace=self.namespace, env=self._env(), timeout=120)
+        done = self._exec([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
+                          timeout=120)
         if not done.ok:
             raise ImportCheckError(f"could not read installed metadata of "
                                    f"{', '.join(distributions)}: {done.tail(1)}")
@@ -270,8 +273,8 @@ class FreshVenv:
         A module that imports from outside the venv counts as a failure too.
         """
         # -I: not the harness's working dir first on sys.path, where a same-named dir wins
-        done = run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE), *modules],
-                   namespace=self.namespace, env=self._env(), timeout=self.timeout)
+        done = self._exec([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE),
+                           *modules])
         if not done.ok:
             raise ImportCheckError(f"import check crashed: {done.tail(1)}")
         rows = json.loads(done.output.strip().splitlines()[-1])

@@ -65,25 +65,108 @@ def test_sigterm_during_a_step_tears_everything_down(mode, step, pytester, fresh
         stderr=subprocess.STDOUT, start_new_session=True)
     try:
         pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
-        family = {child.pid, *(p.pid for p in psutil.Process(child.pid).children(True))}
-        (run,) = [r for r in runstate.records() if r.owner_pid in family]
-        if mode == "xdist":
-            os.killpg(child.pid, signal.SIGTERM)  # its own group: the one we started
-        else:
-            child.send_signal(signal.SIGTERM)
-        out, _ = child.communicate(timeout=120)
+        run, text = _terminate(child, group=mode == "xdist")
     finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+        _reap(child)
         fresh_upstream.set_delay(0)
-    text = out.decode()
-    if mode == "xdist":  # the controller has no handler of its own: SIGTERM ends it
+    _assert_torn_down(child, run, text, [pip], interrupted=mode != "xdist")
+
+
+HANGING_BACKEND = """
+import os
+import time
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    os.makedirs(os.path.join(metadata_directory, {info!r}))
+    with open(os.path.join(metadata_directory, {info!r}, "METADATA"), "w") as f:
+        f.write({metadata!r})
+    return {info!r}
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    time.sleep(600)  # every install hangs here, until the run ends it
+"""
+
+
+def hanging_sdist(name: str) -> Dist:
+    """An sdist whose metadata comes at once (the warm passes) and whose build never ends."""
+    plain = Dist(name, "1.0")
+    backend = HANGING_BACKEND.format(info=f"{plain.module}-1.0.dist-info",
+                                     metadata=plain.metadata())
+    return Dist(name, "1.0", sdist=True, build_requires=(), build_backend="hanging_backend",
+                backend_path=(".",), payload=(("hanging_backend.py", backend),))
+
+
+def test_sigterm_during_a_matrix_install_ends_every_install(pytester, fresh_upstream,
+                                                            unique) -> None:
+    """A matrix installs side by side: both pips are alive at once, and SIGTERM ends both,
+    with the builds they run (a KeyboardInterrupt reaches only the main thread, not the
+    threads waiting on them; without ending them the teardown would wait for the builds)."""
+    name = unique("terminated")
+    fresh_upstream.publish(hanging_sdist(name))
+    pytester.makeini(f"[pytest]\n{fresh_upstream.ini}")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--offline-index",
+         "--offline-index-package", name,
+         "--offline-index-python", "3.11", "--offline-index-python", "3.12"],
+        cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        pips = wait_for(lambda: _installs(child.pid, count=2))
+        builds = [p for pip, _ in pips for p in wait_for(
+            lambda pip=pip: pip.children(recursive=True))]  # the backend, in its build
+        run, text = _terminate(child, group=False)
+    finally:
+        _reap(child)
+    assert sorted(pythons for _, pythons in pips) == ["3.11", "3.12"], text
+    _assert_torn_down(child, run, text, [pip for pip, _ in pips] + builds, interrupted=True)
+
+
+def _installs(pid: int, count: int) -> list[tuple[psutil.Process, str]]:
+    """``count`` install pips alive under ``pid`` at one moment, each with its venv's
+    Python (venvs are named ``py<version>-<pid>-<n>``)."""
+    found = []
+    for proc in psutil.Process(pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            argv = proc.cmdline()
+            if argv[1:4] == ["-m", "pip", "install"]:
+                found.append((proc, argv[0].split("/venvs/py", 1)[1].split("-", 1)[0]))
+    return found if len(found) >= count else []
+
+
+def _terminate(child: subprocess.Popen[bytes], group: bool) -> tuple[runstate.RunRecord, str]:
+    """SIGTERM to the run (or its whole group); its record, and all it printed."""
+    family = {child.pid, *(p.pid for p in psutil.Process(child.pid).children(True))}
+    (run,) = [r for r in runstate.records() if r.owner_pid in family]
+    if group:
+        os.killpg(child.pid, signal.SIGTERM)  # its own group: the one we started
+    else:
+        child.send_signal(signal.SIGTERM)
+    out, _ = child.communicate(timeout=120)
+    return run, out.decode()
+
+
+def _reap(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _assert_torn_down(child: subprocess.Popen[bytes], run: runstate.RunRecord, text: str,
+                      pips: list[psutil.Process], interrupted: bool) -> None:
+    if not interrupted:  # the xdist controller has no handler of its own: SIGTERM ends it
         assert child.returncode != 0, text
     else:  # pytest's "interrupted", after the teardown Ctrl-C gets
         assert child.returncode == 2, text
         assert "KeyboardInterrupt: signal 15" in text
-    wait_for(lambda: not pip.is_running() or pip.status() == psutil.STATUS_ZOMBIE, timeout=10)
+    for pip in pips:
+        wait_for(lambda pip=pip: not pip.is_running() or pip.status() == psutil.STATUS_ZOMBIE,
+                 timeout=10)
     # What this run made, by its own record: gone (other runs may share the machine).
     def left() -> list[str]:
         found = [ns for ns in netns.listnetns() if ns in run.namespaces]

@@ -34,7 +34,9 @@ class Dist:
     sdist: bool = False  # an sdist instead of a wheel
     build_requires: Sequence[str] = field(default_factory=lambda: ("setuptools>=40.8",))
     build_backend: str = "setuptools.build_meta"
-    # a wheel's files besides its metadata (path, text); default: the module's __init__.py
+    backend_path: Sequence[str] = ()  # an in-tree backend's dirs (PEP 517 backend-path)
+    # a wheel's files besides its metadata (path, text); default: the module's __init__.py.
+    # An sdist's files besides its pyproject.toml, PKG-INFO and __init__.py (path in it).
     payload: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -92,13 +94,15 @@ class Dist:
         files = {
             f"{base}/pyproject.toml": (
                 f'[build-system]\nrequires = [{requires}]\n'
-                f'build-backend = "{self.build_backend}"\n\n'
-                f'[project]\nname = "{self.name}"\nversion = "{self.version}"\n'
+                f'build-backend = "{self.build_backend}"\n'
+                + (f"backend-path = {list(self.backend_path)!r}\n" if self.backend_path else "")
+                + f'\n[project]\nname = "{self.name}"\nversion = "{self.version}"\n'
                 f"dependencies = [{deps}]\n"
                 + (f'requires-python = "{self.requires_python}"\n'
                    if self.requires_python else "")),
             f"{base}/{self.module}/__init__.py": self.module_source(),
             f"{base}/PKG-INFO": self.metadata(),
+            **{f"{base}/{path}": text for path, text in self.payload},
         }
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as tar:

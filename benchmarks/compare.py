@@ -82,6 +82,8 @@ def cold_check(packages: Sequence[str], pythons: Sequence[str] = (),
     if seen is not None:
         seen["warm"] = steps[0].seconds
         seen["upstream bytes"] = sum(s.upstream.bytes for s in steps if s.upstream)
+        for record in steps:  # each step's seconds, summed over the targets
+            seen[f"step {record.name}"] = seen.get(f"step {record.name}", 0.0) + record.seconds
 
 
 def hot_pair(packages: Sequence[str], imports: Sequence[str], rounds: int) -> None:
@@ -125,6 +127,14 @@ def report(what: str, checks: list[float], floors: list[float]) -> None:
     print(f"{what}: {ratio:.2f}x  (check {fmt(checks)}; floor {fmt(floors)})", flush=True)
 
 
+def breakdown(rounds: list[dict[str, float]], totals: list[float]) -> str:
+    """Each step's median seconds, and the rest of the total (the check's teardown)."""
+    parts = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
+    parts["rest"] = statistics.median(
+        total - sum(r.values()) for r, total in zip(rounds, totals, strict=True))
+    return ", ".join(f"{name} {seconds:.1f}s" for name, seconds in parts.items())
+
+
 def fmt(times: list[float]) -> str:
     return " / ".join(f"{t:.1f}s" for t in times)
 
@@ -143,16 +153,23 @@ def main() -> None:
     for case in args.case or list(CASES):
         packages, imports = CASES[case], [CASES[case][0].replace("-", "_")]
         checks, floors, warms, downloads = [], [], [], []
+        check_steps: list[dict[str, float]] = []
+        floor_steps: list[dict[str, float]] = []
         for _ in range(args.rounds):
             steps: dict[str, float] = {}
             floors.append(timed(functools.partial(floor, packages, imports, steps)))
             downloads.append(steps["download"])
+            floor_steps.append(steps)
             seen: dict[str, float] = {}
             checks.append(timed(functools.partial(cold_check, packages, seen=seen)))
             warms.append(seen["warm"])
+            check_steps.append({k.split(" ", 1)[1]: v for k, v in seen.items()
+                                if k.startswith("step ")})
         report(f"cold check vs floor [{case}]", checks, floors)
         print(f"  check minus floor [{case}]: "
               f"{statistics.median(checks) - statistics.median(floors):.1f}s", flush=True)
+        print(f"  medians: check {breakdown(check_steps, checks)}; "
+              f"floor {breakdown(floor_steps, floors)}", flush=True)
         report(f"warm step (devpi's start included) vs direct download [{case}]",
                warms, downloads)
         if args.cache:

@@ -59,6 +59,13 @@ THROWAWAY_ARGS = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
 LAUNCH = """\
 import sys
 password, serverdir, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+# Users' passwords, like the auth secret, with the cheapest argon2: devpi hashes at its
+# defaults (~0.17 s each) the root password at init, at login, and the index user's.
+import devpi_server.auth
+from passlib.context import CryptContext
+devpi_server.auth.pwd_context = CryptContext(
+    schemes=["argon2"], deprecated="auto",
+    argon2__memory_cost=8, argon2__rounds=1, argon2__parallelism=1)
 if password:
     from devpi_server.init import init
     if init(argv=["devpi-init", "--serverdir", serverdir, "--no-root-pypi",

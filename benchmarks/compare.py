@@ -128,7 +128,8 @@ def report(what: str, checks: list[float], floors: list[float]) -> None:
 
 
 def breakdown(rounds: list[dict[str, float]], totals: list[float]) -> str:
-    """Each step's median seconds, and the rest of the total (the check's teardown)."""
+    """Each step's median seconds, and the rest of the total (set-up before the first step
+    and teardown after the last)."""
     parts = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
     parts["rest"] = statistics.median(
         total - sum(r.values()) for r, total in zip(rounds, totals, strict=True))

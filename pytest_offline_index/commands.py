@@ -16,6 +16,7 @@ from .interrupts import Deferral
 from .nsexec import ns_command
 
 LineCallback = Callable[[str], None]
+ENDED, TIMED_OUT, STOPPED = "ended", "timed out", "stopped"
 PR_SET_PDEATHSIG = 1
 
 
@@ -25,10 +26,11 @@ class Completed:
     returncode: int
     output: str
     timed_out: bool = False
+    stopped: bool = False  # ended because ``stop`` was set: the run is ending, not failing
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.stopped
 
     def tail(self, lines: int = 20) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
@@ -41,11 +43,13 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
     """Run ``argv`` to completion; stdout and stderr are merged and returned.
 
     The child gets its own process group, so on timeout, on ``stop`` (set from another
-    thread, which a KeyboardInterrupt never reaches: the result then counts as timed out)
-    or on KeyboardInterrupt the whole group (pip and anything it spawned) is killed before
-    we return or re-raise.
+    thread, which a KeyboardInterrupt never reaches: the result is then ``stopped``) or on
+    KeyboardInterrupt the whole group (pip and anything it spawned) is killed before we
+    return or re-raise. Nothing is started once ``stop`` is set.
     """
     full = ns_command(namespace, argv) if namespace else list(argv)
+    if stop is not None and stop.is_set():
+        return Completed(tuple(full), -1, "", stopped=True)
     lines: list[str] = []
     proc: subprocess.Popen[str] | None = None
 
@@ -57,7 +61,7 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
                 with contextlib.suppress(Exception):
                     on_line(line.rstrip("\n"))
 
-    timed_out = False
+    ended = ENDED
     try:
         with Deferral():  # an interrupt inside Popen would lose the pid: it waits until here
             proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -66,28 +70,31 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
                                     start_new_session=True, preexec_fn=die_with_parent)
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
-        timed_out = not _ended(proc, timeout, stop)
-        if timed_out:
+        ended = _wait(proc, timeout, stop)
+        if ended != ENDED:
             _kill_group(proc)
     except BaseException:
         if proc is not None:
             _kill_group(proc)
         raise
     reader.join(timeout=5)
-    return Completed(tuple(full), proc.returncode, "".join(lines), timed_out)
+    return Completed(tuple(full), proc.returncode, "".join(lines),
+                     timed_out=ended == TIMED_OUT, stopped=ended == STOPPED)
 
 
-def _ended(proc: subprocess.Popen[str], timeout: float, stop: threading.Event | None) -> bool:
-    """Whether ``proc`` ended within ``timeout`` (and before ``stop`` was set)."""
+def _wait(proc: subprocess.Popen[str], timeout: float, stop: threading.Event | None) -> str:
+    """How the wait for ``proc`` ended: ENDED, TIMED_OUT, or STOPPED (``stop`` was set)."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         try:
             proc.wait(timeout=max(0.0, remaining if stop is None else min(remaining, 0.1)))
-            return True
+            return ENDED
         except subprocess.TimeoutExpired:
-            if remaining <= 0 or (stop is not None and stop.is_set()):
-                return False
+            if stop is not None and stop.is_set():
+                return STOPPED
+            if remaining <= 0:
+                return TIMED_OUT
 
 
 def die_with_parent() -> None:

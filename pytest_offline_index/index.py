@@ -9,6 +9,7 @@ built on it.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ipaddress
 import itertools
 import logging
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import SplitResult, urlsplit
@@ -48,18 +49,32 @@ from .warm import WarmResult, warm
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WARMER = "warmer-"  # how the name of the venv a warm runs pip in starts
+BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 Progress = Callable[[str], None]
-_ONE_LINE_AT_A_TIME = threading.RLock()  # checks on several threads report side by side
+_HELD = threading.local()  # lines a check on a worker thread reports: see held_progress
 
 
 def line_by_line(progress: Progress) -> Progress:
-    """``progress`` that never gets two lines at once, whichever threads report."""
+    """``progress``, except that a thread inside :func:`held_progress` keeps its lines."""
     def report(line: str) -> None:
-        with _ONE_LINE_AT_A_TIME:
+        held: list[tuple[Progress, str]] | None = getattr(_HELD, "lines", None)
+        if held is None:
             progress(line)
+        else:
+            held.append((progress, line))
     return report
-BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
+
+
+@contextlib.contextmanager
+def held_progress() -> Iterator[list[tuple[Progress, str]]]:
+    """Keep this thread's progress lines, to be replayed by the main thread: the terminal
+    and pytest's capture are the main thread's, busy meanwhile with other items."""
+    _HELD.lines = []
+    try:
+        yield _HELD.lines
+    finally:
+        _HELD.lines = None
 
 
 class OfflineIndex:
@@ -171,10 +186,7 @@ class OfflineIndex:
         """Stop the server, remove the network. Safe after any failure, and twice."""
         if os.getpid() != self._owner_pid:
             return  # a forked helper (pyroute2 forks) must never tear down its parent's run
-        self.stopping.set()
-        if self._checking is not None:  # their commands end on stopping; then nothing runs
-            self._checking.shutdown(wait=True, cancel_futures=True)
-            self._checking = None
+        self.stop_checks()
         if self._attached:  # another process owns the server and the network
             self.server = self.topology = None
             return
@@ -400,7 +412,7 @@ class OfflineIndex:
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
                          installer=installer,
                          build_tools=warmer and not self.settings.warm_build_isolation,
-                         tool=warmer,
+                         download_only=warmer,
                          tmpdir=self.tmpdir, stop=self.stopping)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
@@ -417,13 +429,21 @@ class OfflineIndex:
                 self._spares[_spare_key(target, name, installer)] = (
                     self._preparing.submit(venv.create))
 
+    def stop_checks(self) -> None:
+        """End what the check threads run (their steps are recorded "not run") and wait
+        for them: before a report is written, a lock is left or the index is torn down."""
+        self.stopping.set()
+        if self._checking is not None:
+            self._checking.shutdown(wait=True, cancel_futures=True)
+            self._checking = None
+
     def submit(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Run ``work`` on one of the index's check threads (one per CPU). ``close`` ends
         the commands it runs (a KeyboardInterrupt reaches only the main thread) and waits
         for it, so nothing a check started outlives the index."""
         if self._checking is None:
             self._checking = concurrent.futures.ThreadPoolExecutor(
-                max_workers=os.cpu_count() or 1, thread_name_prefix="offline-index-check")
+                max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="offline-index-check")
         return self._checking.submit(work)
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),

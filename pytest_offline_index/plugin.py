@@ -161,13 +161,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def check_scenario(config: pytest.Config) -> AirgapScenario:
-    """The ``--offline-index`` check, made on its first item, on the session's index."""
+    """The ``--offline-index`` check, made when its items are collected, on the session's index."""
     if CHECK_KEY not in config.stash:
         session = config.stash[SESSION_KEY]
         config.stash[CHECK_KEY] = AirgapScenario(
             session.settings, targets=config.stash[TARGETS_KEY], index=session.unstarted(),
             progress=session.progress)
     return config.stash[CHECK_KEY]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The check starts side by side only the installs whose items will run."""
+    if TARGETS_KEY in session.config.stash:  # the check was made collecting its items
+        check_scenario(session.config).selected_installs = {
+            item.target.label for item in session.items
+            if isinstance(item, CheckItem) and item.step == "install" and item.target}
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
@@ -194,6 +202,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
               ) + index_session.checks
+    if index_session.index is not None:  # what still runs (after -x, say) ends "not run"
+        index_session.index.stop_checks()
     path = report_path(config)
     if path is not None and checks and REPORTED_KEY not in config.stash:
         cached = None

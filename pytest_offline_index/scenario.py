@@ -27,7 +27,7 @@ from .errors import (
     StepNotRun,
 )
 from .holes import Hole
-from .index import OfflineIndex, Progress, line_by_line, warm_specs
+from .index import OfflineIndex, Progress, held_progress, line_by_line, warm_specs
 from .installed import differences, warmed_versions
 from .relay import RelayStats
 from .settings import Settings
@@ -38,6 +38,8 @@ from .warm import WarmResult
 # One vocabulary from the records to the items, the terminal, the JSON report and junit.
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = "passed", "failed", "not run", "not checked"
 STEPS = ("warm", "cut", "install", "import")
+# what an install on a worker thread hands back: its progress lines, and its venv or error
+Held = tuple[list[tuple[Progress, str]], FreshVenv | Exception]
 
 
 @dataclass
@@ -103,7 +105,10 @@ class AirgapScenario:
             record = StepRecord(step, target.label if target else None)
             self.report.steps[record.key] = record
         self._venvs: dict[str, FreshVenv] = {}
-        self._installs: dict[str, Future[FreshVenv]] | None = None  # see _install_side_by_side
+        self._installs: dict[str, Future[Held]] | None = None  # see _install_side_by_side
+        # labels of the targets whose install step will run (pytest's selected items);
+        # None: every target's
+        self.selected_installs: set[str] | None = None
 
     @property
     def workdir(self) -> Path:
@@ -200,7 +205,8 @@ class AirgapScenario:
         try:
             yield record
         except BaseException as exc:
-            record.status = NOT_CHECKED if isinstance(exc, NotInstallCheckedError) else FAILED
+            record.status = (NOT_CHECKED if isinstance(exc, NotInstallCheckedError)
+                             else NOT_RUN if isinstance(exc, StepNotRun) else FAILED)
             record.detail = str(exc) if isinstance(exc, OfflineIndexError) else repr(exc)
             raise
         else:
@@ -249,12 +255,27 @@ class AirgapScenario:
         target = target or self.targets[0]
         if self._installs is None:
             ready = [t for t in self.targets
-                     if not t.foreign and self.blocker("install", t) is None]
+                     if not t.foreign and self.blocker("install", t) is None
+                     and (self.selected_installs is None or t.label in self.selected_installs)]
             self._installs = {} if len(ready) < 2 else {
-                t.label: self.index.submit(functools.partial(self.install, t)) for t in ready}
-        if (started := self._installs.pop(target.label, None)) is not None:
-            return started.result()
-        return self.install(target)
+                t.label: self.index.submit(functools.partial(self._install_held, t))
+                for t in ready}
+        if (started := self._installs.pop(target.label, None)) is None:
+            return self.install(target)
+        lines, outcome = started.result()
+        for progress, line in lines:  # on this thread: the terminal and capture are its own
+            progress(line)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _install_held(self, target: Target) -> Held:
+        """``install(target)`` on a worker thread: its lines, and its venv or its error."""
+        with held_progress() as lines:
+            try:
+                return lines, self.install(target)
+            except Exception as exc:  # raised again on the main thread, after its lines
+                return lines, exc
 
     def _warm_key(self, target: Target) -> tuple[object, ...]:
         """What makes two warms the same: the target, the set, and how it is warmed."""

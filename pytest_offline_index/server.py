@@ -48,7 +48,8 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 #   so the cheapest parameters argon2 accepts are safe.
 # - Its event thread runs plugin hooks (devpi-web's search index) for every changed key:
 #   thousands for one mirror page, each a no-op for a mirror, all contending for the GIL
-#   with the requests being served. No plugin runs here, so requests only.
+#   with the requests being served. The harness installs no devpi plugin (one installed
+#   beside it would get no events from this throwaway server), so requests only.
 THROWAWAY_ARGS = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
                   "--argon2-parallelism", "1", "--requests-only")
 

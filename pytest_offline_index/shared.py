@@ -67,6 +67,7 @@ class SharedIndex:
     def leave(self) -> None:
         if self.index is None:
             return
+        self.index.stop_checks()  # none of this process's installs outlives its membership
         with contextlib.suppress(FileNotFoundError):
             (self._members() / str(os.getpid())).unlink()
         if self.owner:

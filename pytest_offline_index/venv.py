@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import Completed, LineCallback, run
-from .errors import ImportCheckError, OfflineInstallError
+from .errors import ImportCheckError, OfflineInstallError, StepNotRun
 from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import holes_in, pip_error
 from .installed import added, distributions_in, site_packages
@@ -106,7 +106,7 @@ class FreshVenv:
     def __init__(self, path: Path, *, base_python: str, namespace: str | None,
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
-                 installer: str = PIP, build_tools: bool = False, tool: bool = False,
+                 installer: str = PIP, build_tools: bool = False, download_only: bool = False,
                  tmpdir: Path | None = None, stop: threading.Event | None = None) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
@@ -126,7 +126,7 @@ class FreshVenv:
         # a venv the harness only runs pip download in, never installs into (the warmer):
         # its seed packages are links to virtualenv's image, compiled once per machine, not
         # copies that every venv's first pip compiles again (~3 s of each warm, 2 cores)
-        self.tool = tool
+        self.download_only = download_only
         self.tmpdir = tmpdir  # TMPDIR of what runs here (None: the environment's)
         self.stop = stop  # set when the harness tears down: ends what runs here at once
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
@@ -139,10 +139,14 @@ class FreshVenv:
               on_line: LineCallback | None = None, *, on_client: bool = True,
               timeout: float | None = None) -> Completed:
         """``argv`` on the client (or, ``on_client=False``, here), with :meth:`_env`, this
-        venv's timeout, and its ``stop``: set from another thread, it ends ``argv``."""
-        return run(argv, namespace=self.namespace if on_client else None, env=self._env(env),
+        venv's timeout, and its ``stop``: set from another thread as the run ends, it ends
+        ``argv``, and the step is recorded "not run", not as a failure of the packages."""
+        done = run(argv, namespace=self.namespace if on_client else None, env=self._env(env),
                    timeout=self.timeout if timeout is None else timeout, on_line=on_line,
                    stop=self.stop)
+        if done.stopped:
+            raise StepNotRun("stopped: the run ended before this step did")
+        return done
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -166,14 +170,14 @@ class FreshVenv:
             return self
         # virtualenv runs from the harness's interpreter and builds a venv of any target.
         seed = ["--setuptools", "bundle"] if self.build_tools else []
-        if self.tool:
+        if self.download_only:
             seed.append("--symlink-app-data")
         done = self._exec([sys.executable, "-m", "virtualenv", "--python", self.base_python,
                            "--no-periodic-update", "--quiet", *seed, str(self.path)])
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
                                       f"{done.tail(1)}")
-        if not self.tool:
+        if not self.download_only:
             self._compile_pip()
         return self
 

@@ -55,7 +55,7 @@ Progress = Callable[[str], None]
 _HELD = threading.local()  # lines a check on a worker thread reports: see held_progress
 
 
-def line_by_line(progress: Progress) -> Progress:
+def holdable(progress: Progress) -> Progress:
     """``progress``, except that a thread inside :func:`held_progress` keeps its lines."""
     def report(line: str) -> None:
         held: list[tuple[Progress, str]] | None = getattr(_HELD, "lines", None)
@@ -86,7 +86,7 @@ class OfflineIndex:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
                                                         dir=settings.workdir))
-        self.progress = line_by_line(progress or (lambda line: log.info("%s", line)))
+        self.progress = holdable(progress or (lambda line: log.info("%s", line)))
         self.topology: Topology | None = None
         self.server: DevpiServer | None = None
         self.relay: Relay | None = None  # None in a process attached to another's index
@@ -103,8 +103,8 @@ class OfflineIndex:
         self._serial = itertools.count(1)  # venvs' and warm dirs' names: never reused
         self._owner_pid = os.getpid()
         self._attached = False
-        # set first thing on close: ends every venv's command still running on another
-        # thread (a KeyboardInterrupt reaches only the main thread)
+        # set by stop_checks (at close, at the session's end): ends every venv's command
+        # still running on another thread (a KeyboardInterrupt reaches only the main thread)
         self.stopping = threading.Event()
         self._verifying = threading.Lock()  # checks on several threads each verify the cut
 

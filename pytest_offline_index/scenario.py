@@ -27,7 +27,7 @@ from .errors import (
     StepNotRun,
 )
 from .holes import Hole
-from .index import OfflineIndex, Progress, held_progress, line_by_line, warm_specs
+from .index import OfflineIndex, Progress, held_progress, holdable, warm_specs
 from .installed import differences, warmed_versions
 from .relay import RelayStats
 from .settings import Settings
@@ -94,7 +94,7 @@ class AirgapScenario:
         self.name = name
         self._owns_index = index is None
         self.index = index or OfflineIndex(settings, workdir=workdir, progress=progress)
-        self.progress = line_by_line(progress) if progress else self.index.progress
+        self.progress = holdable(progress) if progress else self.index.progress
         if targets:
             self.targets = list(targets)
         else:

@@ -228,7 +228,7 @@ class FreshVenv:
             return self._exec(argv, uv_env(), on_line)
         if self.installer == DEVPI:
             clientdir, venv = clientdir_for(str(self.path)), str(self.path)
-            env = self._env(devpi_env(simple_url))
+            env = devpi_env(simple_url)  # _exec adds TMPDIR
             if hashes:
                 env["PIP_REQUIRE_HASHES"] = "1"
             used = self._exec(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .errors import (
     CutNotEffectiveError,
+    ForeignFileError,
     ImportCheckError,
     OfflineIndexError,
     OfflineInstallError,
@@ -25,6 +26,7 @@ from .venv import FreshVenv
 __all__ = [
     "AirgapScenario",
     "CutNotEffectiveError",
+    "ForeignFileError",
     "FreshVenv",
     "ImportCheckError",
     "OfflineIndex",

@@ -54,6 +54,17 @@ class OfflineInstallError(OfflineIndexError):
         self.output = output
 
 
+class ForeignFileError(OfflineInstallError):
+    """The install passed, but took a file from somewhere other than the index under test.
+
+    ``foreign`` has one line per such distribution, naming it and where it came from.
+    """
+
+    def __init__(self, message: str, foreign: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.foreign = list(foreign)
+
+
 class NotAsWarmedError(OfflineInstallError):
     """The install passed but installed other versions than the warm resolved.
 

@@ -37,10 +37,12 @@ from .errors import (
 )
 from .installers import STEPS
 from .nsthread import NamespaceThread
+from .origin import foreign_files
 from .probe import Endpoint, endpoints_for, probe, tunnel
 from .relay import Relay, RelayStats
+from .requirements import check_sources
 from .server import DevpiServer
-from .settings import Settings
+from .settings import Settings, parse_packages
 from .targets import Target, find_python, running_target
 from .topology import Addressing, Topology
 from .venv import FreshVenv
@@ -316,6 +318,8 @@ class OfflineIndex:
         else:
             build_reqs = everything()
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
+        if foreign := foreign_files(files, server.held_files()):
+            raise WarmError(f"{target.label}: " + "; ".join(foreign))
         return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
 
     def _warm_build_requirements(self, files: Sequence[Path],
@@ -413,7 +417,8 @@ class OfflineIndex:
                          installer=installer,
                          build_tools=warmer and not self.settings.warm_build_isolation,
                          download_only=warmer,
-                         tmpdir=self.tmpdir, stop=self.stopping)
+                         tmpdir=self.tmpdir, stop=self.stopping,
+                         held=self._server().held_files)
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
         """Make each local target's warmer and install-check venvs on helper threads."""
@@ -500,9 +505,14 @@ class OfflineIndex:
 
 def warm_specs(requirements: Sequence[str] = (),
                requirements_file: Path | str | None = None) -> tuple[str, ...]:
-    """pip's arguments for a warm of ``requirements`` and a requirements file."""
-    extra = ("-r", str(Path(requirements_file).resolve())) if requirements_file else ()
-    return (*extra, *requirements)
+    """pip's arguments for a warm of ``requirements`` and a requirements file, each
+    refused in one line if it names a source other than the index."""
+    extra: tuple[str, ...] = ()
+    if requirements_file:
+        path = Path(requirements_file).resolve()
+        check_sources(path)
+        extra = ("-r", str(path))
+    return (*extra, *(parse_packages(requirements) if requirements else ()))
 
 
 def _spare_key(target: Target, name: str | None, installer: str) -> tuple[str, str, str]:

@@ -9,12 +9,16 @@ index alone; uv and devpi-client come from the extras of the same names.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
+
+from packaging.version import Version
 
 from .hermetic import hermetic_env
 
@@ -23,6 +27,8 @@ INSTALLERS = (PIP, UV, DEVPI)
 EXTRAS = {UV: "uv", DEVPI: "devpi"}
 WHAT = {UV: "uv", DEVPI: "devpi-client"}
 # what a run says it does, for an installer other than pip
+# uv's pylock.toml output (uv pip compile --format pylock.toml) came in 0.6.15
+UV_OLDEST = Version("0.6.15")
 STEPS = {UV: "uv venv, then uv pip install", DEVPI: "virtualenv, then devpi use + devpi install"}
 
 
@@ -30,11 +36,14 @@ def not_installed(installer: str) -> str | None:
     """Why ``installer`` cannot run here (one line naming the extra), or None if it can."""
     if installer == UV:
         try:
-            uv_binary()
+            uv = uv_binary()
         except FileNotFoundError:
             pass
         else:
-            return None
+            if (version := uv_version(uv)) >= UV_OLDEST:
+                return None
+            return (f"installer 'uv': uv {version} cannot write the pylock.toml the origin "
+                    f"check reads; upgrade it: pip install 'uv>={UV_OLDEST}'")
     elif installer == DEVPI:
         if importlib.util.find_spec("devpi") is not None and \
                 importlib.util.find_spec("devpi.main") is not None:
@@ -51,6 +60,14 @@ def uv_binary() -> str:
         raise FileNotFoundError("uv")
     module = importlib.import_module("uv")
     return str(module.find_uv_bin())
+
+
+@functools.cache
+def uv_version(uv: str) -> Version:
+    """The version of the uv executable ``uv``."""
+    done = subprocess.run([uv, "--version"], capture_output=True, text=True,
+                          check=False, env=hermetic_env())
+    return Version(done.stdout.split()[1]) if done.returncode == 0 else Version("0")
 
 
 def devpi_command() -> list[str]:
@@ -94,6 +111,14 @@ def uv_install_argv(uv: str, venv_python: str, simple_url: str, requirements: Se
         if require_hashes:
             argv.append("--require-hashes")
     return [*argv, *requirements]
+
+
+def uv_resolve_argv(uv: str, venv_python: str, simple_url: str, sources: str,
+                    output: str) -> list[str]:
+    """``uv pip compile`` of ``sources`` (a requirements file) through ``simple_url`` for
+    ``venv_python``, written as ``pylock.toml``: uv's only record of the files it takes."""
+    return [uv, "pip", "compile", *UV_COMMON, "--python", venv_python, "--index-url",
+            simple_url, "--format", "pylock.toml", "--output-file", output, sources]
 
 
 # -- devpi-client ---------------------------------------------------------------------------

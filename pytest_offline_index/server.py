@@ -30,6 +30,7 @@ from .errors import ServerError
 from .interrupts import Deferral
 from .nsexec import ns_command
 from .nsthread import NamespaceThread
+from .origin import sha256_of
 from .runstate import is_alive
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class DevpiServer:
         self._session, self._api = self._api_client()
         self._on_pid: Any = None
         self._spawning: Deferral | None = None
+        self._digests: dict[Path, str] = {}
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -316,17 +318,29 @@ class DevpiServer:
     def cached_files(self, project: str | None = None) -> list[str]:
         """File names the mirror really holds: every release file devpi's API lists whose
         bytes are in devpi's file store (a listed but never fetched file is not held)."""
-        names: list[str] = []
+        return sorted({path.name for path in self._held_paths(project)})
+
+    def held_files(self, project: str | None = None) -> dict[str, str]:
+        """Every file the mirror holds, by the sha256 of its bytes in devpi's store."""
+        held = {}
+        for path in self._held_paths(project):
+            if (digest := self._digests.get(path)) is None:  # a stored file never changes
+                digest = self._digests[path] = sha256_of(path)
+            held[digest] = path.name
+        return held
+
+    def _held_paths(self, project: str | None) -> list[Path]:
+        paths: list[Path] = []
         for name in [project] if project else self.mirror_projects():
             data = self._request("GET", f"/root/pypi/{name}", ok=(200, 404))
             releases = data.get("result") or {}
             for release in releases.values() if isinstance(releases, dict) else []:
                 for link in release.get("+links", []):
                     path = urlsplit(link.get("href", "")).path.lstrip("/")
-                    if link.get("rel") == "releasefile" and (
-                            self.serverdir / "+files" / unquote(path)).is_file():
-                        names.append(path.rsplit("/", 1)[-1])
-        return sorted(set(names))
+                    stored = self.serverdir / "+files" / unquote(path)
+                    if link.get("rel") == "releasefile" and stored.is_file():
+                        paths.append(stored)
+        return paths
 
     def log_size(self) -> int:
         """Where devpi's log ends now, to read only what it writes after (``tls_failures``)."""

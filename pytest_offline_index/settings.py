@@ -292,7 +292,7 @@ def parse_requirements_file(text: str) -> Path:
     path = Path(text).expanduser().resolve()
     if not path.is_file():
         raise SettingsError(f"requirements: {text!r} is not a file")
-    from .requirements import requirements_in
+    from .requirements import check_sources
 
-    requirements_in(path)  # every line must parse now, not halfway through a run
+    check_sources(path)  # every line must parse, and name no other source, before the run
     return path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import Completed, LineCallback, run
-from .errors import ImportCheckError, OfflineInstallError, StepNotRun
+from .errors import ForeignFileError, ImportCheckError, OfflineInstallError, StepNotRun
 from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import holes_in, pip_error
 from .installed import added, distributions_in, site_packages
@@ -29,9 +29,12 @@ from .installers import (
     uv_binary,
     uv_env,
     uv_install_argv,
+    uv_resolve_argv,
     uv_venv_argv,
 )
-from .requirements import pins_hashes
+from .origin import Held, Origin, foreign_installs, from_pip_report, from_pylock
+from .requirements import check_sources, pins_hashes
+from .settings import parse_packages
 
 # A module-level smoke test beyond "it imports", for packages whose import is lazy.
 SMOKE = {
@@ -107,7 +110,8 @@ class FreshVenv:
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
                  installer: str = PIP, build_tools: bool = False, download_only: bool = False,
-                 tmpdir: Path | None = None, stop: threading.Event | None = None) -> None:
+                 tmpdir: Path | None = None, stop: threading.Event | None = None,
+                 held: Callable[[], Held] | None = None) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
                                       f"{', '.join(INSTALLERS)}")
@@ -130,6 +134,8 @@ class FreshVenv:
         self.tmpdir = tmpdir  # TMPDIR of what runs here (None: the environment's)
         self.stop = stop  # set when the harness tears down: ends what runs here at once
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
+        # what the index under test holds (sha256 -> file name); None: judge by URL alone
+        self.held = held
 
     def _env(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """``env`` (default: the hermetic one) with this venv's TMPDIR."""
@@ -201,7 +207,11 @@ class FreshVenv:
         path = Path(requirements_file).resolve() if requirements_file is not None else None
         if path is not None:
             what.append(f"-r {path.name}")
-        done = self._run_installer(simple_url, requirements, path, on_line)
+        if path is not None:
+            check_sources(path)
+        requirements = parse_packages(requirements) if requirements else ()
+        report = self.path.with_name(f"{self.path.name}-install-report")
+        done = self._run_installer(simple_url, requirements, path, on_line, report)
         if not done.ok:
             holes = holes_in(done.output)
             if done.timed_out:
@@ -214,12 +224,37 @@ class FreshVenv:
                 f"{' '.join(what)}: not installable from the cache alone: {why}",
                 holes=holes, output=done.output)
         self.added = added(before, distributions_in(self.path))
+        origins = self._origins(simple_url, requirements, path, report)
+        if foreign := foreign_installs(self.added, origins, simple_url,
+                                       self.held() if self.held else None):
+            raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
+                                   + "; ".join(foreign), foreign=foreign)
         return time.monotonic() - started
+
+    def _origins(self, simple_url: str, requirements: Sequence[str],
+                 requirements_file: Path | None, report: Path) -> dict[str, Origin]:
+        """Where the install took each distribution from: pip's report, or for uv (which
+        keeps none) uv's own resolution of the same input through the same index."""
+        if self.installer != UV:
+            return from_pip_report(report) if report.is_file() else {}
+        sources = report.with_suffix(".in")
+        sources.write_text("".join(f"{line}\n" for line in [
+            *requirements, *([f"-r {requirements_file}"] if requirements_file else [])]))
+        lock = report.with_name(f"{report.name}-uv") / "pylock.toml"  # uv takes no other name
+        lock.parent.mkdir(exist_ok=True)
+        done = self._exec(uv_resolve_argv(uv_binary(), self.python, simple_url,
+                                          str(sources), str(lock)), uv_env())
+        if not done.ok:
+            raise OfflineInstallError(f"uv installed, but its resolution through the index, "
+                                      f"to check where each file came from, failed: "
+                                      f"{pip_error(done.output)}", output=done.output)
+        return from_pylock(lock)
 
     def _run_installer(self, simple_url: str, requirements: Sequence[str],
                        requirements_file: Path | None,
-                       on_line: LineCallback | None) -> Completed:
-        """One install with this venv's installer, on the client, hermetic."""
+                       on_line: LineCallback | None, report: Path) -> Completed:
+        """One install with this venv's installer, on the client, hermetic; pip (and the
+        pip devpi-client runs) writes its ``--report`` to ``report``."""
         hashes = requirements_file is not None and pins_hashes(requirements_file)
         reqs_file = str(requirements_file) if requirements_file is not None else None
         if self.installer == UV:
@@ -231,6 +266,7 @@ class FreshVenv:
             env = devpi_env(simple_url)  # _exec adds TMPDIR
             if hashes:
                 env["PIP_REQUIRE_HASHES"] = "1"
+            env["PIP_REPORT"] = str(report)  # devpi install passes no options to its pip
             used = self._exec(devpi_use_argv(devpi_command(), simple_url, clientdir, venv),
                               env, on_line)
             if not used.ok:
@@ -240,7 +276,8 @@ class FreshVenv:
             return Completed(done.argv, done.returncode, used.output + done.output,
                              done.timed_out)
         # No retries: devpi is local, and a 502 for an uncached file will not go away.
-        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), "--retries", "0"]
+        argv = [self.python, "-m", "pip", "install", *index_args(simple_url), "--retries", "0",
+                "--report", str(report)]
         if reqs_file is not None:
             argv += ["-r", reqs_file]
             if hashes:

@@ -51,3 +51,15 @@ def test_unwritable_workdir_is_one_line(pytester, tmp_path) -> None:
     result.stderr.fnmatch_lines(["ERROR: offline-index: workdir: * is not a writable directory*"])
 
 
+
+
+def test_a_requirements_file_naming_another_source_is_one_line(pytester) -> None:
+    reqs = pytester.path / "requirements.txt"
+    reqs.write_text("localonly-pkg==1.0\n-r more.txt\n")
+    (pytester.path / "more.txt").write_text("--find-links ./wheels\n")
+    before = machine_snapshot()
+    result = run_check(pytester, "--offline-index-requirements", str(reqs))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: offline-index: {pytester.path / 'more.txt'}:1: "
+                                 f"--find-links names a source other than the index under test*"])
+    assert snapshot_diff(before, machine_snapshot()) == {}

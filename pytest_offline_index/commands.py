@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .interrupts import Deferral
-from .nsexec import ns_command
+from .netns import Place
 
 LineCallback = Callable[[str], None]
 ENDED, TIMED_OUT, STOPPED = "ended", "timed out", "stopped"
@@ -36,7 +36,7 @@ class Completed:
         return "\n".join(self.output.splitlines()[-lines:])
 
 
-def run(argv: Sequence[str], *, namespace: str | None = None,
+def run(argv: Sequence[str], *, namespace: Place | None = None,
         env: Mapping[str, str] | None = None, timeout: float = 900.0,
         on_line: LineCallback | None = None, cwd: str | None = None,
         stop: threading.Event | None = None) -> Completed:
@@ -47,7 +47,7 @@ def run(argv: Sequence[str], *, namespace: str | None = None,
     KeyboardInterrupt the whole group (pip and anything it spawned) is killed before we
     return or re-raise. Nothing is started once ``stop`` is set.
     """
-    full = ns_command(namespace, argv) if namespace else list(argv)
+    full = namespace.command(argv) if namespace else list(argv)
     if stop is not None and stop.is_set():
         return Completed(tuple(full), -1, "", stopped=True)
     lines: list[str] = []

@@ -26,6 +26,7 @@ def hermetic_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PIP_NO_INPUT"] = "1"
     env["VIRTUALENV_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
+    env["PIP_ROOT_USER_ACTION"] = "ignore"  # inside the run's user namespace, pip is uid 0
     return env
 
 
@@ -42,7 +43,7 @@ def with_tmpdir(env: Mapping[str, str], tmpdir: Path | None) -> dict[str, str]:
 def leaked_variables(env: Mapping[str, str]) -> list[str]:
     """Variables in ``env`` that could point pip anywhere but the index (for assertions)."""
     allowed = {"PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_INPUT",
-               "VIRTUALENV_CONFIG_FILE", "PYTHONNOUSERSITE"}
+               "VIRTUALENV_CONFIG_FILE", "PYTHONNOUSERSITE", "PIP_ROOT_USER_ACTION"}
     return sorted(k for k in env if k.startswith(SCRUBBED_PREFIXES) and k not in allowed)
 
 

@@ -36,15 +36,13 @@ from .errors import (
     WarmError,
 )
 from .installers import STEPS
-from .nsthread import NamespaceThread
+from .netns import Addressing, Endpoint, Topology, endpoints_for, probe, tunnel
 from .origin import foreign_files
-from .probe import Endpoint, endpoints_for, probe, tunnel
 from .relay import Relay, RelayStats
 from .requirements import check_sources
 from .server import DevpiServer
 from .settings import Settings, parse_packages
 from .targets import Target, find_python, running_target
-from .topology import Addressing, Topology
 from .venv import FreshVenv
 from .warm import WarmResult, warm
 
@@ -52,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WARMER = "warmer-"  # how the name of the venv a warm runs pip in starts
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
+HOSTS = {"srv": "the server host", "cli": "the client host"}  # in messages
 
 Progress = Callable[[str], None]
 _HELD = threading.local()  # lines a check on a worker thread reports: see held_progress
@@ -93,7 +92,6 @@ class OfflineIndex:
         self.server: DevpiServer | None = None
         self.relay: Relay | None = None  # None in a process attached to another's index
         self._relay_address: tuple[str, int] | None = None
-        self._upstream_thread: NamespaceThread | None = None
         self._cache: CacheDir | None = None  # held from start to close
         self._preparing: concurrent.futures.ThreadPoolExecutor | None = None
         self._spares: dict[tuple[str, str, str], concurrent.futures.Future[FreshVenv]] = {}
@@ -115,7 +113,7 @@ class OfflineIndex:
     def attach_info(self) -> dict[str, object]:
         """What another process needs to attach to this running index (see ``attach``)."""
         topo, server = self._topology(), self._server()
-        return {"run_id": topo.run_id, "workdir": str(self.workdir),
+        return {"control": topo.control, "workdir": str(self.workdir),
                 "serverdir": str(server.serverdir), "port": server.port,
                 "client_host": server.client_host, "pid": server.pid,
                 "relay": list(self._relay_addr()),
@@ -126,11 +124,11 @@ class OfflineIndex:
                progress: Progress | None = None) -> OfflineIndex:
         """Use an index another process started and owns; closing it tears nothing down."""
         index = cls(settings, workdir=Path(str(info["workdir"])), progress=progress)
-        index.topology = Topology(Addressing(settings.subnet, settings.gateway),
-                                  run_id=str(info["run_id"]))
+        index.topology = Topology.attached(Addressing(settings.subnet, settings.gateway),
+                                          str(info["control"]))
         index.server = DevpiServer.attached(
             Path(str(info["serverdir"])), settings.upstream,
-            namespace=index.topology.names.server_ns, port=int(str(info["port"])),
+            namespace=index.topology.server, port=int(str(info["port"])),
             client_host=str(info["client_host"]), pid=int(str(info["pid"])))
         relay = cast("list[object]", info["relay"])
         index._relay_address = (str(relay[0]), int(str(relay[1])))
@@ -158,11 +156,11 @@ class OfflineIndex:
         settings = self.settings
         self.stopping.clear()  # a closed index started again
         self._upstream_endpoints = upstream_endpoints(settings)
+        # the holder removes the work dir if this process dies before it can
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
-            paths=[self.workdir] if self._own_workdir else [])
-        self.relay = Relay(self.topology.listener(), settings.allowed_hosts,
-                           socket_factory=self._upstream_socket_factory()).start()
-        self.progress(f"network up: run {self.topology.run_id}, relay {self.relay.url} "
+            remove=[self.workdir] if self._own_workdir else [])
+        self.relay = Relay(self.topology.listener(), settings.allowed_hosts).start()
+        self.progress(f"network up: relay {self.relay.url} "
                       f"(allows {', '.join(settings.allowed_hosts)})")
         parts = urlsplit(settings.upstream)
         if failure := self.relay.reach(parts.hostname or "", _port(parts)):
@@ -170,7 +168,7 @@ class OfflineIndex:
         if settings.cache_dir is not None:
             self._cache = CacheDir(settings.cache_dir).acquire(self.progress)
         self.server = DevpiServer(
-            self.workdir, settings.upstream, namespace=self.topology.names.server_ns,
+            self.workdir, settings.upstream, namespace=self.topology.server,
             port=settings.port, client_host=str(self.topology.addressing.lan_server),
             proxy=self.relay.url, cache=self._cache,
             # its pages' freshness is not kept across restarts: a kept cache that holds
@@ -178,7 +176,7 @@ class OfflineIndex:
             offline=self._cache is not None and self._cache.initialised)
         self._prepare_venvs(prepare)
         try:
-            self.server.start(on_pid=self.topology.add_process)
+            self.server.start()
         except ServerError:
             self.keep_workdir = True
             raise
@@ -209,12 +207,11 @@ class OfflineIndex:
         if self.relay is not None:
             self.relay.close()  # its listening socket holds the gateway namespace
             self.relay = None
-        if self._upstream_thread is not None:
-            self._upstream_thread.close()
-            self._upstream_thread = None
         if self._own_workdir and not self.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.topology is not None:  # last: it drops the run's record a reaper would use
+        if self.topology is not None:  # last: it ends what still runs inside
+            if self.keep_workdir:
+                self.topology.keep()
             self.topology.down()
             self.topology = None
         if errors:
@@ -288,7 +285,7 @@ class OfflineIndex:
             try:
                 return warm(
                     server.simple_url, specs, python=warmer.python, dest=dest,
-                    namespace=topo.names.client_ns, upstream=self.settings.upstream,
+                    namespace=topo.client, upstream=self.settings.upstream,
                     mirror_status=server.mirror_status,
                     upstream_failures=failures_since(time.monotonic()),
                     timeout=self.settings.step_timeout,
@@ -345,7 +342,7 @@ class OfflineIndex:
         topo = self._topology()
         parts = urlsplit(self.settings.upstream)
         host, port = parts.hostname or "", _port(parts)
-        ok, status = tunnel(topo.names.server_ns, self._relay_addr(), host, port)
+        ok, status = tunnel(topo.server, self._relay_addr(), host, port)
         if not ok:
             raise CutNotEffectiveError(
                 f"cannot prove a cut: before it, the server could not reach {host}:{port} "
@@ -365,17 +362,18 @@ class OfflineIndex:
         relay_host, relay_port = self._relay_addr()
         relay = Endpoint(socket.AF_INET, relay_host, relay_port)
         parts = urlsplit(self.settings.upstream)
-        for ns in (topo.names.server_ns, topo.names.client_ns):
-            if routes := topo.default_routes(ns):
+        for place in (topo.server, topo.client):
+            ns = HOSTS[place.role]
+            if routes := topo.default_routes(place):
                 raise CutNotEffectiveError(
                     f"the cut did not take effect: {ns} still has a default route ({routes[0]})")
-            for result in probe(ns, [relay, *self._upstream_endpoints]):
+            for result in probe(place, [relay, *self._upstream_endpoints]):
                 if result.reachable:
                     what = "the relay at " if result.endpoint == relay else ""
                     raise CutNotEffectiveError(
                         f"the cut did not take effect: {ns} still reaches {what}"
                         f"{result.endpoint}")
-            ok, status = tunnel(ns, (relay_host, relay_port), parts.hostname or "",
+            ok, status = tunnel(place, (relay_host, relay_port), parts.hostname or "",
                                 _port(parts))
             if ok:
                 raise CutNotEffectiveError(
@@ -410,7 +408,7 @@ class OfflineIndex:
         # pid in the name: processes sharing one index share its work dir
         path = (self.workdir / "venvs"
                 / f"{name or target.label}-{os.getpid()}-{next(self._serial)}")
-        return FreshVenv(path, base_python=target.executable, namespace=topo.names.client_ns,
+        return FreshVenv(path, base_python=target.executable, namespace=topo.client,
                          timeout=self.settings.step_timeout,
                          simple_url=self._server().simple_url,
                          factory=lambda spec: self.fresh_venv(spec, installer=installer),
@@ -484,13 +482,6 @@ class OfflineIndex:
         if self._relay_address is None:
             raise OfflineIndexError("the offline index is not started: call start() first")
         return self._relay_address
-
-    def _upstream_socket_factory(self) -> Callable[[int], socket.socket] | None:
-        """With ``upstream_netns``, the relay's upstream sockets are made in that namespace."""
-        if not self.settings.upstream_netns:
-            return None
-        thread = self._upstream_thread = NamespaceThread(self.settings.upstream_netns)
-        return lambda family: thread.call(socket.socket, family, socket.SOCK_STREAM)
 
     def _topology(self) -> Topology:
         if self.topology is None:

@@ -10,7 +10,6 @@ and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 from .errors import (
     NotInstallCheckedError,
     OfflineIndexError,
-    PrivilegeError,
     SettingsError,
     StepNotRun,
 )
@@ -30,10 +28,7 @@ from .scenario import AirgapScenario
 from .session import SessionIndex
 from .settings import Settings
 from .targets import Target, resolve_targets
-from .topology import check_privileges
 from .venv import FreshVenv
-
-REQUIRE_NETNS_ENV = "OFFLINE_INDEX_REQUIRE_NETNS"
 
 # option dest / ini key -> Settings field
 KNOBS = {
@@ -55,11 +50,6 @@ KNOBS = {
     "gateway": ("--offline-index-gateway", "offline_index_gateway", "string",
                 "the relay's address in the gateway namespace, outside the subnet "
                 "(default: 10.213.0.9)"),
-    "upstream_netns": ("--offline-index-upstream-netns", "offline_index_upstream_netns",
-                       "string",
-                       "open the relay's upstream connections inside this named network "
-                       "namespace (default: the host's own), e.g. for a mirror that lives "
-                       "in one"),
     "port": ("--offline-index-port", "offline_index_port", "string",
              "devpi-server port inside the server namespace (default: 3141)"),
     "requirements": ("--offline-index-requirements", "offline_index_requirements", "string",
@@ -255,15 +245,6 @@ def _summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------
 
-def _require_privileges() -> None:
-    try:
-        check_privileges()
-    except PrivilegeError as exc:
-        if os.environ.get(REQUIRE_NETNS_ENV) == "1":
-            pytest.fail(f"offline-index: {exc} ({REQUIRE_NETNS_ENV}=1)", pytrace=False)
-        pytest.skip(f"offline-index: {exc}; set {REQUIRE_NETNS_ENV}=1 to fail instead")
-
-
 @pytest.fixture(scope="session")
 def offline_index(pytestconfig: pytest.Config) -> OfflineIndex:
     """The session's running devpi-server behind a cuttable network.
@@ -273,7 +254,6 @@ def offline_index(pytestconfig: pytest.Config) -> OfflineIndex:
     ``--offline-index`` use the same one; under pytest-xdist every worker of a run attaches
     to it (the first worker starts it, the last one out tears it down).
     """
-    _require_privileges()
     try:
         return session_index(pytestconfig).started()
     except OfflineIndexError as exc:
@@ -380,11 +360,6 @@ class CheckItem(pytest.Item):
         scenario = check_scenario(self.config)
         record = scenario.record(self.step, self.target)
         try:
-            try:
-                check_privileges()
-            except PrivilegeError as exc:
-                record.detail = str(exc)
-                _require_privileges()
             scenario.run(self.step, self.target)
         except (StepNotRun, NotInstallCheckedError) as exc:
             pytest.skip(str(exc))

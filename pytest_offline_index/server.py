@@ -5,7 +5,7 @@ of the chosen upstream with ``mirror_no_project_list`` (so the first request doe
 the whole project list), fetching from the upstream only through the run's relay
 (``HTTPS_PROXY``/``HTTP_PROXY``). Readiness means "*our* server answers": the
 ``X-Devpi-Uuid`` header must match the uuid devpi-init wrote into this server dir. The
-harness's own HTTP calls to it are made from a thread inside the server's namespace.
+harness's own HTTP calls to it go over sockets made inside the server's namespace.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from xprocess import ProcessStarter, XProcess
 from .cachedir import CacheDir
 from .errors import ServerError
 from .interrupts import Deferral
-from .nsexec import ns_command
-from .nsthread import NamespaceThread
+from .netns import Place
+from .netns.http import session_in
 from .origin import sha256_of
-from .runstate import is_alive
+from .processes import is_alive
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class _XLog:
 class DevpiServer:
     """One devpi-server, optionally inside a network namespace."""
 
-    def __init__(self, workdir: Path, upstream: str, *, namespace: str | None = None,
+    def __init__(self, workdir: Path, upstream: str, *, namespace: Place | None = None,
                  port: int = 3141, client_host: str = "127.0.0.1",
                  proxy: str | None = None, cache: CacheDir | None = None,
                  offline: bool = False) -> None:
@@ -105,7 +105,7 @@ class DevpiServer:
         self._password = cache.root_password() if cache else secrets.token_urlsafe(24)
         self._auth: dict[str, str] = {}
         self._xprocess: XProcess | None = None
-        self._session, self._api = self._api_client()
+        self._session = self._api_client()
         self._on_pid: Any = None
         self._spawning: Deferral | None = None
         self._digests: dict[Path, str] = {}
@@ -127,7 +127,7 @@ class DevpiServer:
         return f"http://{self.client_host}:{self.port}/{self.index_name}/+simple/"
 
     @classmethod
-    def attached(cls, serverdir: Path, upstream: str, *, namespace: str, port: int,
+    def attached(cls, serverdir: Path, upstream: str, *, namespace: Place, port: int,
                  client_host: str, pid: int) -> DevpiServer:
         """A view of a server another process started: usable, never stopped from here."""
         server = cls(serverdir.parent, upstream, namespace=namespace, port=port,
@@ -149,7 +149,7 @@ class DevpiServer:
                 "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *THROWAWAY_ARGS,
                 *(["--offline-mode"] if self.offline else [])]
         if self.namespace:
-            argv = ns_command(self.namespace, argv)
+            argv = self.namespace.command(argv)
         server = self
         environment = self._environment()
 
@@ -182,11 +182,13 @@ class DevpiServer:
         self._configure(fresh)
         return self
 
-    def _api_client(self) -> tuple[requests.Session, NamespaceThread]:
-        """A session for devpi's API and the thread inside devpi's namespace that uses it."""
+    def _api_client(self) -> requests.Session:
+        """A session for devpi's API whose connections start in devpi's own namespace."""
+        if self.namespace is not None:
+            return session_in(self.namespace)
         session = requests.Session()
-        session.trust_env = False  # no proxy, no netrc: devpi is local to the thread
-        return session, NamespaceThread(self.namespace)
+        session.trust_env = False  # no proxy, no netrc: devpi is local
+        return session
 
     def _environment(self) -> dict[str, str]:
         """The harness's environment, with the relay as devpi's only way upstream."""
@@ -196,7 +198,7 @@ class DevpiServer:
         return env
 
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._api.call(self._session.get, url, **kwargs)
+        return self._session.get(url, **kwargs)
 
     def _spawned(self) -> None:
         """Once xprocess knows devpi's pid: record it, then let a held interrupt in."""
@@ -248,12 +250,11 @@ class DevpiServer:
                     resource.popen.poll()  # reap it if it died on its own (no zombie)
             self._xprocess = None
         self._session.close()
-        self._api.close()
 
     def restart(self, offline: bool) -> None:
         """Stop and start again on the same server dir, in or out of offline mode."""
         self.stop()
-        self._session, self._api = self._api_client()
+        self._session = self._api_client()
         self.offline = offline
         self.pid = None
         self.start(on_pid=self._on_pid)
@@ -272,8 +273,8 @@ class DevpiServer:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
-            answer = self._api.call(
-                self._session.request, method, f"{self.api_url}{path}", headers=headers,
+            answer = self._session.request(
+                method, f"{self.api_url}{path}", headers=headers,
                 data=json.dumps(payload) if payload is not None else None, timeout=API_TIMEOUT)
         except requests.RequestException as exc:
             self.ensure_alive()

@@ -42,7 +42,6 @@ class Settings:
     gateway: ipaddress.IPv4Address = field(
         default_factory=lambda: ipaddress.IPv4Address(DEFAULT_GATEWAY))
     allow_hosts: tuple[str, ...] = ()  # hosts the relay lets through besides the upstream's
-    upstream_netns: str | None = None  # open the relay's upstream connections in this netns
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
@@ -110,8 +109,6 @@ class Settings:
             values["gateway"] = parse_gateway(str(gateway))
         if (allow := pick("allow_hosts")) is not None:
             values["allow_hosts"] = parse_allow_hosts(_as_list(allow))
-        if (upstream_netns := pick("upstream_netns")) is not None:
-            values["upstream_netns"] = parse_upstream_netns(str(upstream_netns))
         if (port := pick("port")) is not None:
             values["port"] = parse_port(port)
         if (timeout := pick("step_timeout")) is not None:
@@ -226,13 +223,6 @@ def parse_allow_hosts(hosts: Iterable[str]) -> tuple[str, ...]:
                     f"bare host, e.g. 'files.example.org'") from None
         out.append(bare.lower())
     return tuple(out)
-
-
-def parse_upstream_netns(name: str) -> str:
-    if "/" in name or not os.path.exists(os.path.join("/run/netns", name)):
-        raise SettingsError(
-            f"upstream netns: {name!r} is not a named network namespace (ip netns list)")
-    return name
 
 
 def parse_port(value: object) -> int:

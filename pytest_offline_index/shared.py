@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .index import OfflineIndex, Progress
 from .locks import flocked
-from .runstate import is_alive, process_start_time
+from .processes import is_alive, process_start_time
 from .settings import Settings
 
 OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish

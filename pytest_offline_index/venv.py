@@ -32,6 +32,7 @@ from .installers import (
     uv_resolve_argv,
     uv_venv_argv,
 )
+from .netns import Place
 from .origin import Held, Origin, foreign_installs, from_pip_report, from_pylock
 from .requirements import check_sources, pins_hashes
 from .settings import parse_packages
@@ -106,7 +107,7 @@ class FreshVenv:
     venv``, ``uv pip install``) or ``devpi`` (virtualenv, ``devpi use`` + ``devpi install``).
     """
 
-    def __init__(self, path: Path, *, base_python: str, namespace: str | None,
+    def __init__(self, path: Path, *, base_python: str, namespace: Place | None,
                  timeout: float = 900.0, simple_url: str | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
                  installer: str = PIP, build_tools: bool = False, download_only: bool = False,

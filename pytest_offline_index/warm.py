@@ -17,6 +17,7 @@ from .commands import LineCallback, run
 from .errors import UpstreamUnreachableError, WarmError
 from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import pip_error, project_of, unmatched_requirement
+from .netns import Place
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
 # after its retries, pip names a 5xx only as the cause of too many retries
@@ -45,7 +46,7 @@ class WarmResult:
 
 
 def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
-         namespace: str | None, upstream: str, mirror_status: MirrorStatus,
+         namespace: Place | None, upstream: str, mirror_status: MirrorStatus,
          upstream_failures: UpstreamFailures = list, timeout: float = 900.0,
          on_line: LineCallback | None = None, platform: str | None = None,
          python_version: str | None = None, build_isolation: bool = True,

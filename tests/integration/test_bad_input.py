@@ -42,7 +42,8 @@ def test_an_upstream_that_refuses_is_one_line(pytester, fresh_upstream) -> None:
     result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines([
         f"offline-index [[]py3.*[]] warm: upstream {fresh_upstream.url}: "
-        f"{fresh_upstream.address} at {fresh_upstream.address}:8080 refused the connection"])
+        f"{fresh_upstream.address} at {fresh_upstream.address}:{fresh_upstream.port} refused "
+        f"the connection"])
     assert "Traceback" not in result.stdout.str()
     assert snapshot_diff(before, machine_snapshot()) == {}
 

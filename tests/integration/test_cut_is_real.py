@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from pyroute2 import IPRoute
+import sys
 
+import pytest
+
+from pytest_offline_index.commands import run
 from pytest_offline_index.errors import CutNotEffectiveError, OfflineInstallError
-from pytest_offline_index.probe import endpoints_for, probe
+from pytest_offline_index.netns import endpoints_for, probe
 from tests.support.dists import Dist
 
 
@@ -20,8 +22,8 @@ def test_after_the_cut_the_server_reaches_nothing_upstream(upstream, make_scenar
     topo = scenario.index.topology
 
     assert topo.is_cut
-    assert topo.default_routes(topo.names.server_ns) == []
-    assert not any(r.reachable for r in probe(topo.names.server_ns,
+    assert topo.default_routes(topo.server) == []
+    assert not any(r.reachable for r in probe(topo.server,
                                               endpoints_for([upstream.url])))
     # devpi itself is alive but can no longer fetch anything it did not cache:
     venv = scenario.index.fresh_venv()
@@ -58,14 +60,17 @@ def test_a_path_out_beside_the_main_table_is_caught_by_the_probes(upstream, make
     scenario = make_scenario(upstream, name)
     scenario.warm()
     topo = scenario.index.topology
-    with IPRoute(netns=topo.names.server_ns, flags=0) as srv:
-        srv.route("add", dst="0.0.0.0/0", gateway=str(topo.addressing.uplink_gateway),
-                  table=100)
-        srv.rule("add", table=100, priority=100)
+    leak = (f"from pyroute2 import IPRoute\n"
+            f"with IPRoute() as srv:\n"
+            f"    srv.route('add', dst='0.0.0.0/0', gateway='{topo.addressing.uplink_gateway}',"
+            f" table=100)\n"
+            f"    srv.rule('add', table=100, priority=100)\n")
+    added = run(topo.server.command([sys.executable, "-c", leak]))
+    assert added.ok, added.output
     host, port = scenario.index.relay.address
     with pytest.raises(CutNotEffectiveError) as excinfo:
         scenario.cut()
-    assert topo.default_routes(topo.names.server_ns) == []  # the main table is cut...
+    assert topo.default_routes(topo.server) == []  # the main table is cut...
     assert str(excinfo.value) == (  # ...and the probes name the way out that is left
-        f"the cut did not take effect: {topo.names.server_ns} still reaches the relay at "
+        f"the cut did not take effect: the server host still reaches the relay at "
         f"{host}:{port}")

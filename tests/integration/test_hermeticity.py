@@ -37,7 +37,7 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
 
     # Prime a pip cache under $HOME: building the sdist caches a wheel keyed by its URL.
     home = tmp_path / "home"
-    client = scenario.index.topology.names.client_ns
+    client = scenario.index.topology.client
     primer = FreshVenv(tmp_path / "primer", base_python=sys.executable,
                        namespace=client).create()
     args = [a for a in index_args(scenario.index.server.simple_url) if a != "--no-cache-dir"]

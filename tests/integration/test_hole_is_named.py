@@ -42,7 +42,7 @@ def test_dependency_added_after_warming_is_named(upstream, make_scenario, unique
     scenario.index.server.refresh(app)
     fetched = run([sys.executable, "-m", "pip", "download", "--no-deps",
                    *index_args(scenario.index.server.simple_url), "-d", str(scenario.workdir / "x"),
-                   f"{app}==1.1"], namespace=scenario.index.topology.names.client_ns,
+                   f"{app}==1.1"], namespace=scenario.index.topology.client,
                   env=hermetic_env())
     assert fetched.ok, fetched.output
     scenario.cut()

@@ -34,7 +34,7 @@ def test_a_quiet_backtrack_to_an_older_cached_release_fails_the_install(
     # The older release is cached too: fetched through the same index, not by this warm.
     fetched = run([sys.executable, "-m", "pip", "download", "--no-deps",
                    *index_args(index.simple_url), "-d", str(scenario.workdir / "elsewhere"),
-                   f"{app}==1.0"], namespace=index.topology.names.client_ns,
+                   f"{app}==1.0"], namespace=index.topology.client,
                   env=hermetic_env())
     assert fetched.ok, fetched.output
     # The new dependency's release is deleted upstream (its page lists no file now), and

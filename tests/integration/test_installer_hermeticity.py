@@ -35,7 +35,7 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
     scenario = make_scenario(upstream, dist.name, installer=installer)
     scenario.warm()
     simple_url = scenario.index.server.simple_url
-    client = scenario.index.topology.names.client_ns
+    client = scenario.index.topology.client
 
     # Prime the installer's own cache under $HOME with the very file the cache will lose.
     home = tmp_path / "home"

@@ -23,7 +23,7 @@ from tests.support.dists import Dist
 from tests.support.emulation import StubResolver, forward_drop, input_drop, private_resolv_conf
 from tests.support.machine import machine_snapshot
 
-HOST_STATE = ("links", "addresses", "routes", "nft ruleset", "ip_forward")
+HOST_STATE = ("links", "addresses", "routes", "nft ruleset", "ip_forward", "named namespaces")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -90,7 +90,6 @@ def test_the_check_passes_with_a_loopback_stub_resolver(pytester, upstream, uniq
     url = upstream.url.replace(upstream.address, "upstream.test")
     argv = ["-m", "pytest", "-p", "no:cacheprovider", "--offline-index",
             "--offline-index-upstream", url,
-            "--offline-index-upstream-netns", upstream.namespace,
             "--offline-index-package", name]
     before = host_state()
     with private_resolv_conf(stub_resolver.address) as wrap:

@@ -16,10 +16,9 @@ import sys
 
 import psutil
 import pytest
-from pyroute2 import netns
 
-from pytest_offline_index import runstate
 from tests.support.dists import Dist
+from tests.support.guard import HolderWatcher
 from tests.support.processes import step_pip, wait_for
 
 FIXTURE_SUITE = '''
@@ -139,10 +138,12 @@ def _installs(pid: int, count: int) -> list[tuple[psutil.Process, str]]:
     return found if len(found) >= count else []
 
 
-def _terminate(child: subprocess.Popen[bytes], group: bool) -> tuple[runstate.RunRecord, str]:
-    """SIGTERM to the run (or its whole group); its record, and all it printed."""
-    family = {child.pid, *(p.pid for p in psutil.Process(child.pid).children(True))}
-    (run,) = [r for r in runstate.records() if r.owner_pid in family]
+def _terminate(child: subprocess.Popen[bytes], group: bool) -> tuple[HolderWatcher, str]:
+    """SIGTERM to the run (or its whole group); the run's holder as seen now, and all it
+    printed."""
+    run = HolderWatcher(child.pid)
+    run.poll()
+    assert run.holders, "no holder under the run"
     if group:
         os.killpg(child.pid, signal.SIGTERM)  # its own group: the one we started
     else:
@@ -157,7 +158,7 @@ def _reap(child: subprocess.Popen[bytes]) -> None:
         child.wait()
 
 
-def _assert_torn_down(child: subprocess.Popen[bytes], run: runstate.RunRecord, text: str,
+def _assert_torn_down(child: subprocess.Popen[bytes], run: HolderWatcher, text: str,
                       pips: list[psutil.Process], interrupted: bool) -> None:
     if not interrupted:  # the xdist controller has no handler of its own: SIGTERM ends it
         assert child.returncode != 0, text
@@ -167,14 +168,7 @@ def _assert_torn_down(child: subprocess.Popen[bytes], run: runstate.RunRecord, t
     for pip in pips:
         wait_for(lambda pip=pip: not pip.is_running() or pip.status() == psutil.STATUS_ZOMBIE,
                  timeout=10)
-    # What this run made, by its own record: gone (other runs may share the machine).
-    def left() -> list[str]:
-        found = [ns for ns in netns.listnetns() if ns in run.namespaces]
-        found += [r.run_id for r in runstate.records() if r.run_id == run.run_id]
-        found += [str(p) for p in run.paths if os.path.exists(p)]
-        return found + [f"pid {pid}" for pid, start in run.processes
-                        if runstate.is_alive(pid, start)]
-
+    # What this run's holder held: gone (other runs may share the machine).
     with contextlib.suppress(AssertionError):  # an xdist owner may still be tearing down
-        wait_for(lambda: not left(), timeout=30)
-    assert left() == [], text
+        wait_for(lambda: not run.leftovers(), timeout=30)
+    assert run.leftovers() == [], text

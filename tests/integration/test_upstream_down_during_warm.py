@@ -17,7 +17,7 @@ def test_upstream_down_during_warm_is_named_as_such(fresh_upstream, make_scenari
     scenario.index.start()  # up while the run starts; gone once it warms
     with fresh_upstream.down(), pytest.raises(UpstreamUnreachableError) as excinfo:
         scenario.warm()
-    address = f"{fresh_upstream.address}:8080"
+    address = f"{fresh_upstream.address}:{fresh_upstream.port}"
     # Named from the relay's own view, not as "devpi answered 502":
     assert str(excinfo.value) == (
         f"upstream unreachable during warm of downpkg: {fresh_upstream.address} at "

@@ -3,9 +3,14 @@ devpi, network cut, fresh venv, install, import — run exactly as a user runs i
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.ordinary_user import OrdinaryUser
 
 
 def test_pandas_warms_cuts_installs_and_imports(pytester: pytest.Pytester) -> None:
@@ -29,4 +34,17 @@ def test_unknown_package_fails_with_one_line_naming_it(pytester: pytest.Pytester
     failure = [line for line in result.stdout.lines
                if line.startswith("offline-index [py3.") and " warm: " in line]
     assert len(failure) == 1 and "no-such-pkg-zz9" in failure[0]
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_pandas_passes_as_an_ordinary_user(user: OrdinaryUser) -> None:
+    """``pytest --offline-index`` as uid 65534, in its own venv: no root anywhere."""
+    before = machine_snapshot()
+    where = user.own(Path(tempfile.mkdtemp(prefix="pandas-", dir=user.root)))
+    done = subprocess.run(user.command([user.python, "-m", "pytest", "--offline-index",
+                                        "-p", "no:cacheprovider"]),
+                          cwd=where, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "4 passed" in done.stdout
+    assert "import [py3.11]: passed" in done.stdout and "pandas" in done.stdout
     assert snapshot_diff(before, machine_snapshot()) == {}

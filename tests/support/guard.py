@@ -1,19 +1,24 @@
 """The suite's machine guard: what this suite's own runs left, and the untouched root namespace.
 
-``SuiteGuard`` gives the suite a run registry of its own (``OFFLINE_INDEX_STATE_DIR`` set to
-a fresh dir, inherited by pytester subprocesses and xdist workers), watches it, and
-remembers every run record it ever saw. At the end it names, by run id, whatever one of
-those runs left — and nothing another run on the machine holds at the same time. It is a
-plain class; the fixture ``machine_left_as_found`` below (loaded by the root conftest,
-or by ``-p tests.support.guard``) only starts and checks it.
+A run's namespaces have no names: a holder process keeps them (``netns/holder.py``, whose
+command line carries its spec: its control socket and the work dirs it removes). The
+``HolderWatcher`` polls the process table every 20 ms and remembers every holder that is this
+process's descendant (pytester subprocesses and xdist workers are), with its pid, start time,
+its user and PID namespaces (by inode) and its spec — from the first sight on, so a holder
+whose harness was killed (and that was reparented) is still held to account. At the end, for
+each remembered holder: it is gone, no process is in one of its namespaces, no launcher of
+it runs, and its control dir and work dirs are gone. Each leftover is named with the holder's
+pid. Holders of runs outside this suite are not looked at.
+
+It is a plain class; the fixture ``machine_left_as_found`` below (loaded by the root
+conftest, or by ``-p tests.support.guard``) only starts and checks it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,60 +26,36 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index import runstate
-from pytest_offline_index.nsexec import NETNS_RUN_DIR
+from pytest_offline_index.processes import is_alive, process_start_time
 
 from .machine import root_snapshot, snapshot_diff
 
-NsId = tuple[int, int]  # (st_dev, st_ino) of a network namespace: what /proc/PID/ns/net is
-
-
-def nsfs_device() -> int:
-    """The device of the namespace filesystem: a /run/netns file is a namespace only once
-    it is bind-mounted (before that it is a plain empty file, not worth remembering)."""
-    return os.stat("/proc/self/ns/net").st_dev
-
-
-def named_namespaces() -> dict[str, NsId]:
-    """Every named network namespace that exists now, with its identity."""
-    device, found = nsfs_device(), {}
-    with contextlib.suppress(FileNotFoundError):
-        for name in os.listdir(NETNS_RUN_DIR):
-            with contextlib.suppress(OSError):
-                st = os.stat(os.path.join(NETNS_RUN_DIR, name))
-                if st.st_dev == device:
-                    found[name] = (st.st_dev, st.st_ino)
-    return found
+HOLDER = "netns/holder.py"
+LAUNCHER = "netns/launcher.py"
+NsId = tuple[int, int]  # (st_dev, st_ino) of a namespace: what /proc/PID/ns/* is
 
 
 @dataclass
-class SeenRun:
-    """All a run's record ever named, merged over every time the watcher saw it."""
-
-    run_id: str
-    record: Path
-    namespaces: set[str] = field(default_factory=set)
-    ns_ids: dict[NsId, str] = field(default_factory=dict)  # identity -> namespace name
-    paths: set[str] = field(default_factory=set)
-    processes: set[tuple[int, int | None]] = field(default_factory=set)
+class SeenHolder:
+    pid: int
+    start: int | None
+    control: str
+    remove: list[str]
+    namespaces: set[NsId] = field(default_factory=set)
 
 
-class RunWatcher:
-    """Polls one run registry every ``interval`` seconds and remembers every run in it.
+class HolderWatcher:
+    """Remembers every holder started below ``root_pid``, polling every ``interval`` s."""
 
-    Polling, not the records at the end: a run removes its record when it is done, so the
-    end alone would never see what it held.
-    """
-
-    def __init__(self, registry: Path, interval: float = 0.02) -> None:
-        self.registry = registry
+    def __init__(self, root_pid: int, interval: float = 0.02) -> None:
+        self.root_pid = root_pid
         self.interval = interval
-        self.runs: dict[str, SeenRun] = {}
+        self.holders: dict[tuple[int, int | None], SeenHolder] = {}
+        self._looked: set[tuple[int, int | None]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._device = nsfs_device()
 
-    def start(self) -> RunWatcher:
+    def start(self) -> HolderWatcher:
         self._thread = threading.Thread(target=self._loop, name="machine-guard", daemon=True)
         self._thread.start()
         return self
@@ -84,68 +65,61 @@ class RunWatcher:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self.poll()  # what was written since the last poll
+        self.poll()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self.poll()
 
     def poll(self) -> None:
-        # The registry dir comes and goes (the last run out removes it): glob copes.
-        for path in sorted(self.registry.glob("*.json")):
-            record = runstate.RunRecord.load(path)
-            if record is None:
+        for pid in _pids():
+            key = (pid, process_start_time(pid))
+            if key in self._looked:
+                if key in self.holders:  # its namespaces: the init's come a moment later
+                    self.holders[key].namespaces |= _namespaces(pid)
                 continue
-            seen = self.runs.setdefault(record.run_id, SeenRun(record.run_id, path))
-            seen.namespaces.update(record.namespaces)
-            seen.paths.update(record.paths)
-            seen.processes.update(record.processes)
-            known = set(seen.ns_ids.values())
-            for name in set(record.namespaces) - known:
-                with contextlib.suppress(OSError):
-                    st = os.stat(os.path.join(NETNS_RUN_DIR, name))
-                    if st.st_dev == self._device:
-                        seen.ns_ids[(st.st_dev, st.st_ino)] = name
+            self._looked.add(key)
+            args = _args(pid)
+            if len(args) < 2 or not args[-2].endswith(HOLDER) or not self._below(pid):
+                continue
+            if any(a.endswith(HOLDER) for a in _args(_parent(pid) or 0)):
+                continue  # the holder's init (a fork of it): the holder stands for both
+            with contextlib.suppress(ValueError, IndexError, KeyError):
+                spec = json.loads(args[-1])
+                self.holders[key] = SeenHolder(pid, key[1], spec["control"],
+                                               list(spec["remove"]), _namespaces(pid))
+
+    def _below(self, pid: int) -> bool:
+        for _ in range(64):
+            if pid == self.root_pid:
+                return True
+            parent = _parent(pid)
+            if parent in (None, 0, 1):
+                return False
+            pid = parent
+        return False
 
     def leftovers(self) -> list[str]:
-        """One line per thing a remembered run left, each naming its run id."""
+        """One line per thing a remembered holder's run left, naming the holder's pid."""
         found: list[str] = []
-        named = named_namespaces()
-        for run in self.runs.values():
-            where = f"run {run.run_id}:"
-            if run.record.exists():
-                found.append(f"{where} its record {run.record}")
-            found += [f"{where} namespace {name}"
-                      for name in sorted(run.namespaces) if name in named]
-            found += [f"{where} path {path}" for path in sorted(run.paths)
-                      if os.path.lexists(path)]
-            found += [f"{where} process {pid} ({_cmdline(pid)})"
-                      for pid, start in sorted(run.processes, key=lambda p: p[0])
-                      if runstate.is_alive(pid, start)]
-        return found + self._processes_holding(named)
-
-    def _processes_holding(self, named: dict[str, NsId]) -> list[str]:
-        """Live processes in a remembered namespace or using a remembered path."""
-        ns_owner = {ns: (run.run_id, name)
-                    for run in self.runs.values() for ns, name in run.ns_ids.items()}
-        # Namespace inodes are reused: one that is now another run's namespace is not ours.
-        ours = {name for run in self.runs.values() for name in run.namespaces}
-        for name, ns in named.items():
-            if name not in ours:
-                ns_owner.pop(ns, None)
-        path_owner = {path: run.run_id for run in self.runs.values() for path in run.paths}
-        found: list[str] = []
+        owners = {ns: h for h in self.holders.values() for ns in h.namespaces}
+        for holder in self.holders.values():
+            where = f"run held by pid {holder.pid}:"
+            if is_alive(holder.pid, holder.start):
+                found.append(f"{where} the holder still runs")
+            paths = dict.fromkeys((os.path.dirname(holder.control), *holder.remove))
+            found += [f"{where} path {path}" for path in paths if os.path.lexists(path)]
         for pid in _pids():
-            for ns in _net_namespaces(pid):
-                if ns in ns_owner:
-                    run_id, name = ns_owner[ns]
-                    found.append(f"run {run_id}: process {pid} ({_cmdline(pid)}) "
-                                 f"in its namespace {name}")
-            uses = _uses(pid)
-            for path, run_id in sorted(path_owner.items()):
-                if any(u == path or u.startswith(path + "/") for u in uses):
-                    found.append(f"run {run_id}: process {pid} ({_cmdline(pid)}) "
-                                 f"uses its path {path}")
+            if pid == os.getpid() or not is_alive(pid):
+                continue  # a zombie holds nothing: its parent has not reaped it yet
+            held = {owners[ns].pid for ns in _namespaces(pid) if ns in owners}
+            args = _args(pid)
+            launched = [h.pid for h in self.holders.values()
+                        if any(a.endswith(LAUNCHER) for a in args) and h.control in args]
+            for holder_pid in sorted(held | set(launched)):
+                if holder_pid != pid:
+                    found.append(f"run held by pid {holder_pid}: process {pid} "
+                                 f"({' '.join(args)[:120]}) is still in it")
         return found
 
 
@@ -153,38 +127,34 @@ def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def _net_namespaces(pid: int) -> set[NsId]:
-    """The network namespaces of every thread of ``pid`` (a thread may have entered one)."""
-    found: set[NsId] = set()
-    with contextlib.suppress(OSError):
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(OSError):
-                st = os.stat(f"/proc/{pid}/task/{tid}/ns/net")
-                found.add((st.st_dev, st.st_ino))
-    return found
-
-
-def _uses(pid: int) -> list[str]:
-    """The cwd and every command-line argument (and its ``--opt=`` value) of ``pid``."""
-    uses: list[str] = []
-    with contextlib.suppress(OSError):
-        uses.append(os.readlink(f"/proc/{pid}/cwd"))
-    with contextlib.suppress(OSError):
-        for arg in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0"):
-            uses += [arg, arg.partition("=")[2]]
-    return [u for u in uses if u]
-
-
-def _cmdline(pid: int) -> str:
+def _args(pid: int) -> list[str]:
     try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
     except OSError:
-        return "gone"
-    return " ".join(args.split("\0")).strip()[:120] or "?"
+        return []
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _namespaces(pid: int) -> set[NsId]:
+    """The user and PID namespaces ``pid`` is in or makes its children in."""
+    found: set[NsId] = set()
+    for kind in ("user", "pid_for_children"):
+        with contextlib.suppress(OSError):
+            st = os.stat(f"/proc/{pid}/ns/{kind}")
+            found.add((st.st_dev, st.st_ino))
+    mine = {(st.st_dev, st.st_ino) for st in
+            (os.stat(f"/proc/self/ns/{kind}") for kind in ("user", "pid"))}
+    return found - mine  # the machine's own are nobody's leftover
 
 
 class SuiteGuard:
-    """A private run registry for the suite, its watcher, and the root namespace's snapshot.
+    """The holder watcher and the root namespace's snapshot, for one suite.
 
     ``start()`` before the suite, ``check()`` after: it returns the leftovers, one line each
     (empty: the machine is as the suite found it, as far as this suite is concerned).
@@ -192,32 +162,20 @@ class SuiteGuard:
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
-        self.registry: Path | None = None
-        self.watcher: RunWatcher | None = None
-        self._saved_env: str | None = None
+        self.watcher: HolderWatcher | None = None
         self._root_before: dict[str, object] = {}
 
     def start(self) -> SuiteGuard:
         self._root_before = root_snapshot()
-        self.registry = Path(tempfile.mkdtemp(prefix="oi-guard-registry-"))
-        self._saved_env = os.environ.get(runstate.STATE_DIR_ENV)
-        os.environ[runstate.STATE_DIR_ENV] = str(self.registry)  # children inherit it
-        self.watcher = RunWatcher(self.registry, self.interval).start()
+        self.watcher = HolderWatcher(os.getpid(), self.interval).start()
         return self
 
     def check(self) -> list[str]:
-        assert self.watcher is not None and self.registry is not None, "start() first"
+        assert self.watcher is not None, "start() first"
         self.watcher.stop()
         found = self.watcher.leftovers()
         changed = snapshot_diff(self._root_before, root_snapshot())
         found += [f"root namespace: {key} changed: {change}" for key, change in changed.items()]
-        if self._saved_env is None:
-            os.environ.pop(runstate.STATE_DIR_ENV, None)
-        else:
-            os.environ[runstate.STATE_DIR_ENV] = self._saved_env
-        # Keep a registry that still holds records: it is what reaps them later.
-        if not any(self.registry.glob("*.json")):
-            shutil.rmtree(self.registry, ignore_errors=True)
         return found
 
 

@@ -1,7 +1,8 @@
 """Static file server for the local upstream; ``<root>/.delay`` slows file downloads.
 
-Run as a script (``python httpd.py ROOT PORT [PEM]``) inside the upstream namespace; with a
-PEM file (certificate and key) it serves https.
+Run as a script (``python httpd.py ROOT ADDRESS[,ADDRESS...] PORT [PEM]``): it serves on
+PORT (0: a free one) of every address, and prints the port; with a PEM file (certificate and
+key) it serves https.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import ssl
 import sys
+import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,14 +28,23 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 def main() -> None:
-    root, port = sys.argv[1], int(sys.argv[2])
+    root, addresses, port = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
     handler = functools.partial(Handler, directory=root)
-    server = ThreadingHTTPServer(("0.0.0.0", port), handler)
-    if len(sys.argv) > 3:
+    context = None
+    if len(sys.argv) > 4:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(sys.argv[3])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.serve_forever()
+        context.load_cert_chain(sys.argv[4])
+    servers: list[ThreadingHTTPServer] = []
+    for address in addresses:
+        server = ThreadingHTTPServer((address, servers[0].server_port if servers else port),
+                                     handler)
+        if context is not None:
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        servers.append(server)
+    print(servers[0].server_port, flush=True)
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

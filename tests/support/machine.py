@@ -2,61 +2,39 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 import psutil
 
-from pytest_offline_index.nsexec import netns_path
-from pytest_offline_index.runstate import DEFAULT_STATE_DIR, RunRecord, state_dir
+HARNESS_PARTS = ("devpi_server", "netns/holder.py", "netns/launcher.py")
 
 
 def machine_snapshot() -> dict[str, object]:
-    """The root namespace (``root_snapshot``) plus what runs hold: named namespaces, this
-    process's run registry, devpi/launcher processes. Namespaces (and processes inside them)
-    that another registry names belong to another run at the same time, whose own guard
-    answers for them: they are left out, so a concurrent run does not trip a test here."""
+    """The root namespace (``root_snapshot``) plus what a run of this process may hold:
+    named namespaces (a run never makes one), and this process's descendants that are a
+    holder, a launcher or devpi-server. Another run's processes at the same time are not
+    this process's descendants, so a concurrent run does not trip a test here."""
     from pyroute2 import netns
 
-    foreign = foreign_namespaces()
-    foreign_inodes = {_inode(netns_path(name)) for name in foreign} - {None}
+    me = psutil.Process()
     snapshot: dict[str, object] = {
-        "namespaces": sorted(set(netns.listnetns()) - foreign),
-        "run registry": sorted(p.name for p in state_dir().glob("*")) if state_dir().is_dir()
-        else [],
+        "named namespaces": sorted(netns.listnetns()),
         "harness processes": sorted(
-            p.pid for p in psutil.process_iter(["cmdline"])
-            if any("devpi_server" in part or "pytest_offline_index.nsexec" in part
-                   for part in (p.info["cmdline"] or []))
-            and p.pid != os.getpid()
-            and _inode(f"/proc/{p.pid}/ns/net") not in foreign_inodes),
+            p.pid for p in me.children(recursive=True)
+            if any(part in arg for arg in _cmdline(p) for part in HARNESS_PARTS)),
     }
     return {**root_snapshot(), **snapshot}
 
 
-def foreign_namespaces() -> set[str]:
-    """Namespaces named by run registries other than this process's own: the machine's
-    default one and other suites' (``tests/support/guard.py`` makes one per suite)."""
-    ours = state_dir().resolve()
-    registries = {Path(DEFAULT_STATE_DIR),
-                  *Path(tempfile.gettempdir()).glob("oi-guard-registry-*")}
-    names: set[str] = set()
-    for registry in registries:
-        if registry.resolve() == ours or not registry.is_dir():
-            continue
-        for path in registry.glob("*.json"):
-            if (record := RunRecord.load(path)) is not None:
-                names.update(record.namespaces)
-    return names
-
-
-def _inode(path: str) -> int | None:
+def _cmdline(process: psutil.Process) -> list[str]:
     try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def root_snapshot() -> dict[str, object]:
@@ -158,16 +136,27 @@ def snapshot_diff(before: dict[str, object], after: dict[str, object]) -> dict[s
     return changes
 
 
+@functools.cache
+def _namespaces_refused() -> str | None:
+    """Why this machine cannot make a run's namespaces (None: it can), tried for real."""
+    from pytest_offline_index.errors import OfflineIndexError
+    from pytest_offline_index.netns import Addressing, Sandbox
+
+    links = Addressing(ipaddress.IPv4Network("10.213.0.0/29"),
+                       ipaddress.IPv4Address("10.213.0.9")).links()
+    try:
+        Sandbox(links).start().close()
+    except OfflineIndexError as exc:
+        return str(exc)
+    return None
+
+
 def require_namespaces(what: str) -> None:
-    """Skip without root and namespaces — but fail where they must exist (CI)."""
+    """Skip where user and network namespaces cannot be made — but fail where they must
+    exist (CI)."""
     import pytest
 
-    from pytest_offline_index.errors import PrivilegeError
-    from pytest_offline_index.topology import check_privileges
-
-    try:
-        check_privileges()
-    except PrivilegeError as exc:
+    if (why := _namespaces_refused()) is not None:
         if os.environ.get("OFFLINE_INDEX_REQUIRE_NETNS") == "1" or os.environ.get("CI"):
-            pytest.fail(f"{exc}: {what} must run here", pytrace=False)
-        pytest.skip(str(exc))
+            pytest.fail(f"{why}: {what} must run here", pytrace=False)
+        pytest.skip(why)

@@ -1,13 +1,9 @@
-"""A local upstream index host for tests: a static PEP 503 index in its own namespace.
+"""A local upstream index host for tests: a static PEP 503 index on the host's loopback.
 
-The host has no link to anything: the only way to it is the run's relay, told to open its
-upstream connections inside this namespace (``--offline-index-upstream-netns``). So the
-server reaches it exactly as it reaches the public index — through its default route and
-the relay — and the cut really cuts it off. The root namespace gets nothing.
-
-The host records itself in the run registry like a run (``upstream-<id>``: its namespace,
-its server processes, its root), so the suite's machine guard holds it to the same account
-and the next run reaps it if the test process is killed.
+The run's namespaces have no route to the host's loopback: the only way to it is the run's
+relay, whose upstream connections are the harness's own. So the server reaches it exactly as
+it reaches the public index — through its default route and the relay — and the cut really
+cuts it off. Its server process dies with the test process (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -15,53 +11,40 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
-import ipaddress
-import os
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyroute2 import IPRoute, netns
-
-from pytest_offline_index import runstate
 from pytest_offline_index.commands import die_with_parent
 from pytest_offline_index.holes import parse_filename
-from pytest_offline_index.nsexec import ns_command
-from pytest_offline_index.nsthread import NamespaceThread
 
 from .dists import Dist, normalize
 
-# Inside the host's own namespace: private, so nothing else can have these addresses.
-ADDRESS = ipaddress.IPv4Address("10.214.0.2")
-OTHER_ADDRESS = ipaddress.IPv4Address("10.214.0.3")  # the same server under a second host
-PORT = 8080
+# Two loopback addresses of the host: the second is the same server under another host name.
+ADDRESS = "127.0.0.1"
+OTHER_ADDRESS = "127.0.0.2"
 
 
 class LocalUpstream:
-    """Owns a namespace ``oit-<id>-up`` and an ``http.server`` process inside it."""
+    """Owns an ``http.server`` process on the host's loopback, on a port of its own."""
 
     def __init__(self, root: Path, tls: bool = False) -> None:
         self.root = Path(root)
         self.tls = tls  # serve https with a self-signed certificate no client trusts
-        self.run_id = secrets.token_hex(3)
-        self.namespace = f"oit-{self.run_id}-up"
-        self.address = str(ADDRESS)
-        self.other_address = str(OTHER_ADDRESS)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.address = ADDRESS
+        self.other_address = OTHER_ADDRESS
+        self.port = 0  # chosen by the kernel at the first start, kept across restarts
+        self.process: subprocess.Popen[str] | None = None
         self.published: list[Dist] = []
         self.elsewhere: dict[str, str] = {}  # file name -> the base URL its page links to
-        self.record: runstate.RunRecord | None = None
 
     @property
     def url(self) -> str:
         scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self.address}:{PORT}/simple/"
+        return f"{scheme}://{self.address}:{self.port}/simple/"
 
     @property
     def pem(self) -> Path:
@@ -70,19 +53,17 @@ class LocalUpstream:
     @property
     def args(self) -> list[str]:
         """The ``pytest --offline-index`` options that make this host the upstream."""
-        return ["--offline-index-upstream", self.url,
-                "--offline-index-upstream-netns", self.namespace]
+        return ["--offline-index-upstream", self.url]
 
     @property
     def ini(self) -> str:
         """The same as ``pytest.ini`` lines."""
-        return (f"offline_index_upstream = {self.url}\n"
-                f"offline_index_upstream_netns = {self.namespace}\n")
+        return f"offline_index_upstream = {self.url}\n"
 
     @property
     def settings(self) -> dict[str, str]:
         """The same as ``Settings.resolve`` values."""
-        return {"upstream": self.url, "upstream_netns": self.namespace}
+        return {"upstream": self.url}
 
     @property
     def files_dir(self) -> Path:
@@ -90,13 +71,7 @@ class LocalUpstream:
 
     def start(self) -> LocalUpstream:
         try:
-            self._record()  # before anything exists, as a run does
-            netns.create(self.namespace)
-            with IPRoute(netns=self.namespace, flags=0) as host:
-                idx = host.link_lookup(ifname="lo")[0]
-                host.link("set", index=idx, state="up")
-                for address in (self.address, self.other_address):
-                    host.addr("add", index=idx, address=address, prefixlen=32)
+            self.root.mkdir(parents=True, exist_ok=True)
             self.write_index()
             self.serve()
         except BaseException:
@@ -107,7 +82,7 @@ class LocalUpstream:
     def serve(self) -> None:
         """(Re)start the HTTP server; returns once it accepts connections."""
         argv = [sys.executable, str(Path(__file__).with_name("httpd.py")), str(self.root),
-                str(PORT)]
+                f"{self.address},{self.other_address}", str(self.port)]
         if self.tls:
             if not self.pem.exists():
                 key = self.root / "key.pem"
@@ -117,17 +92,14 @@ class LocalUpstream:
                                 "-out", str(self.pem)], check=True, capture_output=True)
                 self.pem.write_text(self.pem.read_text() + key.read_text())
             argv.append(str(self.pem))
-        self.process = subprocess.Popen(ns_command(self.namespace, argv),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        preexec_fn=die_with_parent)  # no orphan if we are killed
-        self._record(self.process.pid)
-        deadline = time.monotonic() + 20
-        with NamespaceThread(self.namespace) as inside:
-            while time.monotonic() < deadline:
-                if inside.call(_accepts, self.address, PORT):
-                    return
-                time.sleep(0.05)
-        raise RuntimeError("local upstream did not start")
+        self.process = subprocess.Popen(  # no orphan if we are killed: die_with_parent
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            preexec_fn=die_with_parent)
+        assert self.process.stdout is not None
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError("local upstream did not start")
+        self.port = int(port)
 
     def halt(self) -> None:
         """Stop serving (the host stays): the upstream is now down."""
@@ -138,6 +110,8 @@ class LocalUpstream:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
             self.process = None
 
     @contextlib.contextmanager
@@ -154,25 +128,7 @@ class LocalUpstream:
 
     def stop(self) -> None:
         self.halt()
-        if self.namespace in netns.listnetns():
-            netns.remove(self.namespace)
         shutil.rmtree(self.root, ignore_errors=True)
-        if self.record is not None:  # last: it is what a reaper would use
-            with runstate.registry_lock(), contextlib.suppress(FileNotFoundError):
-                self.record.path.unlink()
-            self.record = None
-
-    def _record(self, pid: int | None = None) -> None:
-        """Write (or add a server process to) this host's record in the run registry."""
-        with runstate.registry_lock():
-            if self.record is None:
-                self.record = runstate.RunRecord(
-                    run_id=f"upstream-{self.run_id}", owner_pid=os.getpid(),
-                    owner_start=runstate.process_start_time(os.getpid()),
-                    namespaces=[self.namespace], paths=[str(self.root)])
-            if pid is not None:
-                self.record.processes.append((pid, runstate.process_start_time(pid)))
-            self.record.save()
 
     def publish_file(self, path: Path) -> Path:
         """Publish an existing distribution file as it is (e.g. a real setuptools wheel)."""
@@ -191,7 +147,7 @@ class LocalUpstream:
     def publish_elsewhere(self, *dists: Dist) -> list[Path]:
         """Publish files that the pages link to on a second host (``other_address``)."""
         for dist in dists:
-            self.elsewhere[dist.filename] = f"http://{self.other_address}:{PORT}/files/"
+            self.elsewhere[dist.filename] = f"http://{self.other_address}:{self.port}/files/"
         return self.publish(*dists)
 
     def write_index(self) -> None:
@@ -202,14 +158,6 @@ class LocalUpstream:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _accepts(address: str, port: int) -> bool:
-    try:
-        with socket.create_connection((address, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def write_simple_index(root: Path, published: Iterable[Dist] = (),

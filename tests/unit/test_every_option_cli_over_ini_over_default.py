@@ -10,8 +10,6 @@ The defaults are the README's.
 from __future__ import annotations
 
 import ipaddress
-import secrets
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +31,7 @@ class Case:
 
 
 def cases(tmp: Path) -> dict[str, Case]:
-    """A case per option but ``upstream_netns``, which needs real namespaces (root)."""
+    """A case per option."""
     reqs = {which: tmp / f"{which}-requirements.txt" for which in ("ini", "cli")}
     for which, path in reqs.items():
         path.write_text(f"{which}-pkg==1.0\n")
@@ -69,41 +67,6 @@ def cases(tmp: Path) -> dict[str, Case]:
     }
 
 
-def netns_case(namespaces: Callable[[], tuple[str, str]]) -> Case:
-    first, second = namespaces()
-    return Case(None, [first], [second], first, second)
-
-
-NEEDS_NAMESPACES = {"upstream_netns": netns_case}
-
-
-@pytest.fixture
-def two_namespaces() -> Iterator[Callable[[], tuple[str, str]]]:
-    """Two real named network namespaces (--offline-index-upstream-netns must name one)."""
-    made: list[str] = []
-
-    def make() -> tuple[str, str]:
-        from pyroute2 import netns
-
-        from tests.support.machine import require_namespaces
-
-        require_namespaces("the upstream-netns precedence case")
-        run = secrets.token_hex(3)
-        for which in ("ini", "cli"):
-            name = f"oit-{run}-{which}"
-            netns.create(name)
-            made.append(name)
-        return made[0], made[1]
-
-    yield make
-    if made:
-        from pyroute2 import netns
-
-        for name in made:  # only the ones made here, by name
-            if name in netns.listnetns():
-                netns.remove(name)
-
-
 def resolved(config: pytest.Config, field: str) -> object:
     """What the plugin makes of ``field`` for this configuration."""
     if field == "report":
@@ -125,18 +88,13 @@ def cli_args(field: str, values: list[str]) -> list[str]:
 
 
 def test_every_option_has_a_case(tmp_path: Path) -> None:
-    assert {*cases(tmp_path), *NEEDS_NAMESPACES} == set(plugin.KNOBS)
+    assert set(cases(tmp_path)) == set(plugin.KNOBS)
 
 
 @pytest.mark.parametrize("source", ["default", "ini", "cli over ini"])
 @pytest.mark.parametrize("field", list(plugin.KNOBS))
-def test_cli_over_ini_over_default(pytester: pytest.Pytester,
-                                   two_namespaces: Callable[[], tuple[str, str]],
-                                   field: str, source: str) -> None:
-    if field in NEEDS_NAMESPACES:
-        case = NEEDS_NAMESPACES[field](two_namespaces)
-    else:
-        case = cases(pytester.path)[field]  # KeyError: an option with no case here
+def test_cli_over_ini_over_default(pytester: pytest.Pytester, field: str, source: str) -> None:
+    case = cases(pytester.path)[field]  # KeyError: an option with no case here
     if source == "default":
         pytester.makeini("[pytest]\n")
         config = pytester.parseconfig()

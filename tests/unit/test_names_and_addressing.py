@@ -1,21 +1,18 @@
-"""Names carry the run id and fit the kernel; the relay's address is off the server's links."""
+"""The links split the run's subnet; the relay's address is off the server's links."""
 
 from __future__ import annotations
 
 import ipaddress
 
+from pytest_offline_index.netns import Addressing
 from pytest_offline_index.settings import Settings
-from pytest_offline_index.topology import Addressing, Names
 
 
-def test_every_name_carries_the_run_id_and_interfaces_fit_15_bytes() -> None:
-    names = Names("a1b2c3")
-    ifnames = (names.uplink_gateway, names.uplink_server, names.lan_server, names.lan_client)
-    for name in (*names.namespaces, *ifnames):
-        assert "a1b2c3" in name
-    for ifname in ifnames:
-        assert len(ifname.encode()) <= 15
-    assert len(set(names.namespaces)) == 3
+def test_the_holder_is_told_every_address_by_name() -> None:
+    a = Addressing(ipaddress.IPv4Network("10.213.0.16/29"), ipaddress.IPv4Address("10.213.0.9"))
+    assert a.links() == {"gateway": "10.213.0.9", "uplink_gateway": "10.213.0.17",
+                         "uplink_server": "10.213.0.18", "lan_server": "10.213.0.21",
+                         "lan_client": "10.213.0.22"}
 
 
 def test_the_links_split_the_subnet_and_the_relay_is_outside_both() -> None:

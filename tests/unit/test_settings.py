@@ -48,7 +48,6 @@ def test_specs_keep_commas_markers_and_extras() -> None:
         ("gateway", "10.213.0.2", "lies inside the server's links 10.213.0.0/29"),
         ("allow_hosts", ["https://files.example.org/"], "is not a host name or an IP"),
         ("allow_hosts", ["bad_host!"], "'bad_host!' is not a host name"),
-        ("upstream_netns", "no-such-namespace-zz9", "is not a named network namespace"),
         ("port", "70000", "'70000'"),
         ("step_timeout", "-3", "'-3'"),
     ],

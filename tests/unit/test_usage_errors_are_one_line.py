@@ -29,8 +29,6 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         (["--offline-index-installer", "conda"], "'conda' is not an installer"),
         (["--offline-index-python", "3.99"], "no Python 3.99 found"),
         (["--offline-index-platform", "linux"], "expected TAG:VERSION"),
-        (["--offline-index-upstream-netns", "no-such-ns-zz9"],
-         "is not a named network namespace"),
     ],
 )
 def test_usage_errors_are_one_line(pytester, args, named) -> None:

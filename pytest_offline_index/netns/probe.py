@@ -2,7 +2,7 @@
 
 Addresses are resolved *before* the cut, in the host's namespace, because the run's
 namespaces cannot resolve names at all; the probes then connect to raw addresses of both
-families from a thread that entered the namespace.
+families with sockets the holder made inside the namespace.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .nsthread import NamespaceThread
+from .sandbox import Place
 
 CONNECT_TIMEOUT = 3.0
 
@@ -52,45 +52,30 @@ def endpoints_for(urls: Iterable[str]) -> list[Endpoint]:
     return list(found.values())
 
 
-def _connect_each(endpoints: Sequence[Endpoint], timeout: float) -> list[ProbeResult]:
+def probe(place: Place, endpoints: Sequence[Endpoint],
+          timeout: float = CONNECT_TIMEOUT) -> list[ProbeResult]:
+    """Try a TCP connect to every endpoint from inside ``place``."""
     results = []
     for endpoint in endpoints:
         try:
-            with socket.socket(endpoint.family, socket.SOCK_STREAM) as sock:
-                sock.settimeout(timeout)
-                sock.connect((endpoint.address, endpoint.port))
+            place.connect((endpoint.address, endpoint.port), endpoint.family, timeout).close()
             results.append(ProbeResult(endpoint, True, "connected"))
         except OSError as exc:
             results.append(ProbeResult(endpoint, False, exc.strerror or type(exc).__name__))
     return results
 
 
-def probe(namespace: str, endpoints: Sequence[Endpoint],
-          timeout: float = CONNECT_TIMEOUT) -> list[ProbeResult]:
-    """Try a TCP connect to every endpoint from inside ``namespace``."""
-    if not endpoints:
-        return []
-    with NamespaceThread(namespace) as thread:
-        return thread.call(_connect_each, endpoints, timeout)
+def tunnel(place: Place, relay: tuple[str, int], host: str, port: int,
+           timeout: float = CONNECT_TIMEOUT * 3) -> tuple[bool, str]:
+    """From inside ``place``, ask the relay for a tunnel to ``host:port``.
 
-
-def _connect_through(relay: tuple[str, int], host: str, port: int,
-                     timeout: float) -> tuple[bool, str]:
+    Returns whether the relay answered 200 and its status line (or the connect error).
+    """
     try:
-        with socket.create_connection(relay, timeout=timeout) as sock:
+        with place.connect(relay, socket.AF_INET, timeout) as sock:
             sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
                          .encode())
             status = sock.makefile("rb").readline().decode("latin-1").strip()
     except OSError as exc:
         return False, f"relay {relay[0]}:{relay[1]}: {exc.strerror or type(exc).__name__}"
     return status.split(" ")[1:2] == ["200"], status or "no answer"
-
-
-def tunnel(namespace: str, relay: tuple[str, int], host: str, port: int,
-           timeout: float = CONNECT_TIMEOUT * 3) -> tuple[bool, str]:
-    """From inside ``namespace``, ask the relay for a tunnel to ``host:port``.
-
-    Returns whether the relay answered 200 and its status line (or the connect error).
-    """
-    with NamespaceThread(namespace) as thread:
-        return thread.call(_connect_through, relay, host, port, timeout)

@@ -1,8 +1,20 @@
-"""One exception family: every message is a single line naming the bad value and the fix."""
+"""One exception family: every message is a single line naming the bad value and the fix.
+
+Every error a user can see is here and exported from the package. Each keeps its payload
+(holes, differences, import results, pip's output) when pickled, as pytest-xdist does to
+carry a failure from a worker. What is not an error — a step that did not run, a foreign
+target reported "not checked" — is an :mod:`.outcomes` signal, outside this family.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .holes import Hole
+    from .installed import Difference
+    from .venv import ImportResult
 
 
 class OfflineIndexError(Exception):
@@ -12,17 +24,21 @@ class OfflineIndexError(Exception):
         # A message is always one line, whatever a subprocess put into it.
         return " ".join(super().__str__().split())
 
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
 
 class SettingsError(OfflineIndexError):
     """A bad option, ini value or marker argument."""
 
 
 class PrivilegeError(OfflineIndexError):
-    """Not root / no CAP_NET_ADMIN, or network namespaces unavailable."""
+    """User namespaces are refused here: the message names the cause and the fix."""
 
 
 class TopologyError(OfflineIndexError):
-    """The run's namespaces, links or addresses could not be set up."""
+    """The run's namespaces, links or addresses could not be set up, or are gone."""
 
 
 class CutNotEffectiveError(OfflineIndexError):
@@ -44,14 +60,17 @@ class WarmError(OfflineIndexError):
 class OfflineInstallError(OfflineIndexError):
     """The fresh virtualenv could not install from the cache alone.
 
-    ``holes`` lists what was missing (see :mod:`pytest_offline_index.holes`); ``output`` is
-    pip's full output, shown under ``-v``.
+    ``holes`` lists what was missing; ``output`` is the installer's full output, shown
+    under ``-v``.
     """
 
-    def __init__(self, message: str, holes: Sequence[object] = (), output: str = "") -> None:
+    def __init__(self, message: str, holes: Sequence[Hole] = (), output: str = "") -> None:
         super().__init__(message)
-        self.holes = list(holes)
+        self.holes: list[Hole] = list(holes)
         self.output = output
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.holes, self.output))
 
 
 class ForeignFileError(OfflineInstallError):
@@ -64,6 +83,9 @@ class ForeignFileError(OfflineInstallError):
         super().__init__(message)
         self.foreign = list(foreign)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.foreign))
+
 
 class NotAsWarmedError(OfflineInstallError):
     """The install passed but installed other versions than the warm resolved.
@@ -71,22 +93,20 @@ class NotAsWarmedError(OfflineInstallError):
     ``differences`` lists them (see :mod:`pytest_offline_index.installed`).
     """
 
-    def __init__(self, message: str, differences: Sequence[object] = ()) -> None:
+    def __init__(self, message: str, differences: Sequence[Difference] = ()) -> None:
         super().__init__(message)
-        self.differences = list(differences)
+        self.differences: list[Difference] = list(differences)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.differences))
 
 
 class ImportCheckError(OfflineIndexError):
     """A package installed but one of its modules did not import."""
 
-    def __init__(self, message: str, results: Sequence[object] = ()) -> None:
+    def __init__(self, message: str, results: Sequence[ImportResult] = ()) -> None:
         super().__init__(message)
-        self.results = list(results)
+        self.results: list[ImportResult] = list(results)
 
-
-class NotInstallCheckedError(OfflineIndexError):
-    """A foreign target is warmed only: its install step is reported, never passed."""
-
-
-class StepNotRun(OfflineIndexError):
-    """A step whose prerequisite did not pass: recorded "not run", never attempted."""
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.results))

@@ -32,6 +32,7 @@ from .errors import (
     OfflineIndexError,
     OfflineInstallError,
     ServerError,
+    SettingsError,
     UpstreamUnreachableError,
     WarmError,
 )
@@ -523,13 +524,13 @@ def upstream_endpoints(settings: Settings) -> list[Endpoint]:
     urls = [settings.upstream, *(f"{scheme}://{host}/" for host in settings.allowed_hosts[1:])]
     endpoints = endpoints_for(urls)
     if not endpoints_for([settings.upstream]):
-        raise OfflineIndexError(
+        raise SettingsError(
             f"upstream {settings.upstream}: its host does not resolve; check "
             f"--offline-index-upstream")
     for endpoint in endpoints:
         address = ipaddress.ip_address(endpoint.address)
         if address in settings.subnet or address == settings.gateway:
-            raise OfflineIndexError(
+            raise SettingsError(
                 f"upstream address {address} collides with the run's own addressing "
                 f"({settings.subnet}, relay {settings.gateway}); choose others with "
                 f"--offline-index-subnet and --offline-index-gateway")

@@ -10,19 +10,16 @@ and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .errors import (
-    NotInstallCheckedError,
-    OfflineIndexError,
-    SettingsError,
-    StepNotRun,
-)
+from .errors import OfflineIndexError, SettingsError
 from .index import OfflineIndex
+from .outcomes import NotInstallChecked, StepNotRun
 from .report import build_report, gap, project_table, write_report
 from .scenario import AirgapScenario
 from .session import SessionIndex
@@ -121,6 +118,24 @@ def report_path(config: pytest.Config) -> Path | None:
     return Path(str(value)) if value else None
 
 
+def check_report_path(config: pytest.Config) -> None:
+    """A report that could not be written is refused now, not after the whole check."""
+    path = report_path(config)
+    if path is None:
+        return
+    probe = path.resolve().parent / f".offline-index-report-probe-{os.getpid()}"
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"offline-index: report: {str(path)!r} cannot be written "
+            f"({exc.strerror or exc}); give a path in a writable directory with "
+            f"--offline-index-report") from None
+
+
 def session_index(config: pytest.Config) -> SessionIndex:
     """The session's one index, made (not started) on first use."""
     if SESSION_KEY not in config.stash:
@@ -139,6 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
                    "air-gap check on the shared offline_index; the generated "
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
+    check_report_path(config)
     if not config.getoption("offline_index", False):
         return
     try:
@@ -361,7 +377,7 @@ class CheckItem(pytest.Item):
         record = scenario.record(self.step, self.target)
         try:
             scenario.run(self.step, self.target)
-        except (StepNotRun, NotInstallCheckedError) as exc:
+        except (StepNotRun, NotInstallChecked) as exc:
             pytest.skip(str(exc))
         finally:  # junit XML carries each step's record
             self.user_properties += [("offline_index_status", record.status),

@@ -21,14 +21,13 @@ from .errors import (
     CutNotEffectiveError,
     ImportCheckError,
     NotAsWarmedError,
-    NotInstallCheckedError,
     OfflineIndexError,
     OfflineInstallError,
-    StepNotRun,
 )
 from .holes import Hole
 from .index import OfflineIndex, Progress, held_progress, holdable, warm_specs
 from .installed import differences, warmed_versions
+from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
 from .settings import Settings
 from .targets import Target, find_python, running_target
@@ -170,7 +169,7 @@ class AirgapScenario:
             nonlocal first
             try:
                 self.run(step, target)
-            except (StepNotRun, NotInstallCheckedError):
+            except (StepNotRun, NotInstallChecked):
                 pass
             except OfflineIndexError as exc:
                 first = first or exc
@@ -205,9 +204,10 @@ class AirgapScenario:
         try:
             yield record
         except BaseException as exc:
-            record.status = (NOT_CHECKED if isinstance(exc, NotInstallCheckedError)
+            record.status = (NOT_CHECKED if isinstance(exc, NotInstallChecked)
                              else NOT_RUN if isinstance(exc, StepNotRun) else FAILED)
-            record.detail = str(exc) if isinstance(exc, OfflineIndexError) else repr(exc)
+            record.detail = (str(exc) if isinstance(exc, (OfflineIndexError, Outcome))
+                             else repr(exc))
             raise
         else:
             record.status = PASSED
@@ -295,7 +295,7 @@ class AirgapScenario:
         target = target or self.targets[0]
         with self.step("install", target) as record:
             if target.foreign:
-                raise NotInstallCheckedError(
+                raise NotInstallChecked(
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             if not self.index.is_cut:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
@@ -305,7 +305,7 @@ class AirgapScenario:
                 venv = self.index.install_check(target, self.settings.packages,
                                                 self.settings.requirements)
             except OfflineInstallError as exc:
-                self.report.holes[target.label] = list(exc.holes)  # type: ignore[arg-type]
+                self.report.holes[target.label] = list(exc.holes)
                 raise
             after = self.index.upstream_stats()
             if before is not None and after is not None and (after - before).requests:
@@ -333,7 +333,7 @@ class AirgapScenario:
         target = target or self.targets[0]
         with self.step("import", target) as record:
             if target.foreign:
-                raise NotInstallCheckedError(
+                raise NotInstallChecked(
                     f"{target.label}: warmed, not install-checked (foreign platform)")
             venv = self._venvs.get(target.label)
             if venv is None:
@@ -344,7 +344,7 @@ class AirgapScenario:
             try:
                 results = venv.check_imports(*modules)
             except ImportCheckError as exc:
-                self.report.imports[target.label] = list(exc.results)  # type: ignore[arg-type]
+                self.report.imports[target.label] = list(exc.results)
                 raise ImportCheckError(f"{target.label}: {exc}", results=exc.results) from None
             self.report.imports[target.label] = results
             record.detail = ", ".join(r.detail for r in results)

@@ -246,10 +246,15 @@ def parse_timeout(value: object) -> float:
 
 
 def parse_workdir(text: str, what: str = "workdir") -> Path:
-    """An existing or creatable directory this process can write to."""
+    """A directory this process can write to: one that exists, or is made in one that does
+    (a missing parent is refused, not made: the run would leave it behind)."""
     path = Path(text).expanduser()
+    if not path.exists() and not path.parent.is_dir():
+        raise SettingsError(
+            f"{what}: {text!r} is not a writable directory (its parent {path.parent} does "
+            f"not exist); create it first")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(exist_ok=True)
         probe = path / f".offline-index-write-test-{os.getpid()}"
         probe.touch()
         probe.unlink()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import Completed, LineCallback, run
-from .errors import ForeignFileError, ImportCheckError, OfflineInstallError, StepNotRun
+from .errors import ForeignFileError, ImportCheckError, OfflineInstallError
 from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import holes_in, pip_error
 from .installed import added, distributions_in, site_packages
@@ -34,6 +34,7 @@ from .installers import (
 )
 from .netns import Place
 from .origin import Held, Origin, foreign_installs, from_pip_report, from_pylock
+from .outcomes import StepNotRun
 from .requirements import check_sources, pins_hashes
 from .settings import parse_packages
 

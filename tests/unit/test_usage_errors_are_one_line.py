@@ -61,3 +61,21 @@ def test_a_requirements_file_naming_another_source_is_one_line(pytester) -> None
     result.stderr.fnmatch_lines([f"ERROR: offline-index: {pytester.path / 'more.txt'}:1: "
                                  f"--find-links names a source other than the index under test*"])
     assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_the_check(pytester) -> None:
+    result = run_check(pytester, "--offline-index-report", "/proc/x.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: offline-index: report: '/proc/x.json' cannot be "
+                                 "written (*); give a path in a writable directory*"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_workdir_whose_parent_is_missing_is_refused_and_nothing_is_made(pytester,
+                                                                         tmp_path) -> None:
+    missing = tmp_path / "nonexistent"
+    result = run_check(pytester, "--offline-index-workdir", str(missing / "x"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: offline-index: workdir: * (its parent {missing} "
+                                 f"does not exist); create it first"])
+    assert not missing.exists()

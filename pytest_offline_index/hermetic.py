@@ -40,13 +40,6 @@ def with_tmpdir(env: Mapping[str, str], tmpdir: Path | None) -> dict[str, str]:
     return env
 
 
-def leaked_variables(env: Mapping[str, str]) -> list[str]:
-    """Variables in ``env`` that could point pip anywhere but the index (for assertions)."""
-    allowed = {"PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_INPUT",
-               "VIRTUALENV_CONFIG_FILE", "PYTHONNOUSERSITE", "PIP_ROOT_USER_ACTION"}
-    return sorted(k for k in env if k.startswith(SCRUBBED_PREFIXES) and k not in allowed)
-
-
 def index_args(simple_url: str) -> list[str]:
     """Arguments that make ``simple_url`` the only index and trust only its host."""
     host = urlsplit(simple_url).hostname or ""

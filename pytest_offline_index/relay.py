@@ -70,10 +70,6 @@ class ConnectFailed(Exception):
         self.event = event
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 class Relay:
     """Serve ``listener`` on a thread of this process until :meth:`close`."""
 

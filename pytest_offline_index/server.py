@@ -311,11 +311,6 @@ class DevpiServer:
             self._request("PUT", f"/{self.index_name}", {
                 "type": "stage", "bases": ["root/pypi"], "volatile": True})
 
-    def refresh(self, project: str) -> None:
-        """Make devpi re-fetch a project's page from the upstream now (as it does on expiry)."""
-        self._request("POST", f"/{self.index_name}/+simple/{project}/refresh", {},
-                      ok=(200, 302))
-
     def cached_files(self, project: str | None = None) -> list[str]:
         """File names the mirror really holds: every release file devpi's API lists whose
         bytes are in devpi's file store (a listed but never fetched file is not held)."""

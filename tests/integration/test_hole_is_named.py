@@ -9,6 +9,7 @@ import pytest
 from pytest_offline_index.commands import run
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.hermetic import hermetic_env, index_args
+from tests.support.devpi import refresh
 from tests.support.dists import Dist
 
 
@@ -22,7 +23,7 @@ def test_release_listed_after_warming_but_never_fetched_is_named(upstream, make_
     # the page expires) but nobody downloads the new file before the network goes.
     new = Dist(app, "1.1")
     upstream.publish(new)
-    scenario.index.server.refresh(app)
+    refresh(scenario.index.server, app)
     scenario.cut()
 
     with pytest.raises(OfflineInstallError) as excinfo:
@@ -39,7 +40,7 @@ def test_dependency_added_after_warming_is_named(upstream, make_scenario, unique
     scenario.warm()
     # 1.1 adds a dependency; someone fetched just the new app file through the cache.
     upstream.publish(Dist(app, "1.1", requires=[newdep]), Dist(newdep, "1.0"))
-    scenario.index.server.refresh(app)
+    refresh(scenario.index.server, app)
     fetched = run([sys.executable, "-m", "pip", "download", "--no-deps",
                    *index_args(scenario.index.server.simple_url), "-d", str(scenario.workdir / "x"),
                    f"{app}==1.1"], namespace=scenario.index.topology.client,

@@ -17,6 +17,7 @@ from pytest_offline_index.commands import run
 from pytest_offline_index.errors import NotAsWarmedError
 from pytest_offline_index.hermetic import hermetic_env, index_args
 from pytest_offline_index.scenario import FAILED, NOT_RUN
+from tests.support.devpi import refresh
 from tests.support.dists import Dist, normalize
 
 
@@ -43,7 +44,7 @@ def test_a_quiet_backtrack_to_an_older_cached_release_fails_the_install(
     upstream.write_index()
     page = upstream.root / "simple" / normalize(newdep) / "index.html"
     page.write_text("<!DOCTYPE html><html><body></body></html>\n")
-    index.server.refresh(newdep)
+    refresh(index.server, newdep)
     scenario.cut()
 
     label = scenario.targets[0].label

@@ -8,7 +8,6 @@ import pytest
 
 from pytest_offline_index import installers
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.hermetic import leaked_variables
 from pytest_offline_index.installers import (
     devpi_env,
     devpi_index_url,
@@ -19,6 +18,7 @@ from pytest_offline_index.installers import (
     uv_venv_argv,
 )
 from pytest_offline_index.settings import Settings
+from tests.support.hermetic_checks import leaked_variables
 
 SIMPLE = "http://10.213.0.5:3141/offline/airgap/+simple/"
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
+
+from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.netns import Addressing
 from pytest_offline_index.settings import Settings
 
@@ -15,14 +18,20 @@ def test_the_holder_is_told_every_address_by_name() -> None:
                          "lan_client": "10.213.0.22"}
 
 
-def test_the_links_split_the_subnet_and_the_relay_is_outside_both() -> None:
-    a = Addressing(ipaddress.IPv4Network("10.213.0.16/29"), ipaddress.IPv4Address("10.213.0.9"))
-    assert (str(a.uplink_gateway), str(a.uplink_server)) == ("10.213.0.17", "10.213.0.18")
-    assert (str(a.lan_server), str(a.lan_client)) == ("10.213.0.21", "10.213.0.22")
-    for link in ("10.213.0.16/30", "10.213.0.20/30"):
-        assert a.gateway not in ipaddress.IPv4Network(link)
+@pytest.mark.parametrize("subnet", ["10.213.0.0/29", "10.213.0.16/29", "192.168.7.0/28"])
+def test_the_links_are_two_30s_inside_the_subnet_and_the_relay_is_off_both(subnet: str) -> None:
+    network = ipaddress.IPv4Network(subnet)
+    a = Addressing(network, ipaddress.IPv4Address("10.213.0.9"))
+    uplink = ipaddress.IPv4Network(f"{a.uplink_gateway}/30", strict=False)
+    lan = ipaddress.IPv4Network(f"{a.lan_server}/30", strict=False)
+    assert uplink != lan and uplink.subnet_of(network) and lan.subnet_of(network)
+    assert a.uplink_server in uplink and a.lan_client in lan
+    assert len({a.uplink_gateway, a.uplink_server, a.lan_server, a.lan_client}) == 4
+    for address in (a.uplink_gateway, a.uplink_server, a.lan_server, a.lan_client):
+        assert address not in (uplink.network_address, uplink.broadcast_address,
+                               lan.network_address, lan.broadcast_address)
 
 
-def test_the_default_relay_address_is_reached_only_through_the_default_route() -> None:
-    settings = Settings()
-    assert settings.gateway not in settings.subnet
+def test_a_relay_address_inside_the_links_is_refused() -> None:
+    with pytest.raises(SettingsError, match="lies inside the server's links"):
+        Settings.resolve(cli={"gateway": "10.213.0.5"})

@@ -236,6 +236,10 @@ class OfflineIndex:
         return self._server().simple_url
 
     @property
+    def is_started(self) -> bool:
+        return self.server is not None
+
+    @property
     def is_cut(self) -> bool:
         return self.topology is not None and self.topology.is_cut
 

@@ -24,6 +24,7 @@ from .report import build_report, gap, project_table, write_report
 from .scenario import AirgapScenario
 from .session import SessionIndex
 from .settings import Settings
+from .steps import Step
 from .targets import Target, resolve_targets
 from .venv import FreshVenv
 
@@ -181,7 +182,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if TARGETS_KEY in session.config.stash:  # the check was made collecting its items
         check_scenario(session.config).selected_installs = {
             item.target.label for item in session.items
-            if isinstance(item, CheckItem) and item.step == "install" and item.target}
+            if isinstance(item, CheckItem) and item.step == Step.INSTALL and item.target}
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,

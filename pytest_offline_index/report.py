@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from .holes import parse_filename
 from .scenario import NOT_RUN, AirgapScenario
+from .steps import Status, Step
 
 SCHEMA_ID = "pytest-offline-index/report/2"
 SCHEMA_PATH = Path(__file__).with_name("report-schema.json")
@@ -73,9 +74,9 @@ def gap(scenario: AirgapScenario) -> dict[str, Any] | None:
     before, after = [0, 0], [0, 0]
     cut_seen = False
     for record in scenario.report.steps.values():
-        cut_seen = cut_seen or (record.name == "cut" and record.status == "passed")
+        cut_seen = cut_seen or (record.name == Step.CUT and record.status == Status.PASSED)
         if record.upstream is not None:
-            side = after if cut_seen and record.name != "cut" else before
+            side = after if cut_seen and record.name != Step.CUT else before
             side[0] += record.upstream.requests
             side[1] += record.upstream.bytes
     return {"allowed_hosts": list(scenario.settings.allowed_hosts),
@@ -105,7 +106,7 @@ def project_table(scenario: AirgapScenario) -> list[str]:
             elif install is None or install.status == NOT_RUN:
                 installed = "-"
             else:
-                installed = {"passed": "yes", "not checked": "not checked"}.get(
+                installed = {Status.PASSED: "yes", Status.NOT_CHECKED: "not checked"}.get(
                     install.status, "no")
             module = name.replace("-", "_")
             imports = "ok" if imported.get(module) else ("FAILED" if module in imported else "")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from .errors import (
     CutNotEffectiveError,
@@ -30,22 +31,71 @@ from .installed import differences, warmed_versions
 from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
 from .settings import Settings
+from .steps import Status, Step, step_key
 from .targets import Target, find_python, running_target
-from .venv import FreshVenv, ImportResult
+from .venv import ImportResult
 from .warm import WarmResult
 
-# One vocabulary from the records to the items, the terminal, the JSON report and junit.
-PASSED, FAILED, NOT_RUN, NOT_CHECKED = "passed", "failed", "not run", "not checked"
-STEPS = ("warm", "cut", "install", "import")
+PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,
+                                        Status.NOT_CHECKED)
+STEPS = tuple(Step)
 # what an install on a worker thread hands back: its progress lines, and its venv or error
-Held = tuple[list[tuple[Progress, str]], FreshVenv | Exception]
+Held = tuple[list[tuple[Progress, str]], "InstalledVenv | Exception"]
+T = TypeVar("T")
+
+
+class InstalledVenv(Protocol):
+    """What the scenario asks of the venv an install check leaves."""
+
+    added: dict[str, str]
+
+    def modules_to_import(self, imports: Sequence[str],
+                          distributions: Sequence[str]) -> list[str]: ...
+
+    def check_imports(self, *modules: str) -> list[ImportResult]: ...
+
+
+class CheckableIndex(Protocol):
+    """What the scenario asks of an index (``OfflineIndex``; a fake in the unit tests)."""
+
+    workdir: Path
+    progress: Progress
+    # warms this process made and proved, for checks sharing the index
+    warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]]
+
+    @property
+    def is_cut(self) -> bool: ...
+
+    @property
+    def is_started(self) -> bool: ...
+
+    def start(self, prepare: Sequence[Target] = ()) -> object: ...
+
+    def restore(self) -> None: ...
+
+    def warm_target(self, target: Target, requirements: Sequence[str] = (),
+                    requirements_file: Path | str | None = None,
+                    ) -> tuple[WarmResult, tuple[str, ...]]: ...
+
+    def cut(self) -> str: ...
+
+    def verify_cut(self) -> None: ...
+
+    def install_check(self, target: Target, requirements: Sequence[str] = (),
+                      requirements_file: Path | str | None = None) -> InstalledVenv: ...
+
+    def upstream_stats(self) -> RelayStats | None: ...
+
+    def submit(self, work: Callable[[], T]) -> Future[T]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
 class StepRecord:
     name: str  # one of STEPS
     target: str | None = None  # the target's label; None for the cut
-    status: str = NOT_RUN  # passed / failed / not run / not checked
+    status: Status = NOT_RUN
     seconds: float = 0.0
     detail: str = ""  # for "not run": why (a prerequisite that did not pass)
     upstream: RelayStats | None = None  # what crossed the gap during the step
@@ -57,15 +107,11 @@ class StepRecord:
 
 def plan_steps(targets: Sequence[Target]) -> list[tuple[str, Target | None]]:
     """Every step in the order it must run: warm all targets, cut, then check each."""
-    steps: list[tuple[str, Target | None]] = [("warm", t) for t in targets]
-    steps.append(("cut", None))
+    steps: list[tuple[str, Target | None]] = [(Step.WARM, t) for t in targets]
+    steps.append((Step.CUT, None))
     for target in targets:
-        steps += [("install", target), ("import", target)]
+        steps += [(Step.INSTALL, target), (Step.IMPORT, target)]
     return steps
-
-
-def step_key(name: str, target: str | None) -> str:
-    return f"{target}::{name}" if target else name
 
 
 @dataclass
@@ -88,11 +134,12 @@ class AirgapScenario:
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  python: str | None = None, progress: Progress | None = None,
                  targets: Sequence[Target] | None = None,
-                 index: OfflineIndex | None = None, name: str = "offline-index") -> None:
+                 index: CheckableIndex | None = None, name: str = "offline-index") -> None:
         self.settings = settings
         self.name = name
         self._owns_index = index is None
-        self.index = index or OfflineIndex(settings, workdir=workdir, progress=progress)
+        self.index: CheckableIndex = index or OfflineIndex(settings, workdir=workdir,
+                                                            progress=progress)
         self.progress = holdable(progress) if progress else self.index.progress
         if targets:
             self.targets = list(targets)
@@ -103,7 +150,7 @@ class AirgapScenario:
         for step, target in self.plan:
             record = StepRecord(step, target.label if target else None)
             self.report.steps[record.key] = record
-        self._venvs: dict[str, FreshVenv] = {}
+        self._venvs: dict[str, InstalledVenv] = {}
         self._installs: dict[str, Future[Held]] | None = None  # see _install_side_by_side
         # labels of the targets whose install step will run (pytest's selected items);
         # None: every target's
@@ -121,17 +168,17 @@ class AirgapScenario:
         return self.report.steps[step_key(step, target.label if target else None)]
 
     def _target(self, step: str, target: Target | None) -> Target | None:
-        return None if step == "cut" else target or self.targets[0]
+        return None if step == Step.CUT else target or self.targets[0]
 
     def blocker(self, step: str, target: Target | None) -> str | None:
         """Why ``step`` cannot run now (a step it needs did not pass), or None."""
-        if target is not None and target.foreign and step in ("install", "import"):
+        if target is not None and target.foreign and step in (Step.INSTALL, Step.IMPORT):
             return None  # it runs, to be recorded "not checked"
-        if step == "cut":
-            warmed = [self.record("warm", t).status == PASSED for t in self.targets]
+        if step == Step.CUT:
+            warmed = [self.record(Step.WARM, t).status == PASSED for t in self.targets]
             return None if any(warmed) else "no target was warmed"
-        needs = {"install": [("warm", target), ("cut", None)],
-                 "import": [("install", target)]}.get(step, [])
+        needs = {Step.INSTALL: [(Step.WARM, target), (Step.CUT, None)],
+                 Step.IMPORT: [(Step.INSTALL, target)]}.get(Step(step), [])
         for name, of in needs:
             if (record := self.record(name, of)).status != PASSED:
                 return f"{record.key} did not pass"
@@ -146,11 +193,11 @@ class AirgapScenario:
             record = self.record(step, target)
             record.detail = reason
             raise StepNotRun(f"not run: {reason}")
-        if step == "cut":
+        if step == Step.CUT:
             self.cut()
-        elif step == "warm":
+        elif step == Step.WARM:
             self.warm(target)
-        elif step == "install":
+        elif step == Step.INSTALL:
             self._install_side_by_side(target)
         else:
             self.check_imports(target)
@@ -177,17 +224,17 @@ class AirgapScenario:
         with warming or contextlib.nullcontext():
             try:
                 for step, target in self.plan:
-                    if step in ("warm", "cut"):
+                    if step in (Step.WARM, Step.CUT):
                         attempt(step, target)
             finally:
-                if not self.index.is_cut and self.index.server is not None:
+                if not self.index.is_cut and self.index.is_started:
                     try:
                         self.index.cut()
                     except OfflineIndexError as exc:  # the warm's own failure says more
                         first = first or exc
         with checking or contextlib.nullcontext():
             for step, target in self.plan:
-                if step in ("install", "import"):
+                if step in (Step.INSTALL, Step.IMPORT):
                     attempt(step, target)
         if first is not None:
             raise first
@@ -220,7 +267,7 @@ class AirgapScenario:
 
     def warm(self, target: Target | None = None) -> WarmResult:
         target = target or self.targets[0]
-        with self.step("warm", target) as record:
+        with self.step(Step.WARM, target) as record:
             key = self._warm_key(target)
             # another check of this session warmed and proved this very set, and the index
             # has stayed cut since: its cache still holds it (and only grows)
@@ -248,14 +295,14 @@ class AirgapScenario:
             record.detail = "; ".join(part for part in parts if part)
             return result
 
-    def _install_side_by_side(self, target: Target | None) -> FreshVenv:
+    def _install_side_by_side(self, target: Target | None) -> InstalledVenv:
         """``target``'s install. The first one starts every ready target's install at
         once, each on a thread of the index: pip's install is one core's work (its bytecode
         compile above all), so a matrix's installs overlap instead of queueing."""
         target = target or self.targets[0]
         if self._installs is None:
             ready = [t for t in self.targets
-                     if not t.foreign and self.blocker("install", t) is None
+                     if not t.foreign and self.blocker(Step.INSTALL, t) is None
                      and (self.selected_installs is None or t.label in self.selected_installs)]
             self._installs = {} if len(ready) < 2 else {
                 t.label: self.index.submit(functools.partial(self._install_held, t))
@@ -284,16 +331,16 @@ class AirgapScenario:
                 self.settings.warm_build_isolation, self.settings.warm_build_requirements)
 
     def cut(self) -> None:
-        with self.step("cut") as record:
+        with self.step(Step.CUT) as record:
             if self.index.is_cut:  # every warm was shared: still cut since an earlier check
                 self.index.verify_cut()
                 record.detail = "still cut since an earlier check of this session; verified"
             else:
                 record.detail = self.index.cut()
 
-    def install(self, target: Target | None = None) -> FreshVenv:
+    def install(self, target: Target | None = None) -> InstalledVenv:
         target = target or self.targets[0]
-        with self.step("install", target) as record:
+        with self.step(Step.INSTALL, target) as record:
             if target.foreign:
                 raise NotInstallChecked(
                     f"{target.label}: warmed, not install-checked (foreign platform)")
@@ -331,7 +378,7 @@ class AirgapScenario:
 
     def check_imports(self, target: Target | None = None) -> list[ImportResult]:
         target = target or self.targets[0]
-        with self.step("import", target) as record:
+        with self.step(Step.IMPORT, target) as record:
             if target.foreign:
                 raise NotInstallChecked(
                     f"{target.label}: warmed, not install-checked (foreign platform)")

@@ -1,0 +1,37 @@
+"""The check's vocabulary: its steps and their statuses, one word each from the records to
+the items, the terminal, the JSON report and junit."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Step(str, Enum):
+    WARM = "warm"
+    CUT = "cut"
+    INSTALL = "install"
+    IMPORT = "import"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not run"
+    NOT_CHECKED = "not checked"  # a foreign target: warmed, never install-checked
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+def step_key(step: str, target: str | None) -> str:
+    """How a step is named in the records, the report and the items."""
+    return f"{target}::{step}" if target else str(step)

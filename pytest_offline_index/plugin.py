@@ -23,61 +23,10 @@ from .outcomes import NotInstallChecked, StepNotRun
 from .report import build_report, gap, project_table, write_report
 from .scenario import AirgapScenario
 from .session import SessionIndex
-from .settings import Settings
+from .settings import OPTIONS, Settings
 from .steps import Step
 from .targets import Target, resolve_targets
 from .venv import FreshVenv
-
-# option dest / ini key -> Settings field
-KNOBS = {
-    "packages": ("--offline-index-package", "offline_index_packages", "linelist",
-                 "requirement spec to warm, install and import (repeatable; default: pandas)"),
-    "imports": ("--offline-index-import", "offline_index_imports", "linelist",
-                "module that must import (repeatable; default: the top-level modules of the "
-                "requested distributions)"),
-    "upstream": ("--offline-index-upstream", "offline_index_upstream", "string",
-                 "simple index that devpi mirrors (default: https://pypi.org/simple/)"),
-    "allow_hosts": ("--offline-index-allow-host", "offline_index_allow_hosts", "linelist",
-                    "another host the relay lets devpi reach, e.g. where the upstream's pages "
-                    "send files (repeatable; the upstream's own host, and for PyPI "
-                    "files.pythonhosted.org, are always allowed)"),
-    "subnet": ("--offline-index-subnet", "offline_index_subnet", "string",
-               "private IPv4 network, /29 or larger, for the links inside the run's own "
-               "namespaces (default: 10.213.0.0/29); change it only if the upstream's "
-               "address falls inside it"),
-    "gateway": ("--offline-index-gateway", "offline_index_gateway", "string",
-                "the relay's address in the gateway namespace, outside the subnet "
-                "(default: 10.213.0.9)"),
-    "port": ("--offline-index-port", "offline_index_port", "string",
-             "devpi-server port inside the server namespace (default: 3141)"),
-    "requirements": ("--offline-index-requirements", "offline_index_requirements", "string",
-                     "requirements file warmed and installed with pip -r (hashes, -c "
-                     "constraints, markers and extras as pip reads them)"),
-    "pythons": ("--offline-index-python", "offline_index_pythons", "linelist",
-                "target Python: a version found on PATH or in pyenv ('3.12') or an "
-                "interpreter path (repeatable; default: the running interpreter)"),
-    "platforms": ("--offline-index-platform", "offline_index_platforms", "linelist",
-                  "foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: warmed with "
-                  "--platform/--only-binary and reported as warmed, never install-checked "
-                  "(repeatable)"),
-    "workdir": ("--offline-index-workdir", "offline_index_workdir", "string",
-                "directory under which each run's work dir (server data, downloads, venvs) "
-                "is made (default: the system temp dir)"),
-    "cache_dir": ("--offline-index-cache-dir", "offline_index_cache_dir", "string",
-                  "keep devpi's server dir here between runs: a second run with the same "
-                  "packages fetches nothing from the upstream (one run at a time; default: "
-                  "a fresh server dir per run)"),
-    "installer": ("--offline-index-installer", "offline_index_installer", "string",
-                  "what makes the install check's fresh venv and installs into it: pip "
-                  "(virtualenv + pip install), uv (uv venv + uv pip install) or devpi "
-                  "(devpi use + devpi install); uv and devpi come with the extras of the "
-                  "same names (default: pip)"),
-    "report": ("--offline-index-report", "offline_index_report", "string",
-               "write the check's results as JSON to this path (schema: "
-               "pytest-offline-index/report/2)"),
-    "step_timeout": ("--offline-index-step-timeout", "offline_index_step_timeout", "string",
-                     "seconds any one pip step may take (default: 900)"),
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,18 +34,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--offline-index", action="store_true", dest="offline_index",
                     help="run the air-gap check: warm a devpi cache, cut the network, "
                          "install into a fresh venv and import")
-    for field, (flag, ini, kind, text) in KNOBS.items():
-        repeatable = kind == "linelist"
-        group.addoption(flag, dest=f"offline_index_{field}",
-                        action="append" if repeatable else "store",
-                        metavar="SPEC" if repeatable else "VALUE", help=text)
-        if repeatable:  # literal types: newer pytest types them as TypeForm
-            parser.addini(ini, help=text, type="linelist", default=[])
+    for option in OPTIONS:
+        group.addoption(option.flag, dest=f"offline_index_{option.field}",
+                        action="append" if option.repeatable else "store",
+                        metavar="SPEC" if option.repeatable else "VALUE", help=option.help)
+        if option.repeatable:  # literal types: newer pytest types them as TypeForm
+            parser.addini(option.ini, help=option.help, type="linelist", default=[])
         else:
-            parser.addini(ini, help=text, type="string", default="")
+            parser.addini(option.ini, help=option.help, type="string", default="")
 
 
-PLUGIN_ONLY = ("report",)
 MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer")
 SESSION_KEY = pytest.StashKey[SessionIndex]()
 CHECK_KEY = pytest.StashKey[AirgapScenario]()
@@ -107,10 +54,10 @@ REPORTED_KEY = pytest.StashKey[Path]()
 
 def settings_from_config(config: pytest.Config, **overrides: object) -> Settings:
     """Settings from the command line over the ini file; ``overrides`` (a marker) win."""
-    fields = [f for f in KNOBS if f not in PLUGIN_ONLY]
-    cli = {field: config.getoption(f"offline_index_{field}") for field in fields}
+    options = [o for o in OPTIONS if o.parse is not None]  # the report is the plugin's
+    cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
     cli.update({k: v for k, v in overrides.items() if v is not None})
-    ini = {field: config.getini(KNOBS[field][1]) for field in fields}
+    ini = {o.field: config.getini(o.ini) for o in options}
     return Settings.resolve(cli=cli, ini=ini)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -97,36 +97,11 @@ class Settings:
             return None
 
         values: dict[str, object] = {}
-        if (packages := pick("packages")) is not None:
-            values["packages"] = parse_packages(_as_list(packages), "packages")
-        if (imports := pick("imports")) is not None:
-            values["imports"] = parse_imports(_as_list(imports))
-        if (upstream := pick("upstream")) is not None:
-            values["upstream"] = parse_upstream(str(upstream))
-        if (subnet := pick("subnet")) is not None:
-            values["subnet"] = parse_subnet(str(subnet))
-        if (gateway := pick("gateway")) is not None:
-            values["gateway"] = parse_gateway(str(gateway))
-        if (allow := pick("allow_hosts")) is not None:
-            values["allow_hosts"] = parse_allow_hosts(_as_list(allow))
-        if (port := pick("port")) is not None:
-            values["port"] = parse_port(port)
-        if (timeout := pick("step_timeout")) is not None:
-            values["step_timeout"] = parse_timeout(timeout)
-        if (requirements := pick("requirements")) is not None:
-            values["requirements"] = parse_requirements_file(str(requirements))
-            if pick("packages") is None:
-                values["packages"] = ()  # a requirements file replaces the default package
-        if (pythons := pick("pythons")) is not None:
-            values["pythons"] = tuple(_as_list(pythons))
-        if (platforms := pick("platforms")) is not None:
-            values["platforms"] = parse_platforms(_as_list(platforms))
-        if (workdir := pick("workdir")) is not None:
-            values["workdir"] = parse_workdir(str(workdir))
-        if (cache_dir := pick("cache_dir")) is not None:
-            values["cache_dir"] = parse_workdir(str(cache_dir), "cache dir")
-        if (installer := pick("installer")) is not None:
-            values["installer"] = parse_installer(str(installer))
+        for option in OPTIONS:
+            if option.parse is not None and (value := pick(option.field)) is not None:
+                values[option.field] = option.parse(value)
+        if "requirements" in values and pick("packages") is None:
+            values["packages"] = ()  # a requirements file replaces the default package
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.gateway in settings.subnet:
             raise SettingsError(
@@ -291,3 +266,84 @@ def parse_requirements_file(text: str) -> Path:
 
     check_sources(path)  # every line must parse, and name no other source, before the run
     return path
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting as a user gives it: its flag, ini key, help, and the parser that validates
+    it into the ``Settings`` field of the same name (None: the plugin's own, the report).
+    ``pytest_addoption``, :meth:`Settings.resolve` and the README's table (a test compares
+    it) all come from :data:`OPTIONS`."""
+
+    field: str
+    flag: str
+    ini: str
+    parse: Callable[[object], object] | None
+    repeatable: bool = False
+    help: str = ""
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("packages", "--offline-index-package", "offline_index_packages",
+           lambda v: parse_packages(_as_list(v), "packages"), repeatable=True,
+           help="requirement spec to warm, install and import (repeatable; default: pandas)"),
+    Option("imports", "--offline-index-import", "offline_index_imports",
+           lambda v: parse_imports(_as_list(v)), repeatable=True,
+           help="module that must import (repeatable; default: the top-level modules of the "
+                "requested distributions)"),
+    Option("upstream", "--offline-index-upstream", "offline_index_upstream",
+           lambda v: parse_upstream(str(v)),
+           help="simple index that devpi mirrors (default: https://pypi.org/simple/)"),
+    Option("allow_hosts", "--offline-index-allow-host", "offline_index_allow_hosts",
+           lambda v: parse_allow_hosts(_as_list(v)), repeatable=True,
+           help="another host the relay lets devpi reach, e.g. where the upstream's pages "
+                "send files (repeatable; the upstream's own host, and for PyPI "
+                "files.pythonhosted.org, are always allowed)"),
+    Option("subnet", "--offline-index-subnet", "offline_index_subnet",
+           lambda v: parse_subnet(str(v)),
+           help="private IPv4 network, /29 or larger, for the links inside the run's own "
+                "namespaces (default: 10.213.0.0/29); change it only if the upstream's "
+                "address falls inside it"),
+    Option("gateway", "--offline-index-gateway", "offline_index_gateway",
+           lambda v: parse_gateway(str(v)),
+           help="the relay's address in the gateway namespace, outside the subnet "
+                "(default: 10.213.0.9)"),
+    Option("port", "--offline-index-port", "offline_index_port",
+           parse_port,
+           help="devpi-server port inside the server namespace (default: 3141)"),
+    Option("requirements", "--offline-index-requirements", "offline_index_requirements",
+           lambda v: parse_requirements_file(str(v)),
+           help="requirements file warmed and installed with pip -r (hashes, -c "
+                "constraints, markers and extras as pip reads them)"),
+    Option("pythons", "--offline-index-python", "offline_index_pythons",
+           lambda v: tuple(_as_list(v)), repeatable=True,
+           help="target Python: a version found on PATH or in pyenv ('3.12') or an "
+                "interpreter path (repeatable; default: the running interpreter)"),
+    Option("platforms", "--offline-index-platform", "offline_index_platforms",
+           lambda v: parse_platforms(_as_list(v)), repeatable=True,
+           help="foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: warmed with "
+                "--platform/--only-binary and reported as warmed, never install-checked "
+                "(repeatable)"),
+    Option("workdir", "--offline-index-workdir", "offline_index_workdir",
+           lambda v: parse_workdir(str(v)),
+           help="directory under which each run's work dir (server data, downloads, venvs) "
+                "is made (default: the system temp dir)"),
+    Option("cache_dir", "--offline-index-cache-dir", "offline_index_cache_dir",
+           lambda v: parse_workdir(str(v), "cache dir"),
+           help="keep devpi's server dir here between runs: a second run with the same "
+                "packages fetches nothing from the upstream (one run at a time; default: "
+                "a fresh server dir per run)"),
+    Option("installer", "--offline-index-installer", "offline_index_installer",
+           lambda v: parse_installer(str(v)),
+           help="what makes the install check's fresh venv and installs into it: pip "
+                "(virtualenv + pip install), uv (uv venv + uv pip install) or devpi "
+                "(devpi use + devpi install); uv and devpi come with the extras of the "
+                "same names (default: pip)"),
+    Option("report", "--offline-index-report", "offline_index_report",
+           None,
+           help="write the check's results as JSON to this path (schema: "
+                "pytest-offline-index/report/2)"),
+    Option("step_timeout", "--offline-index-step-timeout", "offline_index_step_timeout",
+           parse_timeout,
+           help="seconds any one pip step may take (default: 900)"),
+)

@@ -1,7 +1,8 @@
 """Every option: the command line wins over the ini file, which wins over the default.
 
-The knobs are enumerated from the plugin itself (``plugin.KNOBS``), so an option added
-without a case here fails ``test_every_option_has_a_case``, and each case goes through
+The options are enumerated from their one table (``settings.OPTIONS``), so an option added
+without a case here fails ``test_every_option_has_a_case``, one missing from the README's
+table fails ``test_the_readme_table_is_the_option_table``, and each case goes through
 pytest's own option and ini parsing into the settings the plugin builds
 (``settings_from_config``, and ``report_path`` for the report, which is the plugin's own).
 The defaults are the README's.
@@ -10,13 +11,14 @@ The defaults are the README's.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pytest_offline_index import plugin
-from pytest_offline_index.settings import DEFAULT_UPSTREAM
+from pytest_offline_index.settings import DEFAULT_UPSTREAM, OPTIONS
 
 
 @dataclass(frozen=True)
@@ -74,25 +76,29 @@ def resolved(config: pytest.Config, field: str) -> object:
     return getattr(plugin.settings_from_config(config), field)
 
 
+BY_FIELD = {option.field: option for option in OPTIONS}
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
 def ini_text(field: str, values: list[str]) -> str:
-    key = plugin.KNOBS[field][1]
-    if plugin.KNOBS[field][2] == "linelist":
+    key = BY_FIELD[field].ini
+    if BY_FIELD[field].repeatable:
         return f"{key} =\n" + "".join(f"    {value}\n" for value in values)
     (value,) = values
     return f"{key} = {value}\n"
 
 
 def cli_args(field: str, values: list[str]) -> list[str]:
-    flag = plugin.KNOBS[field][0]
+    flag = BY_FIELD[field].flag
     return [arg for value in values for arg in (flag, value)]
 
 
 def test_every_option_has_a_case(tmp_path: Path) -> None:
-    assert set(cases(tmp_path)) == set(plugin.KNOBS)
+    assert set(cases(tmp_path)) == set(BY_FIELD)
 
 
 @pytest.mark.parametrize("source", ["default", "ini", "cli over ini"])
-@pytest.mark.parametrize("field", list(plugin.KNOBS))
+@pytest.mark.parametrize("field", list(BY_FIELD))
 def test_cli_over_ini_over_default(pytester: pytest.Pytester, field: str, source: str) -> None:
     case = cases(pytester.path)[field]  # KeyError: an option with no case here
     if source == "default":
@@ -108,3 +114,22 @@ def test_cli_over_ini_over_default(pytester: pytest.Pytester, field: str, source
             config = pytester.parseconfig(*cli_args(field, case.cli))
             expected = case.cli_result
     assert resolved(config, field) == expected
+
+
+def readme_table() -> dict[str, str]:
+    """The README's option table: each row's flag and its ini key."""
+    rows = re.findall(r"^\| `(--offline-index(?:-[\w-]+)?)[^`]*`[^|]*\| `?([\w—-]+)`? \|",
+                      README.read_text(), flags=re.M)
+    return dict(rows)
+
+
+def test_the_readme_table_is_the_option_table() -> None:
+    table = readme_table()
+    assert table.pop("--offline-index") == "—"  # the switch itself has no ini key
+    assert table == {option.flag: option.ini for option in OPTIONS}
+
+
+def test_every_option_reaches_pytest_with_its_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    for option in OPTIONS:
+        result.stdout.fnmatch_lines([f"*{option.flag}*", f"*{option.ini}*"])

@@ -8,7 +8,7 @@ target reported "not checked" — is an :mod:`.outcomes` signal, outside this fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -93,12 +93,14 @@ class NotAsWarmedError(OfflineInstallError):
     ``differences`` lists them (see :mod:`pytest_offline_index.installed`).
     """
 
-    def __init__(self, message: str, differences: Sequence[Difference] = ()) -> None:
+    def __init__(self, message: str, differences: Sequence[Difference] = (),
+                 installed: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.differences: list[Difference] = list(differences)
+        self.installed = dict(installed or {})  # all the install added, by name
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.message, self.differences))
+        return (type(self), (self.message, self.differences, self.installed))
 
 
 class ImportCheckError(OfflineIndexError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import ipaddress
 import itertools
 import logging
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import SplitResult, urlsplit
@@ -36,6 +37,7 @@ from .errors import (
     UpstreamUnreachableError,
     WarmError,
 )
+from .installed import warmed_versions
 from .installers import STEPS
 from .netns import Addressing, Endpoint, Topology, endpoints_for, probe, tunnel
 from .origin import foreign_files
@@ -160,7 +162,8 @@ class OfflineIndex:
         # the holder removes the work dir if this process dies before it can
         self.topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             remove=[self.workdir] if self._own_workdir else [])
-        self.relay = Relay(self.topology.listener(), settings.allowed_hosts).start()
+        self.relay = Relay(self.topology.listener(), settings.allowed_hosts,
+                           tally=self._tally).start()
         self.progress(f"network up: relay {self.relay.url} "
                       f"(allows {', '.join(settings.allowed_hosts)})")
         parts = urlsplit(settings.upstream)
@@ -243,6 +246,28 @@ class OfflineIndex:
     def is_cut(self) -> bool:
         return self.topology is not None and self.topology.is_cut
 
+    @property
+    def _tally(self) -> Path:
+        """The relay's request count, as every process sharing the work dir reads it."""
+        return self.workdir / "relay-requests"
+
+    def relay_requests_if_cut(self) -> int | None:
+        """Requests the relay has carried, while the index is cut (None: it is not)."""
+        if not self.is_cut:
+            return None
+        try:
+            return int(self._tally.read_text() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def warmed_versions(self, target: Target) -> dict[str, tuple[str, ...]]:
+        """Every version the warms of this run fetched for ``target`` (any process's)."""
+        record = self.workdir / "warmed" / f"{target.label}.txt"
+        try:
+            return warmed_versions(record.read_text().split())
+        except OSError:
+            return {}
+
     def upstream_stats(self) -> RelayStats | None:
         """Requests and bytes that crossed the gap so far (None where the relay is another
         process's)."""
@@ -322,6 +347,10 @@ class OfflineIndex:
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
         if foreign := foreign_files(files, server.held_files()):
             raise WarmError(f"{target.label}: " + "; ".join(foreign))
+        record = self.workdir / "warmed" / f"{target.label}.txt"  # one short append per warm
+        record.parent.mkdir(exist_ok=True)
+        with record.open("a") as stream:
+            stream.write("".join(f"{f.name}\n" for f in files))
         return WarmResult.of(warmer.python, files, time.monotonic() - started), build_reqs
 
     def _warm_build_requirements(self, files: Sequence[Path],
@@ -421,7 +450,9 @@ class OfflineIndex:
                          build_tools=warmer and not self.settings.warm_build_isolation,
                          download_only=warmer,
                          tmpdir=self.tmpdir, stop=self.stopping,
-                         held=self._server().held_files)
+                         held=self._server().held_files,
+                         crossings=self.relay_requests_if_cut,
+                         warmed=functools.partial(self.warmed_versions, target))
 
     def _prepare_venvs(self, targets: Sequence[Target]) -> None:
         """Make each local target's warmer and install-check venvs on helper threads."""
@@ -455,7 +486,8 @@ class OfflineIndex:
         return self._checking.submit(work)
 
     def install_check(self, target: Target, requirements: Sequence[str] = (),
-                      requirements_file: Path | str | None = None) -> FreshVenv:
+                      requirements_file: Path | str | None = None,
+                      warmed: Mapping[str, Sequence[str]] | None = None) -> FreshVenv:
         """Install into a fresh venv of ``target`` from the cache alone.
 
         Raises OfflineInstallError naming the target and the holes — or ServerError when
@@ -467,11 +499,11 @@ class OfflineIndex:
             self.progress(f"install [{target.label}]: with {venv.installer}: "
                           f"{STEPS[venv.installer]}")
         try:
-            venv.install(*requirements, requirements_file=requirements_file)
+            venv.install(*requirements, requirements_file=requirements_file, warmed=warmed)
         except OfflineInstallError as exc:
             self.ensure_server_alive()  # a dead server is the better explanation
-            raise OfflineInstallError(f"{target.label}: {exc}", holes=exc.holes,
-                                      output=exc.output) from None
+            exc.args = (f"{target.label}: {exc.message}",)  # its kind and payload stay
+            raise
         return venv
 
     def ensure_server_alive(self) -> None:

@@ -71,7 +71,10 @@ def check_report_path(config: pytest.Config) -> None:
     path = report_path(config)
     if path is None:
         return
-    probe = path.resolve().parent / f".offline-index-report-probe-{os.getpid()}"
+    existing = path.resolve().parent  # the report's dirs are made: probe the nearest one
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    probe = existing / f".offline-index-report-probe-{os.getpid()}"
     try:
         if path.is_dir():
             raise IsADirectoryError(21, "it is a directory")

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,8 +77,10 @@ class Relay:
 
     def __init__(self, listener: socket.socket, allow: Iterable[str], *,
                  socket_factory: SocketFactory | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, tally: Path | None = None) -> None:
         self.listener = listener
+        # the request count, kept in a file too: other processes of the run read it
+        self.tally = tally
         self.allow = frozenset(h.lower().strip("[]") for h in allow)
         self.socket_factory = socket_factory
         self.connect_timeout = connect_timeout
@@ -157,6 +161,10 @@ class Relay:
             s = self._stats
             self._stats = RelayStats(s.requests + requests, s.sent + sent,
                                      s.received + received)
+            if requests and self.tally is not None:  # whole, or not at all: os.replace
+                partial = self.tally.with_name(f".{self.tally.name}.{os.getpid()}")
+                partial.write_text(str(self._stats.requests))
+                os.replace(partial, self.tally)
 
     def _fail(self, kind: str, host: str, port: int, detail: str,
               record: bool = True) -> ConnectFailed:

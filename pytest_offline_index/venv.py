@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import Completed, LineCallback, run
-from .errors import ForeignFileError, ImportCheckError, OfflineInstallError
+from .errors import (
+    CutNotEffectiveError,
+    ForeignFileError,
+    ImportCheckError,
+    NotAsWarmedError,
+    OfflineInstallError,
+)
 from .hermetic import hermetic_env, index_args, with_tmpdir
 from .holes import holes_in, pip_error
-from .installed import added, distributions_in, site_packages
+from .installed import added, differences, distributions_in, site_packages
 from .installers import (
     DEVPI,
     INSTALLERS,
@@ -113,7 +119,9 @@ class FreshVenv:
                  factory: Callable[[str], FreshVenv] | None = None,
                  installer: str = PIP, build_tools: bool = False, download_only: bool = False,
                  tmpdir: Path | None = None, stop: threading.Event | None = None,
-                 held: Callable[[], Held] | None = None) -> None:
+                 held: Callable[[], Held] | None = None,
+                 crossings: Callable[[], int | None] | None = None,
+                 warmed: Callable[[], Mapping[str, Sequence[str]]] | None = None) -> None:
         if installer not in INSTALLERS:
             raise OfflineInstallError(f"installer {installer!r} is not one of "
                                       f"{', '.join(INSTALLERS)}")
@@ -138,6 +146,10 @@ class FreshVenv:
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
         # what the index under test holds (sha256 -> file name); None: judge by URL alone
         self.held = held
+        # requests the relay carried so far, None while the index is not cut; and what the
+        # run's warms fetched for this venv's target (the harness sets both)
+        self.crossings = crossings
+        self.warmed = warmed
 
     def _env(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """``env`` (default: the hermetic one) with this venv's TMPDIR."""
@@ -198,12 +210,20 @@ class FreshVenv:
             self._exec([self.python, "-m", "compileall", "-q", "-j0", *pips], on_client=False)
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
-                index_url: str | None = None, on_line: LineCallback | None = None) -> float:
-        """pip install from the index alone; raises OfflineInstallError naming the holes."""
+                index_url: str | None = None, on_line: LineCallback | None = None,
+                warmed: Mapping[str, Sequence[str]] | None = None) -> float:
+        """Install from the index alone; raises OfflineInstallError naming the holes.
+
+        On a cut index it keeps the check's promises too: no request crossed the relay
+        meanwhile (CutNotEffectiveError), and every distribution it added is at a version a
+        warm fetched — ``warmed``, by default every warm of the run for this target
+        (NotAsWarmedError).
+        """
         simple_url = index_url or self.simple_url
         if not simple_url:
             raise OfflineInstallError("no index to install from: pass index_url")
         started = time.monotonic()
+        crossed = self.crossings() if self.crossings else None  # None: not cut
         before = distributions_in(self.path)
         what = list(requirements)
         path = Path(requirements_file).resolve() if requirements_file is not None else None
@@ -231,7 +251,22 @@ class FreshVenv:
                                        self.held() if self.held else None):
             raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
                                    + "; ".join(foreign), foreign=foreign)
+        if crossed is not None:
+            self._keep_the_cut_promises(crossed, warmed)
         return time.monotonic() - started
+
+    def _keep_the_cut_promises(self, crossed: int,
+                               warmed: Mapping[str, Sequence[str]] | None) -> None:
+        assert self.crossings is not None
+        if (now := self.crossings()) is not None and now > crossed:
+            raise CutNotEffectiveError(f"the cut did not hold: {now - crossed} request(s) "
+                                       f"crossed the relay during the install")
+        if warmed is None and self.warmed is not None:
+            warmed = self.warmed()
+        # pip passes on a quiet backtrack to an older cached release: not a pass here
+        if warmed and (unlike := differences(warmed, self.added)):
+            raise NotAsWarmedError("installed is not what the warm resolved: "
+                                   + "; ".join(str(d) for d in unlike), unlike, self.added)
 
     def _origins(self, simple_url: str, requirements: Sequence[str],
                  requirements_file: Path | None, report: Path) -> dict[str, Origin]:

@@ -112,7 +112,9 @@ class HolderWatcher:
         for pid in _pids():
             if pid == os.getpid() or not is_alive(pid):
                 continue  # a zombie holds nothing: its parent has not reaped it yet
-            held = {owners[ns].pid for ns in _namespaces(pid) if ns in owners}
+            control = _control_of(pid)  # a freed namespace's inode is soon another run's
+            held = {owners[ns].pid for ns in _namespaces(pid)
+                    if ns in owners and control in (None, owners[ns].control)}
             args = _args(pid)
             launched = [h.pid for h in self.holders.values()
                         if any(a.endswith(LAUNCHER) for a in args) and h.control in args]
@@ -121,6 +123,24 @@ class HolderWatcher:
                     found.append(f"run held by pid {holder_pid}: process {pid} "
                                  f"({' '.join(args)[:120]}) is still in it")
         return found
+
+
+def _control_of(pid: int) -> str | None:
+    """The control socket of the run ``pid`` belongs to: that of the nearest holder or
+    launcher among it and its ancestors (None: none is)."""
+    for _ in range(64):
+        args = _args(pid)
+        for i, arg in enumerate(args):
+            if arg.endswith(LAUNCHER) and i + 1 < len(args):
+                return args[i + 1]
+            if arg.endswith(HOLDER) and i + 1 < len(args):
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    return str(json.loads(args[i + 1])["control"])
+        parent = _parent(pid)
+        if parent in (None, 0, 1):
+            return None
+        pid = parent
+    return None
 
 
 def _pids() -> list[int]:

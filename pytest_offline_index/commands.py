@@ -67,7 +67,12 @@ def run(argv: Sequence[str], *, namespace: Place | None = None,
             proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=dict(env) if env else None,
                                     cwd=cwd, text=True, errors="replace",
-                                    start_new_session=True, preexec_fn=die_with_parent)
+                                    start_new_session=True,
+                                    # a launcher must outlive its child: the child is in the
+                                    # run's PID namespace, which ends it with the run, and
+                                    # an orphan of a launcher is adopted (and reaped, late)
+                                    # by the host's init, which holds the namespace's end up
+                                    preexec_fn=None if namespace else die_with_parent)
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         ended = _wait(proc, timeout, stop)

@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ CHUNK = 64 * 1024
 HOP_BY_HOP = (b"proxy-connection", b"proxy-authorization", b"connection", b"keep-alive")
 
 # Makes an unconnected socket of a family where the upstream lives (default: here).
-SocketFactory = Callable[[int], socket.socket]
 
 
 @dataclass(frozen=True)
@@ -76,13 +75,11 @@ class Relay:
     """Serve ``listener`` on a thread of this process until :meth:`close`."""
 
     def __init__(self, listener: socket.socket, allow: Iterable[str], *,
-                 socket_factory: SocketFactory | None = None,
                  connect_timeout: float = CONNECT_TIMEOUT, tally: Path | None = None) -> None:
         self.listener = listener
         # the request count, kept in a file too: other processes of the run read it
         self.tally = tally
         self.allow = frozenset(h.lower().strip("[]") for h in allow)
-        self.socket_factory = socket_factory
         self.connect_timeout = connect_timeout
         self._stats = RelayStats()
         self._events: list[RelayEvent] = []
@@ -213,8 +210,7 @@ class Relay:
             where = f"[{sockaddr[0]}]:{port}" if family == socket.AF_INET6 else (
                 f"{sockaddr[0]}:{port}")
             try:
-                sock = (await loop.run_in_executor(None, self.socket_factory, family)
-                        if self.socket_factory else socket.socket(family, socket.SOCK_STREAM))
+                sock = socket.socket(family, socket.SOCK_STREAM)
             except OSError as exc:
                 last = self._fail("connect", host, port, f"{host} {where}: {exc.strerror}",
                                   record=False)

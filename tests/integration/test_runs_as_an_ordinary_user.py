@@ -8,22 +8,16 @@ root's, on the host's loopback: the user's relay reaches it like any other host.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import textwrap
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.integration.test_sigterm_cleans_up import hanging_sdist
 from tests.support.dists import Dist
-from tests.support.guard import HolderWatcher
+from tests.support.killing import assert_gone, kill_mid_step
 from tests.support.ordinary_user import UID, OrdinaryUser
-from tests.support.processes import step_pip, wait_for
-
-GONE_WITHIN = 2.0
 
 
 @pytest.fixture
@@ -118,22 +112,11 @@ def test_sigkill_as_an_ordinary_user_leaves_nothing(user, suite_dir, fresh_upstr
         cwd=suite_dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     try:
-        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
-        if step == "install":
-            wait_for(lambda: pip.children(recursive=True))  # the backend, in its build
-        run = HolderWatcher(child.pid)
-        run.poll()
-        (holder,) = run.holders.values()
-        assert psutil.Process(holder.pid).uids().real == UID
-        assert run.leftovers()
+        run, holder, pip = kill_mid_step(child, step)
     finally:
-        child.kill()  # by the pid we started (setpriv exec'd pytest in it)
-        child.wait()
         fresh_upstream.set_delay(0)
-    killed = time.monotonic()
-    wait_for(lambda: not run.leftovers(), timeout=GONE_WITHIN, interval=0.02)
-    assert time.monotonic() - killed < GONE_WITHIN
-    assert not any(os.path.exists(p) for p in holder.remove)
+    assert holder.uid == UID  # the run was the user's, holder and all
+    assert_gone(run, holder, pip)
 
 
 def test_nothing_of_the_harness_needs_root(user, suite_dir) -> None:

@@ -42,6 +42,7 @@ class SeenHolder:
     control: str
     remove: list[str]
     namespaces: set[NsId] = field(default_factory=set)
+    uid: int | None = None  # its real uid outside, at first sight
 
 
 class HolderWatcher:
@@ -87,7 +88,8 @@ class HolderWatcher:
             with contextlib.suppress(ValueError, IndexError, KeyError):
                 spec = json.loads(args[-1])
                 self.holders[key] = SeenHolder(pid, key[1], spec["control"],
-                                               list(spec["remove"]), _namespaces(pid))
+                                               list(spec["remove"]), _namespaces(pid),
+                                               _uid(pid))
 
     def _below(self, pid: int) -> bool:
         for _ in range(64):
@@ -140,6 +142,13 @@ def _control_of(pid: int) -> str | None:
         if parent in (None, 0, 1):
             return None
         pid = parent
+    return None
+
+
+def _uid(pid: int) -> int | None:
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        return int(next(line for line in status if line.startswith("Uid:")).split()[1])
     return None
 
 

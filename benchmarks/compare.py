@@ -1,6 +1,7 @@
 """How fast is the check, against doing the same work by hand? Ratios in one run.
 
-Run as root from the repository (it builds real namespaces and reaches the public index)::
+Run as any user from the repository (it builds real namespaces and reaches the public
+index)::
 
     python3 benchmarks/compare.py                    # six, pandas, jupyterlab; 3 rounds
     python3 benchmarks/compare.py --case pandas --rounds 5 --hot --cache --matrix 3.11,3.12

@@ -106,7 +106,6 @@ class DevpiServer:
         self._auth: dict[str, str] = {}
         self._xprocess: XProcess | None = None
         self._session = self._api_client()
-        self._on_pid: Any = None
         self._spawning: Deferral | None = None
         self._digests: dict[Path, str] = {}
 
@@ -139,8 +138,7 @@ class DevpiServer:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self, on_pid: Any = None) -> DevpiServer:
-        self._on_pid = on_pid
+    def start(self) -> DevpiServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._uuid = None  # read from .nodeinfo, which devpi-init may be about to write
         fresh = not self._nodeinfo.is_file()  # else a cache dir an earlier run made
@@ -205,8 +203,6 @@ class DevpiServer:
         if self._spawning is None or self._xprocess is None:
             return
         self.pid = self.pid or self._xprocess.getinfo("devpi-server").pid
-        if self.pid and self._on_pid:
-            self._on_pid(self.pid)
         spawning, self._spawning = self._spawning, None
         spawning.release()
 
@@ -257,7 +253,7 @@ class DevpiServer:
         self._session = self._api_client()
         self.offline = offline
         self.pid = None
-        self.start(on_pid=self._on_pid)
+        self.start()
 
     def __enter__(self) -> DevpiServer:
         return self.start()

@@ -1,4 +1,8 @@
-"""Run a subprocess (optionally inside a namespace), stream its lines, never leave it behind."""
+"""Run a subprocess (optionally inside a namespace), stream its lines, never leave it behind.
+
+:class:`Runner` is how the run starts every pip, uv and devpi-client: one place for the
+hermetic environment, the run's TMPDIR, the step timeout and the stop event.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from .hermetic import hermetic_env, with_tmpdir
 from .interrupts import Deferral
 from .netns import Place
+from .outcomes import StepNotRun
 
 LineCallback = Callable[[str], None]
 ENDED, TIMED_OUT, STOPPED = "ended", "timed out", "stopped"
@@ -34,6 +41,32 @@ class Completed:
 
     def tail(self, lines: int = 20) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Runs the commands of one run: in ``namespace`` (the client host) unless asked to run
+    here, with the hermetic environment (or the one given) and ``TMPDIR`` in the run's
+    ``tmpdir``, bounded by ``timeout``. Once ``stop`` is set (from any thread, as the run
+    ends) what runs is ended and nothing new starts: the step is "not run", not a failure
+    of the packages.
+    """
+
+    namespace: Place | None = None
+    timeout: float = 900.0
+    tmpdir: Path | None = None
+    stop: threading.Event | None = None
+
+    def __call__(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
+                 on_line: LineCallback | None = None, *, here: bool = False,
+                 timeout: float | None = None) -> Completed:
+        done = run(argv, namespace=None if here else self.namespace,
+                   env=with_tmpdir(hermetic_env() if env is None else env, self.tmpdir),
+                   timeout=self.timeout if timeout is None else timeout, on_line=on_line,
+                   stop=self.stop)
+        if done.stopped:
+            raise StepNotRun("stopped: the run ended before this step did")
+        return done
 
 
 def run(argv: Sequence[str], *, namespace: Place | None = None,

@@ -5,6 +5,9 @@ it with ``uv venv`` and installs with ``uv pip install``. devpi-client's ``devpi
 runs the venv's own pip against the index ``devpi use`` points it at. Each runs with the
 hermetic environment (no inherited ``PIP_*``/``UV_*``, no config file, no cache), naming the
 index alone; uv and devpi-client come from the extras of the same names.
+
+Each is an :class:`Installer` (``installer_named``): how it makes a venv, how it installs,
+and how the origin check learns where each installed file came from.
 """
 
 from __future__ import annotations
@@ -16,20 +19,25 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.version import Version
 
-from .hermetic import hermetic_env
+from .commands import Completed, LineCallback, Runner
+from .errors import OfflineInstallError
+from .hermetic import hermetic_env, index_args
+from .holes import pip_error
+from .origin import Origin, from_pip_report, from_pylock
+from .requirements import pins_hashes
 
 PIP, UV, DEVPI = "pip", "uv", "devpi"
 INSTALLERS = (PIP, UV, DEVPI)
 EXTRAS = {UV: "uv", DEVPI: "devpi"}
 WHAT = {UV: "uv", DEVPI: "devpi-client"}
-# what a run says it does, for an installer other than pip
 # uv's pylock.toml output (uv pip compile --format pylock.toml) came in 0.6.15
 UV_OLDEST = Version("0.6.15")
-STEPS = {UV: "uv venv, then uv pip install", DEVPI: "virtualenv, then devpi use + devpi install"}
 
 
 def not_installed(installer: str) -> str | None:
@@ -160,3 +168,115 @@ def devpi_install_argv(devpi: Sequence[str], clientdir: str, venv: str,
 def clientdir_for(venv_path: str) -> str:
     """devpi-client's state for one venv: inside that venv's own directory."""
     return os.path.join(venv_path, ".devpi-client")
+
+
+# -- the strategies -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """One install: what, from which index, and where pip writes its ``--report``."""
+
+    simple_url: str
+    requirements: tuple[str, ...]
+    requirements_file: Path | None
+    report: Path
+
+    @property
+    def require_hashes(self) -> bool:
+        return self.requirements_file is not None and pins_hashes(self.requirements_file)
+
+
+class Installer:
+    """pip's way (virtualenv, ``pip install``); the other installers vary a step of it."""
+
+    name = PIP
+    maker = "virtualenv"  # what makes the venv, for messages
+    steps = ""  # what a run says it does, where it is not pip's way
+
+    def make_venv(self, run: Runner, base_python: str, path: Path,
+                  seed: Sequence[str] = ()) -> Completed:
+        # virtualenv runs from the harness's interpreter and builds a venv of any target
+        return run([sys.executable, "-m", "virtualenv", "--python", base_python,
+                    "--no-periodic-update", "--quiet", *seed, str(path)])
+
+    def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
+                on_line: LineCallback | None = None) -> Completed:
+        # No retries: devpi is local, and a 502 for an uncached file will not go away.
+        argv = [python, "-m", "pip", "install", *index_args(request.simple_url),
+                "--retries", "0", "--report", str(request.report)]
+        if request.requirements_file is not None:
+            argv += ["-r", str(request.requirements_file)]
+            if request.require_hashes:
+                argv.append("--require-hashes")
+        return run([*argv, *request.requirements], on_line=on_line)
+
+    def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
+        """Where the install took each distribution from: pip's report."""
+        return from_pip_report(request.report) if request.report.is_file() else {}
+
+
+class UvInstaller(Installer):
+    name = UV
+    maker = "uv venv"
+    steps = "uv venv, then uv pip install"
+
+    def make_venv(self, run: Runner, base_python: str, path: Path,
+                  seed: Sequence[str] = ()) -> Completed:
+        return run(uv_venv_argv(uv_binary(), base_python, str(path)), uv_env())
+
+    def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
+                on_line: LineCallback | None = None) -> Completed:
+        reqs = str(request.requirements_file) if request.requirements_file else None
+        return run(uv_install_argv(uv_binary(), python, request.simple_url,
+                                   request.requirements, reqs,
+                                   require_hashes=request.require_hashes), uv_env(), on_line)
+
+    def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
+        """uv keeps no report: its own resolution of the same input through the same
+        index, written as the pylock.toml it can write, says which file it takes."""
+        sources = request.report.with_suffix(".in")
+        reqs = [f"-r {request.requirements_file}"] if request.requirements_file else []
+        sources.write_text("".join(f"{line}\n" for line in [*request.requirements, *reqs]))
+        lock = request.report.with_name(f"{request.report.name}-uv") / "pylock.toml"
+        lock.parent.mkdir(exist_ok=True)  # uv takes no other name
+        done = run(uv_resolve_argv(uv_binary(), python, request.simple_url, str(sources),
+                                   str(lock)), uv_env())
+        if not done.ok:
+            raise OfflineInstallError(f"uv installed, but its resolution through the index, "
+                                      f"to check where each file came from, failed: "
+                                      f"{pip_error(done.output)}", output=done.output)
+        return from_pylock(lock)
+
+
+class DevpiInstaller(Installer):
+    name = DEVPI
+    steps = "virtualenv, then devpi use + devpi install"
+
+    def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
+                on_line: LineCallback | None = None) -> Completed:
+        clientdir, venv = clientdir_for(str(path)), str(path)
+        env = devpi_env(request.simple_url)
+        if request.require_hashes:
+            env["PIP_REQUIRE_HASHES"] = "1"
+        env["PIP_REPORT"] = str(request.report)  # devpi install passes no options to its pip
+        used = run(devpi_use_argv(devpi_command(), request.simple_url, clientdir, venv),
+                   env, on_line)
+        if not used.ok:
+            return used
+        reqs = str(request.requirements_file) if request.requirements_file else None
+        done = run(devpi_install_argv(devpi_command(), clientdir, venv,
+                                      request.requirements, reqs), env, on_line)
+        return Completed(done.argv, done.returncode, used.output + done.output,
+                         done.timed_out)
+
+
+WAYS: dict[str, Installer] = {PIP: Installer(), UV: UvInstaller(), DEVPI: DevpiInstaller()}
+
+
+def installer_named(name: str) -> Installer:
+    """The installer ``name``, refused in one line if it is unknown or not installed."""
+    if name not in WAYS:
+        raise OfflineInstallError(f"installer {name!r} is not one of {', '.join(INSTALLERS)}")
+    if why := not_installed(name):
+        raise OfflineInstallError(why)
+    return WAYS[name]

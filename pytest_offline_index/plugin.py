@@ -121,9 +121,8 @@ def check_scenario(config: pytest.Config) -> AirgapScenario:
     """The ``--offline-index`` check, made when its items are collected, on the session's index."""
     if CHECK_KEY not in config.stash:
         session = config.stash[SESSION_KEY]
-        config.stash[CHECK_KEY] = AirgapScenario(
-            session.settings, targets=config.stash[TARGETS_KEY], index=session.unstarted(),
-            progress=session.progress)
+        targets = config.stash[TARGETS_KEY]
+        config.stash[CHECK_KEY] = session.check(session.settings, targets, started=False)
     return config.stash[CHECK_KEY]
 
 
@@ -159,8 +158,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
               ) + index_session.checks
-    if index_session.index is not None:  # what still runs (after -x, say) ends "not run"
-        index_session.index.stop_checks()
+    index_session.stop_checks()  # what still runs (after -x, say) ends "not run"
     path = report_path(config)
     if path is not None and checks and REPORTED_KEY not in config.stash:
         cached = None
@@ -271,8 +269,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         settings, targets = prepared
         index_session = item.config.stash[SESSION_KEY]
         shared = index_session.shared
-        scenario = AirgapScenario(settings, targets=targets, index=index_session.started(),
-                                  progress=index_session.progress, name=item.nodeid)
+        scenario = index_session.check(settings, targets, name=item.nodeid)
         index_session.checks.append(scenario)
         try:  # with other processes on the index: warming exclusive, installs side by side
             scenario.run_all(warming=shared.exclusive() if shared else None,

@@ -30,6 +30,7 @@ CONNECT_TIMEOUT = 10.0
 HEADER_LIMIT = 64 * 1024
 CHUNK = 64 * 1024
 HOP_BY_HOP = (b"proxy-connection", b"proxy-authorization", b"connection", b"keep-alive")
+TALLY_EVERY = 0.25  # seconds between the tally file's byte counts (requests: at once)
 
 # Makes an unconnected socket of a family where the upstream lives (default: here).
 
@@ -65,6 +66,14 @@ class RelayStats:
                           self.received - other.received)
 
 
+def read_tally(path: Path) -> RelayStats:
+    """The counts a relay of another process keeps in ``path`` (zero before its first)."""
+    try:
+        return RelayStats(*(int(n) for n in path.read_text().split()))
+    except (OSError, ValueError, TypeError):
+        return RelayStats()
+
+
 class ConnectFailed(Exception):
     def __init__(self, event: RelayEvent) -> None:
         super().__init__(event.detail)
@@ -77,8 +86,9 @@ class Relay:
     def __init__(self, listener: socket.socket, allow: Iterable[str], *,
                  connect_timeout: float = CONNECT_TIMEOUT, tally: Path | None = None) -> None:
         self.listener = listener
-        # the request count, kept in a file too: other processes of the run read it
+        # the counts, kept in a file too: other processes of the run read it (read_tally)
         self.tally = tally
+        self._tallied = 0.0  # when the tally file was last written
         self.allow = frozenset(h.lower().strip("[]") for h in allow)
         self.connect_timeout = connect_timeout
         self._stats = RelayStats()
@@ -158,10 +168,17 @@ class Relay:
             s = self._stats
             self._stats = RelayStats(s.requests + requests, s.sent + sent,
                                      s.received + received)
-            if requests and self.tally is not None:  # whole, or not at all: os.replace
-                partial = self.tally.with_name(f".{self.tally.name}.{os.getpid()}")
-                partial.write_text(str(self._stats.requests))
-                os.replace(partial, self.tally)
+            if requests or time.monotonic() - self._tallied >= TALLY_EVERY:
+                self._write_tally()
+
+    def _write_tally(self) -> None:
+        """The counts into the tally file, whole or not at all (``os.replace``)."""
+        if self.tally is None:
+            return
+        s, self._tallied = self._stats, time.monotonic()
+        partial = self.tally.with_name(f".{self.tally.name}.{os.getpid()}")
+        partial.write_text(f"{s.requests} {s.sent} {s.received}")
+        os.replace(partial, self.tally)
 
     def _fail(self, kind: str, host: str, port: int, detail: str,
               record: bool = True) -> ConnectFailed:
@@ -321,6 +338,8 @@ class Relay:
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(OSError):
                 await writer.drain()
+            with self._lock:  # an exchange's last bytes reach the tally file too
+                self._write_tally()
 
 
 async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:

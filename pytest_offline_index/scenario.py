@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
+from .checkpool import CheckPool, Progress, held_progress, holdable
 from .errors import (
     CutNotEffectiveError,
     ImportCheckError,
@@ -26,28 +27,37 @@ from .errors import (
     OfflineInstallError,
 )
 from .holes import Hole
-from .index import OfflineIndex, Progress, held_progress, holdable, warm_specs
+from .index import OfflineIndex
 from .installed import warmed_versions
+from .installers import Installer
 from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
 from .settings import Settings
 from .steps import Status, Step, step_key
 from .targets import Target, find_python, running_target
 from .venv import ImportResult
-from .warm import WarmResult
+from .warm import WarmResult, warm_specs
 
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,
                                         Status.NOT_CHECKED)
 STEPS = tuple(Step)
 # what an install on a worker thread hands back: its progress lines, and its venv or error
 Held = tuple[list[tuple[Progress, str]], "InstalledVenv | Exception"]
-T = TypeVar("T")
+# warms a check made and proved, by what makes two warms the same: for checks sharing an index
+Warms = dict[tuple[object, ...], WarmResult]
 
 
 class InstalledVenv(Protocol):
-    """What the scenario asks of the venv an install check leaves."""
+    """What the scenario asks of the fresh venv of an install check."""
 
     added: dict[str, str]
+    installer: str
+
+    @property
+    def way(self) -> Installer: ...
+
+    def install(self, *requirements: str, requirements_file: Path | str | None = None,
+                warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
 
     def modules_to_import(self, imports: Sequence[str],
                           distributions: Sequence[str]) -> list[str]: ...
@@ -58,10 +68,11 @@ class InstalledVenv(Protocol):
 class CheckableIndex(Protocol):
     """What the scenario asks of an index (``OfflineIndex``; a fake in the unit tests)."""
 
-    workdir: Path
-    progress: Progress
-    # warms this process made and proved, for checks sharing the index
-    warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]]
+    @property
+    def workdir(self) -> Path: ...
+
+    @property
+    def progress(self) -> Progress: ...
 
     @property
     def is_cut(self) -> bool: ...
@@ -73,21 +84,19 @@ class CheckableIndex(Protocol):
 
     def restore(self) -> None: ...
 
-    def warm_target(self, target: Target, requirements: Sequence[str] = (),
-                    requirements_file: Path | str | None = None,
-                    ) -> tuple[WarmResult, tuple[str, ...]]: ...
+    def warm(self, requirements: Sequence[str] = (), *,
+             requirements_file: Path | str | None = None,
+             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]: ...
 
     def cut(self) -> str: ...
 
     def verify_cut(self) -> None: ...
 
-    def install_check(self, target: Target, requirements: Sequence[str] = (),
-                      requirements_file: Path | str | None = None,
-                      warmed: Mapping[str, Sequence[str]] | None = None) -> InstalledVenv: ...
+    def fresh_venv(self, python: str | Target | None = None) -> InstalledVenv: ...
 
-    def upstream_stats(self) -> RelayStats | None: ...
+    def upstream_stats(self) -> RelayStats: ...
 
-    def submit(self, work: Callable[[], T]) -> Future[T]: ...
+    def stop_commands(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -130,18 +139,24 @@ class AirgapScenario:
 
     ``run(step, target)`` runs one planned step, or records why it cannot run;
     ``run_all()`` runs the whole plan. ``close()`` tears down only an index it made itself.
+    Checks sharing an index share ``pool`` (the threads their installs run on) and
+    ``warms`` (a set warmed and proved once is not warmed again while the index stays cut).
     """
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  python: str | None = None, progress: Progress | None = None,
                  targets: Sequence[Target] | None = None,
-                 index: CheckableIndex | None = None, name: str = "offline-index") -> None:
+                 index: CheckableIndex | None = None, name: str = "offline-index",
+                 pool: CheckPool | None = None, warms: Warms | None = None) -> None:
         self.settings = settings
         self.name = name
         self._owns_index = index is None
-        self.index: CheckableIndex = index or OfflineIndex(settings, workdir=workdir,
-                                                            progress=progress)
-        self.progress = holdable(progress) if progress else self.index.progress
+        self.index: CheckableIndex = index if index is not None else OfflineIndex(
+            settings, workdir=workdir, progress=progress)
+        self.progress = holdable(progress or self.index.progress)
+        self._owns_pool = pool is None
+        self.pool = pool or CheckPool()
+        self.warms: Warms = {} if warms is None else warms
         if targets:
             self.targets = list(targets)
         else:
@@ -246,7 +261,7 @@ class AirgapScenario:
     def step(self, name: str, target: Target | None = None) -> Iterator[StepRecord]:
         record = self.record(name, target)
         started = time.monotonic()
-        crossed = self.index.upstream_stats() or RelayStats()
+        crossed = self.index.upstream_stats()
         title = f"{name} [{record.target}]" if record.target else name
         self.progress(f"{title} ...")
         try:
@@ -261,8 +276,7 @@ class AirgapScenario:
             record.status = PASSED
         finally:
             record.seconds = time.monotonic() - started
-            if (now := self.index.upstream_stats()) is not None:
-                record.upstream = now - crossed
+            record.upstream = self.index.upstream_stats() - crossed
             self.progress(f"{title}: {record.status} in {record.seconds:.1f}s"
                           + (f" ({record.detail})" if record.detail else ""))
 
@@ -272,22 +286,23 @@ class AirgapScenario:
             key = self._warm_key(target)
             # another check of this session warmed and proved this very set, and the index
             # has stayed cut since: its cache still holds it (and only grows)
-            shared = self.index.warmed.get(key) if self.index.is_cut else None
+            shared = self.warms.get(key) if self.index.is_cut else None
             if shared is not None:
-                (result, build_reqs), how = shared, "warmed earlier in this session, shared"
+                result, how = shared, "warmed earlier in this session, shared"
             else:
-                before = self.index.upstream_stats() or RelayStats()
                 self.index.start(prepare=self.targets)
+                before = self.index.upstream_stats()
                 self.index.restore()  # a shared index may have been cut by an earlier check
-                result, build_reqs = self.index.warm_target(
-                    target, self.settings.packages, self.settings.requirements)
-                self.index.warmed[key] = (result, build_reqs)
-                now = self.index.upstream_stats()
-                how = "" if now is None else (
-                    f"{(now - before).bytes / 1e6:.1f} MB from upstream in "
-                    f"{(now - before).requests} request(s)")
+                result = self.index.warm(self.settings.packages, pythons=[target],
+                                         requirements_file=self.settings.requirements
+                                         )[target.label]
+                self.warms[key] = result
+                crossed = self.index.upstream_stats() - before
+                how = (f"{crossed.bytes / 1e6:.1f} MB from upstream in "
+                       f"{crossed.requests} request(s)")
             self.report.warmed[target.label] = result
-            self.report.build_requirements[target.label] = build_reqs
+            self.report.build_requirements[target.label] = build_reqs = (
+                result.build_requirements)
             parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
             if build_reqs:
                 parts.append(f"build requirements: {', '.join(build_reqs)}")
@@ -306,7 +321,7 @@ class AirgapScenario:
                      if not t.foreign and self.blocker(Step.INSTALL, t) is None
                      and (self.selected_installs is None or t.label in self.selected_installs)]
             self._installs = {} if len(ready) < 2 else {
-                t.label: self.index.submit(functools.partial(self._install_held, t))
+                t.label: self.pool.submit(functools.partial(self._install_held, t))
                 for t in ready}
         if (started := self._installs.pop(target.label, None)) is None:
             return self.install(target)
@@ -326,10 +341,9 @@ class AirgapScenario:
                 return lines, exc
 
     def _warm_key(self, target: Target) -> tuple[object, ...]:
-        """What makes two warms the same: the target, the set, and how it is warmed."""
+        """What makes two warms on one index the same: the target and the set."""
         return (target.label, target.platform,
-                warm_specs(self.settings.packages, self.settings.requirements),
-                self.settings.warm_build_isolation, self.settings.warm_build_requirements)
+                warm_specs(self.settings.packages, self.settings.requirements))
 
     def cut(self) -> None:
         with self.step(Step.CUT) as record:
@@ -349,15 +363,20 @@ class AirgapScenario:
                 raise CutNotEffectiveError("install check refused: the network was not cut")
             self.index.verify_cut()  # on a shared index, whoever cut it, it must still hold
             warm = self.report.warmed.get(target.label)
+            venv = self.index.fresh_venv(target)
+            if venv.way.steps:
+                self.progress(f"install [{target.label}]: with {venv.installer}: "
+                              f"{venv.way.steps}")
             try:  # the install keeps the cut's promises, against this check's own warm
-                venv = self.index.install_check(
-                    target, self.settings.packages, self.settings.requirements,
-                    warmed=warmed_versions(f.name for f in warm.files) if warm else None)
-            except NotAsWarmedError as exc:
-                self.report.installed[target.label] = exc.installed
-                raise
+                venv.install(*self.settings.packages,
+                             requirements_file=self.settings.requirements,
+                             warmed=warmed_versions(f.name for f in warm.files) if warm else None)
             except OfflineInstallError as exc:
-                self.report.holes[target.label] = list(exc.holes)
+                exc.args = (f"{target.label}: {exc.message}",)  # its kind and payload stay
+                if isinstance(exc, NotAsWarmedError):
+                    self.report.installed[target.label] = exc.installed
+                else:
+                    self.report.holes[target.label] = list(exc.holes)
                 raise
             self.report.installed[target.label] = dict(venv.added)
             record.detail = self.settings.describe()
@@ -366,8 +385,7 @@ class AirgapScenario:
             self._venvs[target.label] = venv
             record.detail += (f" into a fresh {target.label} venv with "
                               f"{self.settings.installer}")
-            if self.index.upstream_stats() is not None:
-                record.detail += "; 0 bytes from upstream"
+            record.detail += "; 0 bytes from upstream"
             return venv
 
     def check_imports(self, target: Target | None = None) -> list[ImportResult]:
@@ -394,7 +412,12 @@ class AirgapScenario:
     # -- teardown -----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Tear down the index if it is this scenario's own (a shared one outlives it)."""
+        """Tear down the index if it is this scenario's own (a shared one outlives it),
+        and its pool if it is its own: what runs there ends first."""
+        if self._owns_index:
+            self.index.stop_commands()
+        if self._owns_pool:
+            self.pool.stop()
         if self._owns_index:
             self.index.close()
 

@@ -43,7 +43,7 @@ START_TIMEOUT = 60.0
 API_TIMEOUT = 60.0
 UPSTREAM_REQUEST_TIMEOUT = 30
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-# What the run's throwaway server can do without (see the README's Speed section).
+# What the run's throwaway server can do without (see docs/benchmark.md).
 # - devpi derives a key from its auth secret with argon2 at every start (~3.6 s with its
 #   defaults). The secret lives for one run, on private namespaces no one else can reach,
 #   so the cheapest parameters argon2 accepts are safe.

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .checkpool import CheckPool
 from .errors import OfflineIndexError
 from .index import OfflineIndex, Progress
 from .interrupts import sigint_ignored
-from .scenario import AirgapScenario
+from .scenario import AirgapScenario, Warms
 from .settings import Settings
 from .shared import SharedIndex
+from .targets import Target
 
 XDIST_RUN_ENV = "PYTEST_XDIST_TESTRUNUID"
 XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"
@@ -34,7 +37,9 @@ class SessionIndex:
         self.shared = (SharedIndex(settings, run_uid, progress)
                        if run_uid and os.environ.get(XDIST_WORKER_ENV) else None)
         self.index: OfflineIndex | None = None
-        self.checks: list[AirgapScenario] = []
+        self.checks: list[AirgapScenario] = []  # the marker's checks, for the report
+        self.pool = CheckPool()  # the threads every check's installs share
+        self.warms: Warms = {}  # what every check warmed and proved, shared between them
         self.kept_workdir: Path | None = None
         self._error: OfflineIndexError | None = None
         self._previous_sigterm: Any = None
@@ -60,6 +65,21 @@ class SessionIndex:
             self._error = exc
             raise
 
+    def check(self, settings: Settings, targets: Sequence[Target], *, name: str = "offline-index",
+              started: bool = True) -> AirgapScenario:
+        """A check on the session's index (``started``: start it now; else its warm step
+        does, so a failure to start is recorded as that step's)."""
+        index = self.started() if started else self.unstarted()
+        return AirgapScenario(settings, targets=targets, index=index, progress=self.progress,
+                              name=name, pool=self.pool, warms=self.warms)
+
+    def stop_checks(self) -> None:
+        """End what every check still runs (its step is "not run") and wait for it: before
+        a report is written, a lock is left or the index is torn down."""
+        if self.index is not None:
+            self.index.stop_commands()
+        self.pool.stop()
+
     def _joined(self) -> OfflineIndex:
         assert self.shared is not None
         try:
@@ -76,8 +96,9 @@ class SessionIndex:
         which also turns away the interrupt_main() an xdist worker gets when its
         controller is gone. The teardown itself is bounded (every wait has a timeout).
         """
-        index, self.index = self.index, None
         with sigint_ignored():
+            self.stop_checks()
+            index, self.index = self.index, None
             try:
                 if index is not None and self.shared is not None:
                     self.shared.leave()

@@ -50,12 +50,6 @@ class Settings:
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
     installer: str = "pip"  # what makes and fills the install check's venv: pip, uv, devpi
-    # For the project's own tests, not options: pip fetches an sdist's backend through the
-    # index itself while it prepares the sdist's metadata in an isolated build env; turning
-    # isolation off (as a user's --no-build-isolation warm would) and the harness's own
-    # warming of build requirements off shows what that warming step guarantees.
-    warm_build_isolation: bool = True
-    warm_build_requirements: bool = True
 
     @property
     def distribution_names(self) -> tuple[str, ...]:
@@ -272,7 +266,7 @@ def parse_requirements_file(text: str) -> Path:
 class Option:
     """One setting as a user gives it: its flag, ini key, help, and the parser that validates
     it into the ``Settings`` field of the same name (None: the plugin's own, the report).
-    ``pytest_addoption``, :meth:`Settings.resolve` and the README's table (a test compares
+    ``pytest_addoption``, :meth:`Settings.resolve` and the reference's table, docs/reference.md (a test compares
     it) all come from :data:`OPTIONS`."""
 
     field: str

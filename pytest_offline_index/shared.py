@@ -10,7 +10,6 @@ exclusive, installs run side by side under a shared lock while the cut holds.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .handle import IndexHandle
 from .index import OfflineIndex, Progress
 from .locks import flocked
 from .processes import is_alive, process_start_time
@@ -45,13 +45,14 @@ class SharedIndex:
         self._members().mkdir(exist_ok=True)
         info_path = self.dir / "info.json"
         with flocked(self.dir / "lock"):
-            info = json.loads(info_path.read_text()) if info_path.exists() else None
-            if info is None:
-                self.index = OfflineIndex(self.settings, progress=self.progress).start()
-                info_path.write_text(json.dumps(self.index.attach_info()))
-                self.owner = True
+            if info_path.exists():
+                self.index = OfflineIndex.attach(
+                    self.settings, IndexHandle.from_json(info_path.read_text()),
+                    progress=self.progress)
             else:
-                self.index = OfflineIndex.attach(self.settings, info, progress=self.progress)
+                self.index = OfflineIndex(self.settings, progress=self.progress).start()
+                info_path.write_text(self.index.handle().to_json())
+                self.owner = True
             me = os.getpid()
             (self._members() / str(me)).write_text(str(process_start_time(me)))
         return self.index
@@ -67,7 +68,7 @@ class SharedIndex:
     def leave(self) -> None:
         if self.index is None:
             return
-        self.index.stop_checks()  # none of this process's installs outlives its membership
+        self.index.stop_commands()  # none of this process's installs outlives its membership
         with contextlib.suppress(FileNotFoundError):
             (self._members() / str(os.getpid())).unlink()
         if self.owner:

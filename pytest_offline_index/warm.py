@@ -1,23 +1,33 @@
 """Warming an index: ``pip download`` through it, from the client side, for one target.
 
 Warming runs in the client namespace, which can reach only the server: so only devpi ever
-talks to the upstream, exactly as it would on a real air-gapped network.
+talks to the upstream, exactly as it would on a real air-gapped network. :class:`Warmer`
+adds what one download does not: the build requirements of every sdist it fetched (in
+bounded rounds), the kept cache dir asked alone first, and the proof that each file came
+through devpi.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from .commands import LineCallback, run
+from .builddeps import build_requirements_of
+from .commands import LineCallback, Runner
 from .errors import UpstreamUnreachableError, WarmError
-from .hermetic import hermetic_env, index_args, with_tmpdir
+from .hermetic import index_args
 from .holes import pip_error, project_of, unmatched_requirement
-from .netns import Place
+from .installed import warmed_versions
+from .origin import foreign_files
+from .requirements import check_sources
+from .server import DevpiServer
+from .settings import parse_packages
+from .targets import Target
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
 # after its retries, pip names a 5xx only as the cause of too many retries
@@ -27,6 +37,8 @@ RETRIED_ERROR = re.compile(
 DOWNLOAD_LINE = re.compile(r"^\s*Downloading (?:\S*/)?([^/\s]+)(?: \(([^)]*)\))?")
 MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's mirror page
 UpstreamFailures = Callable[[], "list[str]"]  # why the relay could not reach the upstream
+RelayFailures = Callable[[float], "list[str]"]  # the relay's failures since a monotonic time
+BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
 @dataclass(frozen=True)
@@ -35,24 +47,25 @@ class WarmResult:
     files: tuple[Path, ...]
     seconds: float
     sizes: tuple[int, ...] = ()  # bytes of each file, taken when warmed (files may go later)
+    build_requirements: tuple[str, ...] = ()  # the sdists' among them, warmed too
 
     @classmethod
-    def of(cls, python: str, files: tuple[Path, ...], seconds: float) -> WarmResult:
-        return cls(python, files, seconds, tuple(f.stat().st_size for f in files))
+    def of(cls, python: str, files: tuple[Path, ...], seconds: float,
+           build_requirements: tuple[str, ...] = ()) -> WarmResult:
+        return cls(python, files, seconds, tuple(f.stat().st_size for f in files),
+                   build_requirements)
 
     @property
     def bytes(self) -> int:
         return sum(self.sizes)
 
 
-def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
-         namespace: Place | None, upstream: str, mirror_status: MirrorStatus,
-         upstream_failures: UpstreamFailures = list, timeout: float = 900.0,
-         on_line: LineCallback | None = None, platform: str | None = None,
-         python_version: str | None = None, build_isolation: bool = True,
-         tmpdir: Path | None = None) -> WarmResult:
-    """Download ``specs`` and their dependencies through the index for ``python``
-    (or, with ``platform``, for that platform tag and ``python_version``).
+def download(run: Runner, simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
+             upstream: str, mirror_status: MirrorStatus,
+             upstream_failures: UpstreamFailures = list, on_line: LineCallback | None = None,
+             target: Target | None = None, build_isolation: bool = True) -> WarmResult:
+    """Download ``specs`` and their dependencies through the index for ``python`` (or, for
+    a foreign ``target``, for its platform tag and Python version).
 
     On failure, the relay's own view (``upstream_failures``) and devpi's answer for the
     project (``mirror_status``) tell "upstream unreachable, and why" from "no such package".
@@ -60,8 +73,8 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     argv = [python, "-m", "pip", "download", *index_args(simple_url), "-d", str(dest)]
-    if platform:  # a foreign target: only its wheels can be fetched, none built
-        argv += ["--platform", platform, "--python-version", python_version or "",
+    if target is not None and target.foreign:  # only its wheels can be fetched, none built
+        argv += ["--platform", target.platform or "", "--python-version", target.version,
                  "--only-binary=:all:", "--implementation", "cp"]
     if not build_isolation:  # sdists' metadata is prepared with the warming venv's own tools
         argv.append("--no-build-isolation")
@@ -72,16 +85,120 @@ def warm(simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
             size = f" ({match.group(2)})" if match.group(2) else ""
             on_line(f"downloading {unquote(match.group(1))}{size}")
 
-    done = run(argv, namespace=namespace, env=with_tmpdir(hermetic_env(), tmpdir),
-               timeout=timeout,
-               on_line=progress)
+    done = run(argv, on_line=progress)
     if done.timed_out:
-        raise WarmError(f"warm timed out after {timeout:.0f}s for {' '.join(specs)}")
+        raise WarmError(f"warm timed out after {run.timeout:.0f}s for {' '.join(specs)}")
     if not done.ok:
         raise diagnose_warm_failure(done.output, specs, upstream, mirror_status,
                                     upstream_failures())
     files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
     return WarmResult.of(python, files, time.monotonic() - started)
+
+
+def warm_specs(requirements: Sequence[str] = (),
+               requirements_file: Path | str | None = None) -> tuple[str, ...]:
+    """pip's arguments for a warm of ``requirements`` and a requirements file, each
+    refused in one line if it names a source other than the index."""
+    extra: tuple[str, ...] = ()
+    if requirements_file:
+        path = Path(requirements_file).resolve()
+        check_sources(path)
+        extra = ("-r", str(path))
+    return (*extra, *(parse_packages(requirements) if requirements else ()))
+
+
+@dataclass(frozen=True)
+class WarmRecord:
+    """What every warm of the run fetched, per target: a file per target in the work dir
+    that every process of the run shares (an install checks against it)."""
+
+    dir: Path
+
+    def add(self, target: Target, files: Iterable[Path]) -> None:
+        self.dir.mkdir(exist_ok=True)
+        with (self.dir / f"{target.label}.txt").open("a") as stream:  # one short append
+            stream.write("".join(f"{f.name}\n" for f in files))
+
+    def versions(self, target: Target) -> dict[str, tuple[str, ...]]:
+        try:
+            return warmed_versions((self.dir / f"{target.label}.txt").read_text().split())
+        except OSError:
+            return {}
+
+
+class Warmer:
+    """Warms ``server`` for one target at a time, from the client, through ``run``.
+
+    ``build_isolation`` and ``build_requirements`` are pip's way and the harness's: a test
+    suite varies them in a subclass to show what each one contributes.
+    """
+
+    build_isolation = True  # False: sdists' metadata is prepared with the warmer's tools
+    build_requirements = True  # False: no rounds for the sdists' build requirements
+
+    def __init__(self, server: DevpiServer, run: Runner, upstream: str, record: WarmRecord,
+                 relay_failures: RelayFailures, progress: Callable[[str], None],
+                 alive: Callable[[], None] | None = None) -> None:
+        self.server = server
+        self.alive = alive or server.ensure_alive  # raises ServerError if devpi is gone
+        self.run = run
+        self.upstream = upstream
+        self.record = record
+        self.relay_failures = relay_failures
+        self.progress = progress
+
+    def warm(self, target: Target, python: str, specs: Sequence[str], dest: Path,
+             ) -> WarmResult:
+        """Warm ``target`` with the warmer venv's ``python`` into ``dest`` (a dir of this
+        warm's own): what it fetched, the sdists' build requirements included."""
+        started = time.monotonic()
+        if self.server.offline:  # a kept cache dir: first ask it alone, with no upstream
+            try:
+                build_reqs = self._everything(target, python, specs, dest)
+            except (WarmError, UpstreamUnreachableError):
+                self.progress(f"warm [{target.label}]: the cache dir lacks something; "
+                              f"restarting devpi-server to fetch it from the upstream")
+                shutil.rmtree(dest, ignore_errors=True)
+                self.server.restart(offline=False)
+                build_reqs = self._everything(target, python, specs, dest)
+        else:
+            build_reqs = self._everything(target, python, specs, dest)
+        files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
+        if foreign := foreign_files(files, self.server.held_files()):
+            raise WarmError(f"{target.label}: " + "; ".join(foreign))
+        self.record.add(target, files)
+        return WarmResult.of(python, files, time.monotonic() - started, build_reqs)
+
+    def _everything(self, target: Target, python: str, specs: Sequence[str],
+                    dest: Path) -> tuple[str, ...]:
+        first = self._download(target, python, specs, dest)
+        if target.foreign or not self.build_requirements:
+            return ()
+        warmed: dict[str, None] = {}
+        pending = build_requirements_of(first.files)
+        for _ in range(BUILD_DEP_ROUNDS):
+            new = [req for req in pending if req not in warmed]
+            if not new:
+                break
+            warmed.update(dict.fromkeys(new))
+            pending = build_requirements_of(
+                self._download(target, python, new, dest).files)
+        return tuple(warmed)
+
+    def _download(self, target: Target, python: str, specs: Sequence[str],
+                  dest: Path) -> WarmResult:
+        started, log_offset = time.monotonic(), self.server.log_size()
+        try:
+            return download(
+                self.run, self.server.simple_url, specs, python=python, dest=dest,
+                upstream=self.upstream, mirror_status=self.server.mirror_status,
+                upstream_failures=lambda: [*self.relay_failures(started),
+                                           *self.server.tls_failures(since=log_offset)],
+                on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
+                target=target, build_isolation=self.build_isolation)
+        except (WarmError, UpstreamUnreachableError):
+            self.alive()  # a dead server is the better explanation
+            raise
 
 
 def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_offline_index.index import OfflineIndex
 from pytest_offline_index.scenario import AirgapScenario
 from pytest_offline_index.settings import Settings
 from pytest_offline_index.targets import Target, pyenv_roots, running_target
@@ -83,14 +84,20 @@ def spawn_check(pytester: pytest.Pytester) -> Iterator[Callable[..., subprocess.
 @pytest.fixture
 def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     made: list[AirgapScenario] = []
+    indexes: list[OfflineIndex] = []  # made here for a scenario that does not own it
 
     def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
              targets: list[Target] | None = None, replace: dict[str, object] | None = None,
+             index_class: type[OfflineIndex] | None = None,
              **settings: object) -> AirgapScenario:
         resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
                                          **upstream.settings, **settings})
         resolved = dataclasses.replace(resolved, **(replace or {}))
-        scenario = AirgapScenario(resolved, workdir=tmp_path / f"run{len(made)}",
+        workdir = tmp_path / f"run{len(made)}"
+        index = index_class(resolved, workdir=workdir) if index_class else None
+        if index is not None:
+            indexes.append(index)
+        scenario = AirgapScenario(resolved, workdir=workdir, index=index,
                                   targets=targets or [running_target()])
         made.append(scenario)
         return scenario
@@ -98,3 +105,5 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     yield make
     for scenario in made:
         scenario.close()
+    for index in indexes:
+        index.close()

@@ -15,7 +15,7 @@ def test_client_has_no_default_route_before_or_after_the_cut(upstream, make_scen
     topo = scenario.index.topology
     endpoints = endpoints_for([upstream.url])
 
-    relay = scenario.index.relay.address
+    relay = scenario.index.handle().relay
     srv, cli = topo.server, topo.client
 
     assert topo.default_routes(cli) == []

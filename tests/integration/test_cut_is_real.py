@@ -67,7 +67,7 @@ def test_a_path_out_beside_the_main_table_is_caught_by_the_probes(upstream, make
             f"    srv.rule('add', table=100, priority=100)\n")
     added = run(topo.server.command([sys.executable, "-c", leak]))
     assert added.ok, added.output
-    host, port = scenario.index.relay.address
+    host, port = scenario.index.handle().relay
     with pytest.raises(CutNotEffectiveError) as excinfo:
         scenario.cut()
     assert topo.default_routes(topo.server) == []  # the main table is cut...

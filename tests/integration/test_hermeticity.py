@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.commands import run
+from pytest_offline_index.commands import Runner, run
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.hermetic import hermetic_env, index_args
 from pytest_offline_index.venv import FreshVenv
@@ -39,7 +39,7 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
     home = tmp_path / "home"
     client = scenario.index.topology.client
     primer = FreshVenv(tmp_path / "primer", base_python=sys.executable,
-                       namespace=client).create()
+                       run=Runner(client)).create()
     args = [a for a in index_args(scenario.index.server.simple_url) if a != "--no-cache-dir"]
     primed = run([primer.python, "-m", "pip", "install", *args, dist.name],
                  namespace=client, env={**hermetic_env(), "HOME": str(home)})

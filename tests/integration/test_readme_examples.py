@@ -1,4 +1,5 @@
-"""Every README example marked ``<!-- example: FILE -->`` runs, as written, and passes.
+"""Every example of the README and the docs marked ``<!-- example: FILE -->`` runs, as
+written, and passes.
 
 The examples name real-looking packages (``requests``); here the local upstream publishes
 tiny real distributions under those names, so the examples run offline and unchanged.
@@ -11,12 +12,13 @@ from pathlib import Path
 
 from tests.support.dists import Dist
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```python\n(.*?)```", re.S)
 
 
 def readme_examples() -> dict[str, str]:
-    return dict(EXAMPLE.findall(README.read_text()))
+    return {name: code for page in PAGES for name, code in EXAMPLE.findall(page.read_text())}
 
 
 def test_readme_test_examples_run_and_pass(pytester, upstream) -> None:

@@ -5,7 +5,24 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
+from pytest_offline_index.index import OfflineIndex
+from pytest_offline_index.warm import Warmer
 from tests.support.dists import Dist, embedded_wheel
+
+
+def warming(build_requirements: bool) -> type[OfflineIndex]:
+    """An index whose warms skip pip's build isolation, as a user's --no-build-isolation
+    warm would, so pip never fetches a backend itself; and with or without the harness's
+    own warming of the sdists' build requirements."""
+    class NoIsolation(Warmer):
+        build_isolation = False
+
+    NoIsolation.build_requirements = build_requirements
+
+    class Index(OfflineIndex):
+        warmer_class = NoIsolation
+
+    return Index
 
 
 def test_sdist_with_backend_only_on_the_upstream_builds_offline(upstream, make_scenario,
@@ -35,8 +52,7 @@ def test_build_requirement_warming_is_what_fills_the_backend(upstream, make_scen
     for build_deps_warmed in (True, False):
         dist = Dist(unique("sdist-backend"), "1.0", sdist=True)
         upstream.publish(dist)
-        scenario = make_scenario(upstream, dist.name, replace={
-            "warm_build_isolation": False, "warm_build_requirements": build_deps_warmed})
+        scenario = make_scenario(upstream, dist.name, index_class=warming(build_deps_warmed))
         warmed = scenario.warm()
         scenario.cut()
         if build_deps_warmed:

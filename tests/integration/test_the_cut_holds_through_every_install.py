@@ -19,7 +19,7 @@ def knock(index: OfflineIndex, host: str, port: int) -> None:
     """One request carried through the relay to the upstream, as a leak would make."""
     topo = index.topology
     assert topo is not None
-    with topo.gateway.connect(index._relay_addr(), socket.AF_INET, 5) as sock:
+    with topo.gateway.connect(index.handle().relay, socket.AF_INET, 5) as sock:
         sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\n\r\n".encode())
         sock.recv(100)  # "200": the relay opened the tunnel, and counted it
 
@@ -67,14 +67,14 @@ def test_each_worker_gets_the_promise(offline_index, fresh_venv):
             if not done:
                 done.append(line)
                 with offline_index.topology.gateway.connect(
-                        offline_index._relay_addr(), socket.AF_INET, 5) as sock:
+                        offline_index.handle().relay, socket.AF_INET, 5) as sock:
                     sock.sendall(b"CONNECT {address} HTTP/1.1\\r\\n\\r\\n")
                     sock.recv(100)
 
         with pytest.raises(CutNotEffectiveError, match="crossed the relay"):
             fresh_venv.install("{name}", on_line=leak)
     Path("attached").mkdir(exist_ok=True)
-    Path("attached", str(offline_index._attached)).touch()
+    Path("attached", str((offline_index._stack is None))).touch()
 '''
 
 

@@ -1,4 +1,4 @@
-"""The README's Python scripts run as written against the public index (pandas), including
+"""The user guide's Python scripts run as written against the public index (pandas), including
 pandas checked for two target Pythons."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 
 from tests.support.machine import machine_snapshot, snapshot_diff
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+USER_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 SCRIPT = re.compile(r"<!-- example-script: (\S+) -->\n```python\n(.*?)```", re.S)
-SCRIPTS = dict(SCRIPT.findall(README.read_text()))
+SCRIPTS = dict(SCRIPT.findall(USER_GUIDE.read_text()))
 
 
-def test_the_readme_has_its_scripts() -> None:
+def test_the_user_guide_has_its_scripts() -> None:
     assert set(SCRIPTS) == {"reference_check.py", "two_pythons.py"}
 
 

@@ -1,11 +1,11 @@
 """Every option: the command line wins over the ini file, which wins over the default.
 
 The options are enumerated from their one table (``settings.OPTIONS``), so an option added
-without a case here fails ``test_every_option_has_a_case``, one missing from the README's
+without a case here fails ``test_every_option_has_a_case``, one missing from the reference's
 table fails ``test_the_readme_table_is_the_option_table``, and each case goes through
 pytest's own option and ini parsing into the settings the plugin builds
 (``settings_from_config``, and ``report_path`` for the report, which is the plugin's own).
-The defaults are the README's.
+The defaults are the reference's (docs/reference.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pytest_offline_index.settings import DEFAULT_UPSTREAM, OPTIONS
 
 @dataclass(frozen=True)
 class Case:
-    """One option: its README default, a value for the ini file, another for the CLI."""
+    """One option: its documented default, a value for the ini file, another for the CLI."""
 
     default: object
     ini: list[str]  # one value, or several lines of a linelist key
@@ -77,7 +77,7 @@ def resolved(config: pytest.Config, field: str) -> object:
 
 
 BY_FIELD = {option.field: option for option in OPTIONS}
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "reference.md"
 
 
 def ini_text(field: str, values: list[str]) -> str:
@@ -117,7 +117,7 @@ def test_cli_over_ini_over_default(pytester: pytest.Pytester, field: str, source
 
 
 def readme_table() -> dict[str, str]:
-    """The README's option table: each row's flag and its ini key."""
+    """The reference's option table (docs/reference.md): each row's flag and its ini key."""
     rows = re.findall(r"^\| `(--offline-index(?:-[\w-]+)?)[^`]*`[^|]*\| `?([\w—-]+)`? \|",
                       README.read_text(), flags=re.M)
     return dict(rows)

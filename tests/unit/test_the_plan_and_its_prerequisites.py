@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import pytest
 
+from pytest_offline_index.checkpool import CheckPool
 from pytest_offline_index.errors import (
     CutNotEffectiveError,
     NotAsWarmedError,
@@ -19,6 +20,7 @@ from pytest_offline_index.errors import (
     WarmError,
 )
 from pytest_offline_index.holes import Hole
+from pytest_offline_index.installers import Installer
 from pytest_offline_index.outcomes import StepNotRun
 from pytest_offline_index.relay import RelayStats
 from pytest_offline_index.scenario import AirgapScenario, CheckableIndex, plan_steps
@@ -35,7 +37,27 @@ ARM = Target("3.12", None, "manylinux2014_aarch64")
 
 @dataclass
 class FakeVenv:
-    added: dict[str, str]
+    """Installs in memory, as its index steers it."""
+
+    index: FakeIndex
+    target: Target
+    added: dict[str, str] = field(default_factory=dict)
+    installer: str = "pip"
+    way: Installer = field(default_factory=Installer)
+
+    def install(self, *requirements: str, requirements_file: Path | str | None = None,
+                warmed: Mapping[str, Sequence[str]] | None = None) -> float:
+        index, label = self.index, self.target.label
+        index.calls.append(f"install {label}")
+        index.warmed_given[label] = dict(warmed or {})
+        if label in index.fail_install:
+            raise OfflineInstallError("app: missing",
+                                      holes=[Hole("app", "1.0", "app-1.0-py3-none-any.whl")])
+        if index.installs != {"app": "1.0"}:  # as FreshVenv.install judges it
+            raise NotAsWarmedError("app: warmed 1.0, installed 0.9",
+                                   installed=index.installs)
+        self.added = dict(index.installs)
+        return 0.1
 
     def modules_to_import(self, imports: Sequence[str],
                           distributions: Sequence[str]) -> list[str]:
@@ -50,8 +72,6 @@ class FakeIndex:
     """Warms, cuts and installs in memory; ``fail``/``installs``/``crossing`` steer it."""
 
     workdir: Path = Path("/nonexistent")
-    warmed: dict[tuple[object, ...], tuple[WarmResult, tuple[str, ...]]] = field(
-        default_factory=dict)
     fail_warm: set[str] = field(default_factory=set)  # target labels
     fail_install: set[str] = field(default_factory=set)
     installs: dict[str, str] = field(default_factory=lambda: {"app": "1.0"})
@@ -79,14 +99,16 @@ class FakeIndex:
     def restore(self) -> None:
         self.cut_state = False
 
-    def warm_target(self, target: Target, requirements: Sequence[str] = (),
-                    requirements_file: Path | str | None = None,
-                    ) -> tuple[WarmResult, tuple[str, ...]]:
+    def warm(self, requirements: Sequence[str] = (), *,
+             requirements_file: Path | str | None = None,
+             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]:
+        (target,) = pythons or ()
+        assert isinstance(target, Target)
         self.calls.append(f"warm {target.label}")
         if target.label in self.fail_warm:
             raise WarmError(f"{target.label}: no such project")
         self.stats = RelayStats(self.stats.requests + 1, 10, 1000)
-        return WarmResult("python", (Path("app-1.0-py3-none-any.whl"),), 0.1), ()
+        return {target.label: WarmResult("python", (Path("app-1.0-py3-none-any.whl"),), 0.1)}
 
     def cut(self) -> str:
         self.calls.append("cut")
@@ -97,35 +119,33 @@ class FakeIndex:
         if not self.cut_state:
             raise CutNotEffectiveError("the cut did not take effect")
 
-    def install_check(self, target: Target, requirements: Sequence[str] = (),
-                      requirements_file: Path | str | None = None,
-                      warmed: Mapping[str, Sequence[str]] | None = None) -> FakeVenv:
-        self.calls.append(f"install {target.label}")
-        self.warmed_given[target.label] = dict(warmed or {})
-        if target.label in self.fail_install:
-            raise OfflineInstallError(f"{target.label}: app: missing",
-                                      holes=[Hole("app", "1.0", "app-1.0-py3-none-any.whl")])
-        if self.installs != {"app": "1.0"}:  # as FreshVenv.install judges it
-            raise NotAsWarmedError(f"{target.label}: app: warmed 1.0, installed 0.9",
-                                   installed=self.installs)
-        return FakeVenv(dict(self.installs))
+    def fresh_venv(self, python: str | Target | None = None) -> FakeVenv:
+        assert isinstance(python, Target)
+        return FakeVenv(self, python)
 
-    def upstream_stats(self) -> RelayStats | None:
+    def upstream_stats(self) -> RelayStats:
         return self.stats
 
-    def submit(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        future.set_result(work())  # at once, on this thread: the order stays readable
-        return future
+    def stop_commands(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
 
 
+class InlinePool(CheckPool):
+    """Runs each check at once, on this thread: the order stays readable."""
+
+    def submit(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_result(work())
+        return future
+
+
 def scenario(index: FakeIndex, *targets: Target) -> AirgapScenario:
     checked: CheckableIndex = index  # the fake keeps the protocol (mypy checks this line)
     return AirgapScenario(Settings(packages=("app",)), targets=list(targets) or [PY311],
-                          index=checked)
+                          index=checked, pool=InlinePool())
 
 
 def statuses(check: AirgapScenario) -> dict[str, str]:

@@ -1,0 +1,38 @@
+"""How another process of the run reaches a running index: a small typed record, as JSON.
+
+The owner writes it (``OfflineIndex.handle``); an xdist worker reads it and attaches
+(``OfflineIndex.attach``): the holder's control socket, devpi's dir, port and pid, the
+relay's address and the upstream addresses the cut must make unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from .netns import Endpoint
+
+
+@dataclass(frozen=True)
+class IndexHandle:
+    control: str
+    workdir: str
+    serverdir: str
+    port: int
+    client_host: str
+    pid: int
+    relay: tuple[str, int]
+    endpoints: tuple[Endpoint, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> IndexHandle:
+        raw = json.loads(text)
+        relay_host, relay_port = raw["relay"]
+        return cls(str(raw["control"]), str(raw["workdir"]), str(raw["serverdir"]),
+                   int(raw["port"]), str(raw["client_host"]), int(raw["pid"]),
+                   (str(relay_host), int(relay_port)),
+                   tuple(Endpoint(int(e["family"]), str(e["address"]), int(e["port"]))
+                         for e in raw["endpoints"]))

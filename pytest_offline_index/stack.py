@@ -1,0 +1,96 @@
+"""What one run owns, brought up in order and taken down in reverse: the namespaces, the
+relay (whose listening socket holds the gateway namespace), the kept cache dir's lock and
+devpi-server. An attached process (an xdist worker) has views of another's, never a stack.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .cachedir import CacheDir
+from .cutproof import upstream_port
+from .errors import ServerError, UpstreamUnreachableError
+from .netns import Addressing, Topology
+from .relay import Relay
+from .server import DevpiServer
+from .settings import Settings
+
+
+class Stack:
+    """The run's own network, relay and server, for ``settings`` in ``workdir`` (removed at
+    :meth:`down` when ``own_workdir``, unless devpi-server failed: its log is the clue)."""
+
+    def __init__(self, settings: Settings, workdir: Path, own_workdir: bool,
+                 progress: Callable[[str], None], tally: Path) -> None:
+        self.settings = settings
+        self.workdir = workdir
+        self.own_workdir = own_workdir
+        self.progress = progress
+        self.tally = tally
+        self.keep_workdir = False
+        self.topology: Topology | None = None
+        self.relay: Relay | None = None
+        self.cache: CacheDir | None = None
+        self.server: DevpiServer | None = None
+
+    def up(self) -> DevpiServer:
+        """Network, relay and a devpi-server not yet started; :meth:`down` after a failure."""
+        settings = self.settings
+        # the holder removes the work dir if this process dies before it can
+        self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
+            remove=[self.workdir] if self.own_workdir else [])
+        self.relay = relay = Relay(topology.listener(), settings.allowed_hosts,
+                                   tally=self.tally).start()
+        self.progress(f"network up: relay {relay.url} "
+                      f"(allows {', '.join(settings.allowed_hosts)})")
+        if failure := relay.reach(urlsplit(settings.upstream).hostname or "",
+                                  upstream_port(settings.upstream)):
+            raise UpstreamUnreachableError(f"upstream {settings.upstream}: {failure}")
+        if settings.cache_dir is not None:
+            self.cache = CacheDir(settings.cache_dir).acquire(self.progress)
+        self.server = DevpiServer(
+            self.workdir, settings.upstream, namespace=topology.server,
+            port=settings.port, client_host=str(topology.addressing.lan_server),
+            proxy=relay.url, cache=self.cache,
+            # its pages' freshness is not kept across restarts: a kept cache that holds
+            # everything is asked first with no upstream, so a repeat run fetches nothing
+            offline=self.cache is not None and self.cache.initialised)
+        return self.server
+
+    def start_server(self) -> None:
+        assert self.server is not None
+        try:
+            self.server.start()
+        except ServerError:
+            self.keep_workdir = True
+            raise
+        self.progress(f"devpi-server up (pid {self.server.pid}), index {self.server.simple_url}")
+
+    def down(self) -> None:
+        """Everything, in reverse; safe after any failure and twice. The first error a
+        part raised is raised again once the rest is down."""
+        errors: list[Exception] = []
+        if self.server is not None:
+            try:
+                self.server.stop()
+            except Exception as exc:  # keep tearing down the rest
+                errors.append(exc)
+            self.server = None
+        if self.cache is not None:
+            self.cache.release()  # after the server: the next run may take the dir now
+            self.cache = None
+        if self.relay is not None:
+            self.relay.close()  # its listening socket holds the gateway namespace
+            self.relay = None
+        if self.own_workdir and not self.keep_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.topology is not None:  # last: it ends what still runs inside
+            if self.keep_workdir:
+                self.topology.keep()
+            self.topology.down()
+            self.topology = None
+        if errors:
+            raise errors[0]

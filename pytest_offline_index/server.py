@@ -32,6 +32,7 @@ from .netns import Place
 from .netns.http import session_in
 from .origin import sha256_of
 from .processes import is_alive
+from .trust import devpi_trust_env
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,9 @@ class DevpiServer:
     def __init__(self, workdir: Path, upstream: str, *, namespace: Place | None = None,
                  port: int = 3141, client_host: str = "127.0.0.1",
                  proxy: str | None = None, cache: CacheDir | None = None,
-                 offline: bool = False) -> None:
+                 offline: bool = False, ca_bundle: Path | None = None) -> None:
         self.workdir = Path(workdir)
+        self.ca_bundle = ca_bundle  # what it verifies the upstream with (None: certifi's)
         self.cache = cache  # a server dir that outlives the run, or None: one of its own
         self.serverdir = cache.serverdir if cache else self.workdir / "devpi-data"
         self.upstream = upstream
@@ -189,10 +191,12 @@ class DevpiServer:
         return session
 
     def _environment(self) -> dict[str, str]:
-        """The harness's environment, with the relay as devpi's only way upstream."""
+        """The harness's environment, with the relay as devpi's only way upstream and the
+        host's CA bundle (or the one the user named) as what it trusts there."""
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
         if self.proxy:
             env.update(HTTP_PROXY=self.proxy, HTTPS_PROXY=self.proxy)
+        env.update(devpi_trust_env(self.ca_bundle))
         return env
 
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
@@ -362,7 +366,11 @@ class DevpiServer:
         for line in text.splitlines():
             if (match := FETCH_FAILURE.search(line)) and "SSL" in match.group(2):
                 host = urlsplit(match.group(1)).hostname
-                found.append(f"TLS failure talking to {host}: {match.group(2).strip()}")
+                trusted = (f"verified with {self.ca_bundle}; name another CA bundle with "
+                           f"--offline-index-upstream-cert" if self.ca_bundle else
+                           "verified with certifi's bundle")
+                found.append(f"TLS failure talking to {host}: {match.group(2).strip()} "
+                             f"({trusted})")
         return list(dict.fromkeys(found))
 
     def mirror_status(self, project: str) -> int | None:

@@ -46,6 +46,8 @@ class Settings:
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
     cache_dir: Path | None = None  # devpi's server dir, kept between runs; None: per run
+    # the CA bundle devpi verifies the upstream with; None: the host's (trust.host_ca_bundle)
+    upstream_cert: Path | None = None
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
@@ -252,6 +254,19 @@ def parse_installer(text: str) -> str:
     return name
 
 
+def parse_cert(text: str) -> Path:
+    """A CA bundle (PEM) devpi can read: a file, refused in one line otherwise."""
+    path = Path(text).expanduser().resolve()
+    try:
+        with path.open("rb") as bundle:
+            head = bundle.read(4096)
+    except OSError as exc:
+        raise SettingsError(f"upstream cert: {text!r} cannot be read ({exc.strerror})") from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise SettingsError(f"upstream cert: {text!r} holds no PEM certificate")
+    return path
+
+
 def parse_requirements_file(text: str) -> Path:
     path = Path(text).expanduser().resolve()
     if not path.is_file():
@@ -266,8 +281,8 @@ def parse_requirements_file(text: str) -> Path:
 class Option:
     """One setting as a user gives it: its flag, ini key, help, and the parser that validates
     it into the ``Settings`` field of the same name (None: the plugin's own, the report).
-    ``pytest_addoption``, :meth:`Settings.resolve` and the reference's table, docs/reference.md (a test compares
-    it) all come from :data:`OPTIONS`."""
+    ``pytest_addoption``, :meth:`Settings.resolve` and the option table of
+    docs/reference.md (a test compares it) all come from :data:`OPTIONS`."""
 
     field: str
     flag: str
@@ -327,6 +342,11 @@ OPTIONS: tuple[Option, ...] = (
            help="keep devpi's server dir here between runs: a second run with the same "
                 "packages fetches nothing from the upstream (one run at a time; default: "
                 "a fresh server dir per run)"),
+    Option("upstream_cert", "--offline-index-upstream-cert", "offline_index_upstream_cert",
+           lambda v: parse_cert(str(v)),
+           help="CA bundle (PEM) devpi-server verifies the upstream with, e.g. a "
+                "TLS-inspecting proxy's (default: what the host trusts: REQUESTS_CA_BUNDLE, "
+                "else SSL_CERT_FILE, else OpenSSL's default bundle)"),
     Option("installer", "--offline-index-installer", "offline_index_installer",
            lambda v: parse_installer(str(v)),
            help="what makes the install check's fresh venv and installs into it: pip "

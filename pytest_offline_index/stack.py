@@ -17,6 +17,7 @@ from .netns import Addressing, Topology
 from .relay import Relay
 from .server import DevpiServer
 from .settings import Settings
+from .trust import host_ca_bundle
 
 
 class Stack:
@@ -57,7 +58,8 @@ class Stack:
             proxy=relay.url, cache=self.cache,
             # its pages' freshness is not kept across restarts: a kept cache that holds
             # everything is asked first with no upstream, so a repeat run fetches nothing
-            offline=self.cache is not None and self.cache.initialised)
+            offline=self.cache is not None and self.cache.initialised,
+            ca_bundle=settings.upstream_cert or host_ca_bundle())
         return self.server
 
     def start_server(self) -> None:

@@ -34,6 +34,10 @@ class _PlacedConnection(HTTPConnection):
         timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
         sock: socket.socket = self.place.connect((self.host, self.port), socket.AF_INET,
                                                  timeout)
+        # urllib3's own options (TCP_NODELAY): requests sends a body apart from its
+        # headers, and Nagle would hold it for the peer's delayed ACK (~40 ms a request)
+        for option in self.socket_options or ():
+            sock.setsockopt(*option)
         return sock
 
 

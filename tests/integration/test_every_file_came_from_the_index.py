@@ -72,5 +72,5 @@ def test_a_wheel_slipped_past_the_input_check_fails_the_warm_naming_the_file(
     skip_the_input_check(monkeypatch)
     scenario.index.start()
     with pytest.raises(WarmError) as caught:
-        scenario.index.warm_target(scenario.targets[0], requirements_file=reqs)
+        scenario.index.warm(requirements_file=reqs)
     assert f"{local.filename}: not fetched through the index under test" in str(caught.value)

@@ -48,3 +48,23 @@ def test_a_certificate_devpi_refuses_is_named_as_a_tls_failure(tmp_path, make_sc
         f"upstream unreachable during warm of tlspkg: TLS failure talking to "
         f"{untrusted.address}: ")
     assert "CERTIFICATE_VERIFY_FAILED" in message
+    assert "name another CA bundle with --offline-index-upstream-cert" in message
+
+
+def test_the_upstream_cert_option_makes_devpi_trust_the_upstream(tmp_path, make_scenario,
+                                                                  ) -> None:
+    """A TLS-inspecting proxy's CA, emulated by the upstream's own self-signed certificate:
+    named with --offline-index-upstream-cert, devpi verifies against it and the check
+    passes end to end."""
+    with LocalUpstream(tmp_path / "tls-upstream", tls=True) as inspected:
+        inspected.publish(Dist("tlspkg", "1.0"))
+        ca = tmp_path / "ca.pem"
+        pem = inspected.pem.read_text()
+        ca.write_text(pem[:pem.index("-----BEGIN PRIVATE KEY-----")])
+        scenario = make_scenario(inspected, "tlspkg", upstream_cert=str(ca))
+        scenario.warm()
+        scenario.cut()
+        scenario.install()
+        (result,) = scenario.check_imports()
+        assert result.ok, result.detail
+        scenario.close()

@@ -38,11 +38,15 @@ def test_unknown_package_fails_with_one_line_naming_it(pytester: pytest.Pytester
 
 
 def test_pandas_passes_as_an_ordinary_user(user: OrdinaryUser) -> None:
-    """``pytest --offline-index`` as uid 65534, in its own venv: no root anywhere."""
+    """``pytest --offline-index`` as uid 65534, in its own venv: no root anywhere; and with
+    the host's trust named only as Python's own (``SSL_CERT_FILE``): devpi, which reads
+    neither it nor the system store, gets it from the harness (this machine reaches the
+    public index through a TLS-inspecting proxy whose CA only the host's bundle holds)."""
     before = machine_snapshot()
     where = user.own(Path(tempfile.mkdtemp(prefix="pandas-", dir=user.root)))
     done = subprocess.run(user.command([user.python, "-m", "pytest", "--offline-index",
-                                        "-p", "no:cacheprovider"]),
+                                        "-p", "no:cacheprovider"],
+                                       drop=("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")),
                           cwd=where, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "4 passed" in done.stdout

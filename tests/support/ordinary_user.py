@@ -35,17 +35,19 @@ class OrdinaryUser:
     def python(self) -> str:
         return str(self.venv / "bin" / "python")
 
-    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def env(self, extra: Mapping[str, str] | None = None,
+            drop: Sequence[str] = ()) -> dict[str, str]:
         env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.home),
                "TMPDIR": str(self.tmp), "LANG": "C.UTF-8"}
         for key in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             if key in os.environ:  # how this machine reaches the public index
                 env[key] = os.environ[key]
-        return {**env, **(extra or {})}
+        return {k: v for k, v in {**env, **(extra or {})}.items() if k not in drop}
 
-    def command(self, argv: Sequence[str], extra: Mapping[str, str] | None = None) -> list[str]:
-        """``argv`` as the user, with only the user's environment."""
-        env = [f"{k}={v}" for k, v in self.env(extra).items()]
+    def command(self, argv: Sequence[str], extra: Mapping[str, str] | None = None,
+                drop: Sequence[str] = ()) -> list[str]:
+        """``argv`` as the user, with only the user's environment (less ``drop``)."""
+        env = [f"{k}={v}" for k, v in self.env(extra, drop).items()]
         return ["setpriv", f"--reuid={UID}", f"--regid={GID}", "--clear-groups",
                 "env", "-i", *env, *argv]
 

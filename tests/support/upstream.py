@@ -88,7 +88,9 @@ class LocalUpstream:
                 key = self.root / "key.pem"
                 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                                "-subj", f"/CN={self.address}", "-keyout", str(key),
+                                "-subj", f"/CN={self.address}",
+                                "-addext", f"subjectAltName=IP:{self.address}",
+                                "-keyout", str(key),
                                 "-out", str(self.pem)], check=True, capture_output=True)
                 self.pem.write_text(self.pem.read_text() + key.read_text())
             argv.append(str(self.pem))

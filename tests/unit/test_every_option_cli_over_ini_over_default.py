@@ -37,6 +37,9 @@ def cases(tmp: Path) -> dict[str, Case]:
     reqs = {which: tmp / f"{which}-requirements.txt" for which in ("ini", "cli")}
     for which, path in reqs.items():
         path.write_text(f"{which}-pkg==1.0\n")
+    certs = {which: tmp / f"{which}-ca.pem" for which in ("ini", "cli")}
+    for path in certs.values():
+        path.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     return {
         "packages": Case(("pandas",), ["requests>=2", "six"], ["pydantic", "attrs>=1,<3"],
                          ("requests>=2", "six"), ("pydantic", "attrs<3,>=1")),
@@ -62,6 +65,8 @@ def cases(tmp: Path) -> dict[str, Case]:
                         tmp / "ini-work", tmp / "cli-work"),
         "cache_dir": Case(None, [str(tmp / "ini-cache")], [str(tmp / "cli-cache")],
                           tmp / "ini-cache", tmp / "cli-cache"),
+        "upstream_cert": Case(None, [str(certs["ini"])], [str(certs["cli"])], certs["ini"],
+                              certs["cli"]),
         "installer": Case("pip", ["uv"], ["devpi"], "uv", "devpi"),
         "report": Case(None, ["ini-report.json"], ["cli-report.json"],
                        Path("ini-report.json"), Path("cli-report.json")),

@@ -23,6 +23,7 @@ class IndexHandle:
     pid: int
     relay: tuple[str, int]
     endpoints: tuple[Endpoint, ...]
+    ca_bundle: str  # what devpi verifies the upstream with ("": certifi's bundle)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -35,4 +36,4 @@ class IndexHandle:
                    int(raw["port"]), str(raw["client_host"]), int(raw["pid"]),
                    (str(relay_host), int(relay_port)),
                    tuple(Endpoint(int(e["family"]), str(e["address"]), int(e["port"]))
-                         for e in raw["endpoints"]))
+                         for e in raw["endpoints"]), str(raw["ca_bundle"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -121,7 +122,8 @@ class OfflineIndex:
         running, server = self._started(), self._server()
         return IndexHandle(running.cut.topology.control, str(self.workdir),
                            str(server.serverdir), server.port, server.client_host,
-                           server.pid or 0, running.relay, tuple(running.cut.endpoints))
+                           server.pid or 0, running.relay, tuple(running.cut.endpoints),
+                           str(server.ca_bundle or ""))
 
     @classmethod
     def attach(cls, settings: Settings, handle: IndexHandle,
@@ -132,7 +134,8 @@ class OfflineIndex:
                                            handle.control)
         index.server = DevpiServer.attached(
             Path(handle.serverdir), settings.upstream, namespace=index.topology.server,
-            port=handle.port, client_host=handle.client_host, pid=handle.pid)
+            port=handle.port, client_host=handle.client_host, pid=handle.pid,
+            ca_bundle=Path(handle.ca_bundle) if handle.ca_bundle else None)
         index._running = index._compose(handle.relay, list(handle.endpoints))
         return index
 
@@ -149,6 +152,8 @@ class OfflineIndex:
         if stack is not None:  # else another process owns the server and the network
             self.keep_workdir = stack.keep_workdir = self.keep_workdir or stack.keep_workdir
             stack.down()
+        elif self._own_workdir and not self.keep_workdir:  # never started, or failed early
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def stop_commands(self) -> None:
         """End every command this index's venvs and warms run, on any thread, and start

@@ -89,6 +89,7 @@ class Relay:
         # the counts, kept in a file too: other processes of the run read it (read_tally)
         self.tally = tally
         self._tallied = 0.0  # when the tally file was last written
+        self._flush_due = False  # a write of the latest counts is scheduled
         self.allow = frozenset(h.lower().strip("[]") for h in allow)
         self.connect_timeout = connect_timeout
         self._stats = RelayStats()
@@ -170,6 +171,14 @@ class Relay:
                                      s.received + received)
             if requests or time.monotonic() - self._tallied >= TALLY_EVERY:
                 self._write_tally()
+            elif not self._flush_due and self._loop is not None:  # the last bytes too
+                self._flush_due = True
+                self._loop.call_later(TALLY_EVERY, self._flush_tally)
+
+    def _flush_tally(self) -> None:
+        with self._lock:
+            self._flush_due = False
+            self._write_tally()
 
     def _write_tally(self) -> None:
         """The counts into the tally file, whole or not at all (``os.replace``)."""

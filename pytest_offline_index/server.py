@@ -129,10 +129,10 @@ class DevpiServer:
 
     @classmethod
     def attached(cls, serverdir: Path, upstream: str, *, namespace: Place, port: int,
-                 client_host: str, pid: int) -> DevpiServer:
+                 client_host: str, pid: int, ca_bundle: Path | None = None) -> DevpiServer:
         """A view of a server another process started: usable, never stopped from here."""
         server = cls(serverdir.parent, upstream, namespace=namespace, port=port,
-                     client_host=client_host)
+                     client_host=client_host, ca_bundle=ca_bundle)
         server.serverdir = serverdir
         server.pid = pid
         server.log_path = serverdir.parent / "devpi-server" / "xprocess.log"

@@ -17,12 +17,13 @@ DEVPI_READS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # devpi_server/httpclien
 
 
 def host_ca_bundle(env: Mapping[str, str] | None = None) -> Path | None:
-    """``REQUESTS_CA_BUNDLE``, else ``SSL_CERT_FILE``, else the bundle OpenSSL uses by
-    default; the first that names a file (None: devpi keeps certifi's)."""
+    """``REQUESTS_CA_BUNDLE``, else ``CURL_CA_BUNDLE`` (what devpi would read itself), else
+    ``SSL_CERT_FILE``, else the bundle OpenSSL uses by default; the first that names a file
+    (None: devpi keeps certifi's)."""
     env = os.environ if env is None else env
     defaults = ssl.get_default_verify_paths()
-    for candidate in (env.get("REQUESTS_CA_BUNDLE"), env.get("SSL_CERT_FILE"),
-                      defaults.cafile, defaults.openssl_cafile):
+    for candidate in (env.get("REQUESTS_CA_BUNDLE"), env.get("CURL_CA_BUNDLE"),
+                      env.get("SSL_CERT_FILE"), defaults.cafile, defaults.openssl_cafile):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None

@@ -1,5 +1,6 @@
 """devpi-server verifies the upstream with the host's CA bundle: REQUESTS_CA_BUNDLE, else
-SSL_CERT_FILE, else OpenSSL's default; a bundle named by option must be a readable PEM."""
+CURL_CA_BUNDLE, else SSL_CERT_FILE, else OpenSSL's default; a bundle named by option must be
+a readable PEM."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def test_requests_ca_bundle_wins_then_ssl_cert_file(tmp_path: Path) -> None:
     env = {"REQUESTS_CA_BUNDLE": str(requests_ca), "SSL_CERT_FILE": str(ssl_file)}
     assert host_ca_bundle(env) == requests_ca
     assert host_ca_bundle({"SSL_CERT_FILE": str(ssl_file)}) == ssl_file
+    curl = bundle(tmp_path, "curl.pem")  # what devpi reads itself, second
+    assert host_ca_bundle({"CURL_CA_BUNDLE": str(curl), "SSL_CERT_FILE": str(ssl_file)}) == curl
 
 
 def test_a_variable_naming_no_file_is_passed_over(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from .netns import Endpoint
+from .netns import Endpoint, Place
+from .server import DevpiServer
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,20 @@ class IndexHandle:
     relay: tuple[str, int]
     endpoints: tuple[Endpoint, ...]
     ca_bundle: str  # what devpi verifies the upstream with ("": certifi's bundle)
+
+    @classmethod
+    def of(cls, control: str, workdir: Path, server: DevpiServer, relay: tuple[str, int],
+           endpoints: tuple[Endpoint, ...]) -> IndexHandle:
+        return cls(control, str(workdir), str(server.serverdir), server.port,
+                   server.client_host, server.pid or 0, relay, endpoints,
+                   str(server.ca_bundle or ""))
+
+    def server(self, upstream: str, namespace: Place) -> DevpiServer:
+        """A view of the owner's devpi-server: usable, never stopped from here."""
+        return DevpiServer.attached(
+            Path(self.serverdir), upstream, namespace=namespace, port=self.port,
+            client_host=self.client_host, pid=self.pid,
+            ca_bundle=Path(self.ca_bundle) if self.ca_bundle else None)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

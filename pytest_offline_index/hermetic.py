@@ -41,8 +41,10 @@ def with_tmpdir(env: Mapping[str, str], tmpdir: Path | None) -> dict[str, str]:
 
 
 def index_args(simple_url: str) -> list[str]:
-    """Arguments that make ``simple_url`` the only index and trust only its host."""
-    host = urlsplit(simple_url).hostname or ""
+    """Arguments that make ``simple_url`` the only index (an http one: its host trusted;
+    an https one keeps its certificate verified)."""
+    parts = urlsplit(simple_url)
+    trusted = ["--trusted-host", parts.hostname or ""] if parts.scheme == "http" else []
     return [
         "--isolated",
         "--no-cache-dir",
@@ -50,5 +52,5 @@ def index_args(simple_url: str) -> list[str]:
         "--no-input",
         "--progress-bar", "off",
         "--index-url", simple_url,
-        "--trusted-host", host,
+        *trusted,
     ]

@@ -22,7 +22,7 @@ from .cutproof import CutProof, upstream_endpoints
 from .errors import CutNotEffectiveError, OfflineIndexError, ServerError
 from .handle import IndexHandle
 from .netns import Addressing, Endpoint, Topology
-from .relay import RelayStats, read_tally
+from .relay import Relay, RelayStats, read_tally
 from .server import DevpiServer
 from .settings import Settings
 from .stack import Stack
@@ -119,11 +119,9 @@ class OfflineIndex:
 
     def handle(self) -> IndexHandle:
         """What another process needs to attach to this running index (see ``attach``)."""
-        running, server = self._started(), self._server()
-        return IndexHandle(running.cut.topology.control, str(self.workdir),
-                           str(server.serverdir), server.port, server.client_host,
-                           server.pid or 0, running.relay, tuple(running.cut.endpoints),
-                           str(server.ca_bundle or ""))
+        running = self._started()
+        return IndexHandle.of(running.cut.topology.control, self.workdir, self._server(),
+                              running.relay, tuple(running.cut.endpoints))
 
     @classmethod
     def attach(cls, settings: Settings, handle: IndexHandle,
@@ -132,10 +130,7 @@ class OfflineIndex:
         index = cls(settings, workdir=Path(handle.workdir), progress=progress)
         index.topology = Topology.attached(Addressing(settings.subnet, settings.gateway),
                                            handle.control)
-        index.server = DevpiServer.attached(
-            Path(handle.serverdir), settings.upstream, namespace=index.topology.server,
-            port=handle.port, client_host=handle.client_host, pid=handle.pid,
-            ca_bundle=Path(handle.ca_bundle) if handle.ca_bundle else None)
+        index.server = handle.server(settings.upstream, index.topology.server)
         index._running = index._compose(handle.relay, list(handle.endpoints))
         return index
 
@@ -187,8 +182,7 @@ class OfflineIndex:
     def upstream_stats(self) -> RelayStats:
         """Requests and bytes that crossed the gap so far (in an attached process: as the
         owner's relay last wrote them down, at most a moment ago)."""
-        relay = self._stack.relay if self._stack is not None else None
-        return relay.stats() if relay is not None else read_tally(self._tally)
+        return self._relay.stats() if self._relay else read_tally(self._tally)
 
     @property
     def _tally(self) -> Path:
@@ -200,8 +194,11 @@ class OfflineIndex:
         return read_tally(self._tally).requests if self.is_cut else None
 
     def _relay_failures(self, since: float) -> list[str]:
-        relay = self._stack.relay if self._stack is not None else None
-        return [str(e) for e in relay.events(since)] if relay is not None else []
+        return [str(e) for e in self._relay.events(since)] if self._relay else []
+
+    @property
+    def _relay(self) -> Relay | None:  # None in a process attached to another's index
+        return self._stack.relay if self._stack is not None else None
 
     # -- warming ------------------------------------------------------------------------
 

@@ -143,7 +143,8 @@ def devpi_env(simple_url: str) -> dict[str, str]:
     """Hermetic env for devpi-client and the pip it runs (which reads only ``PIP_*``)."""
     env = hermetic_env()
     env["PIP_NO_CACHE_DIR"] = "1"
-    env["PIP_TRUSTED_HOST"] = urlsplit(simple_url).hostname or ""
+    if urlsplit(simple_url).scheme == "http":  # an https index keeps its certificate checked
+        env["PIP_TRUSTED_HOST"] = urlsplit(simple_url).hostname or ""
     env["PIP_RETRIES"] = "0"
     env["PIP_PROGRESS_BAR"] = "off"
     return env
@@ -180,6 +181,8 @@ class InstallRequest:
     requirements: tuple[str, ...]
     requirements_file: Path | None
     report: Path
+    proxy: str | None = None  # the relay, for an existing index (its only way there)
+    cert: Path | None = None  # the CA bundle to verify an existing https index with
 
     @property
     def require_hashes(self) -> bool:
@@ -204,6 +207,10 @@ class Installer:
         # No retries: devpi is local, and a 502 for an uncached file will not go away.
         argv = [python, "-m", "pip", "install", *index_args(request.simple_url),
                 "--retries", "0", "--report", str(request.report)]
+        if request.proxy:
+            argv += ["--proxy", request.proxy]
+        if request.cert:
+            argv += ["--cert", str(request.cert)]
         if request.requirements_file is not None:
             argv += ["-r", str(request.requirements_file)]
             if request.require_hashes:
@@ -229,7 +236,8 @@ class UvInstaller(Installer):
         reqs = str(request.requirements_file) if request.requirements_file else None
         return run(uv_install_argv(uv_binary(), python, request.simple_url,
                                    request.requirements, reqs,
-                                   require_hashes=request.require_hashes), uv_env(), on_line)
+                                   require_hashes=request.require_hashes),
+                   _uv_env_for(request), on_line)
 
     def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
         """uv keeps no report: its own resolution of the same input through the same
@@ -240,7 +248,7 @@ class UvInstaller(Installer):
         lock = request.report.with_name(f"{request.report.name}-uv") / "pylock.toml"
         lock.parent.mkdir(exist_ok=True)  # uv takes no other name
         done = run(uv_resolve_argv(uv_binary(), python, request.simple_url, str(sources),
-                                   str(lock)), uv_env())
+                                   str(lock)), _uv_env_for(request))
         if not done.ok:
             raise OfflineInstallError(f"uv installed, but its resolution through the index, "
                                       f"to check where each file came from, failed: "
@@ -256,6 +264,11 @@ class DevpiInstaller(Installer):
                 on_line: LineCallback | None = None) -> Completed:
         clientdir, venv = clientdir_for(str(path)), str(path)
         env = devpi_env(request.simple_url)
+        if request.proxy:  # devpi-client's own requests, and the pip it runs
+            env.update(HTTPS_PROXY=request.proxy, HTTP_PROXY=request.proxy,
+                       PIP_PROXY=request.proxy)
+        if request.cert:
+            env.update(REQUESTS_CA_BUNDLE=str(request.cert), PIP_CERT=str(request.cert))
         if request.require_hashes:
             env["PIP_REQUIRE_HASHES"] = "1"
         env["PIP_REPORT"] = str(request.report)  # devpi install passes no options to its pip
@@ -268,6 +281,17 @@ class DevpiInstaller(Installer):
                                       request.requirements, reqs), env, on_line)
         return Completed(done.argv, done.returncode, used.output + done.output,
                          done.timed_out)
+
+
+def _uv_env_for(request: InstallRequest) -> dict[str, str]:
+    """uv's hermetic environment, with the relay as its way out and the index's CA."""
+    env = uv_env()
+    if request.proxy:
+        env.update(HTTPS_PROXY=request.proxy, HTTP_PROXY=request.proxy,
+                   ALL_PROXY=request.proxy)
+    if request.cert:
+        env["SSL_CERT_FILE"] = str(request.cert)
+    return env
 
 
 WAYS: dict[str, Installer] = {PIP: Installer(), UV: UvInstaller(), DEVPI: DevpiInstaller()}

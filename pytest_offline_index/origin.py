@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -103,16 +103,18 @@ def same_origin(url: str, index_url: str) -> bool:
 
 
 def foreign_installs(added: Mapping[str, str], origins: Mapping[str, Origin], index_url: str,
-                     held: Held | None) -> list[str]:
+                     held: Held | None, file_hosts: Sequence[str] = ()) -> list[str]:
     """One line for each distribution in ``added`` that did not come from the index: no
-    record of its source, a file elsewhere, or (``held`` given) no file the index holds."""
+    record of its source, a file elsewhere (its own host, or one of ``file_hosts``, where an
+    existing index keeps its files), or (``held`` given) no file the index holds."""
     found = []
     for name, version in sorted(added.items()):
         origin = origins.get(name)
         if origin is None or not origin.sources or origin.version != version:
             found.append(f"{name} {version}: installed, but the installer did not record "
                          f"it as taken from the index")
-        elif away := [s for s in origin.sources if not same_origin(s.url, index_url)]:
+        elif away := [s for s in origin.sources if not same_origin(s.url, index_url)
+                      and (urlsplit(s.url).hostname or "").lower() not in file_hosts]:
             found.append(f"{name} {version}: from {away[0].url}, not from the index under "
                          f"test")
         elif held is not None and not any(s.sha256 in held for s in origin.sources):

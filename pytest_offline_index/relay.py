@@ -6,6 +6,7 @@ host's own namespace: names resolve exactly as on the host, and no packet of the
 the host's forward hook. It lets through only allowed hosts (``CONNECT host:port`` for https,
 absolute-URI requests for http), counts every request and byte that crossed the gap, and
 remembers why a connection failed, so a warm that cannot reach the upstream names the cause.
+On a host whose way out is a proxy, it asks that proxy for each tunnel (:mod:`.proxy`).
 It knows nothing of namespaces, devpi or pytest.
 """
 
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .proxy import Proxies, UpstreamProxy
+
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
@@ -39,7 +42,7 @@ TALLY_EVERY = 0.25  # seconds between the tally file's byte counts (requests: at
 class RelayEvent:
     """Why one upstream connection did not happen, as the relay saw it."""
 
-    kind: str  # "refused-host", "dns", "refused", "timeout", "connect"
+    kind: str  # "refused-host", "dns", "refused", "timeout", "connect", "proxy"
     host: str
     port: int
     detail: str
@@ -84,8 +87,10 @@ class Relay:
     """Serve ``listener`` on a thread of this process until :meth:`close`."""
 
     def __init__(self, listener: socket.socket, allow: Iterable[str], *,
-                 connect_timeout: float = CONNECT_TIMEOUT, tally: Path | None = None) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, tally: Path | None = None,
+                 proxies: Proxies | None = None) -> None:
         self.listener = listener
+        self.proxies = proxies or Proxies()  # the host's way out, if it has one
         # the counts, kept in a file too: other processes of the run read it (read_tally)
         self.tally = tally
         self._tallied = 0.0  # when the tally file was last written
@@ -201,14 +206,14 @@ class Relay:
 
     # -- connecting upstream ------------------------------------------------------------
 
-    def reach(self, host: str, port: int) -> RelayEvent | None:
+    def reach(self, host: str, port: int, scheme: str = "https") -> RelayEvent | None:
         """Open (and close) one upstream connection as a client would; None if it worked."""
         if self._loop is None:
             raise RuntimeError("relay not started")
 
         async def attempt() -> RelayEvent | None:
             try:
-                _, writer = await self._open(host, port)
+                _, writer = await self._open(host, port, scheme)
             except ConnectFailed as exc:
                 return exc.event
             writer.close()
@@ -217,20 +222,56 @@ class Relay:
         return asyncio.run_coroutine_threadsafe(attempt(), self._loop).result(
             self.connect_timeout * 4 + 30)
 
-    async def _open(self, host: str, port: int,
+    async def _open(self, host: str, port: int, scheme: str = "https",
                     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to an allowed upstream host: direct, or tunnelled through the
+        host's proxy for ``scheme``."""
         host = host.lower().strip("[]")
         if host not in self.allow:
             raise self._fail("refused-host", host, port,
                              f"the relay refused {host}: not an allowed host (allowed: "
                              f"{', '.join(sorted(self.allow))}); add it with "
                              f"--offline-index-allow-host {host}")
+        if (proxy := self.proxies.for_host(scheme, host)) is not None:
+            return await self._tunnel(proxy, host, port)
+        return await self._direct(host, port)
+
+    async def _tunnel(self, proxy: UpstreamProxy, host: str, port: int,
+                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """``CONNECT host:port`` through ``proxy``; its refusal is named, its credentials
+        are not."""
+        reader, writer = await self._direct(proxy.host, proxy.port, name=str(proxy))
+        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
+        if proxy.authorization:
+            lines.append(f"Proxy-Authorization: {proxy.authorization}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        try:
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.connect_timeout)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                asyncio.TimeoutError):
+            writer.close()
+            raise self._fail("proxy", host, port, f"{proxy} gave no answer to CONNECT "
+                                                  f"{target}") from None
+        status = head.split(b"\r\n", 1)[0].decode("latin-1", "replace").split(" ", 1)
+        if len(status) < 2 or not status[1].startswith("200"):
+            writer.close()
+            answer = status[1].strip() if len(status) > 1 else repr(status[0])
+            raise self._fail("proxy", host, port, f"{proxy} answered {answer} to CONNECT "
+                                                  f"{target}")
+        return reader, writer
+
+    async def _direct(self, host: str, port: int, name: str | None = None,
+                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A TCP connection to ``host`` (``name`` in messages), resolved and made here."""
+        name = name or host
         loop = asyncio.get_running_loop()
         try:  # resolved here, in the host's namespace, with the host's resolver
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise self._fail("dns", host, port,
-                             f"the relay could not resolve {host} ({exc.strerror})") from None
+                             f"the relay could not resolve {name} ({exc.strerror})") from None
         last: ConnectFailed | None = None
         for family, _, _, _, sockaddr in infos:
             where = f"[{sockaddr[0]}]:{port}" if family == socket.AF_INET6 else (
@@ -238,7 +279,7 @@ class Relay:
             try:
                 sock = socket.socket(family, socket.SOCK_STREAM)
             except OSError as exc:
-                last = self._fail("connect", host, port, f"{host} {where}: {exc.strerror}",
+                last = self._fail("connect", host, port, f"{name} {where}: {exc.strerror}",
                                   record=False)
                 continue
             sock.setblocking(False)
@@ -247,23 +288,23 @@ class Relay:
             except asyncio.TimeoutError:
                 sock.close()
                 last = self._fail("timeout", host, port,
-                                  f"connecting to {host} at {where} timed out after "
+                                  f"connecting to {name} at {where} timed out after "
                                   f"{self.connect_timeout:.0f}s", record=False)
                 continue
             except ConnectionRefusedError:
                 sock.close()
                 last = self._fail("refused", host, port,
-                                  f"{host} at {where} refused the connection", record=False)
+                                  f"{name} at {where} refused the connection", record=False)
                 continue
             except OSError as exc:
                 sock.close()
                 last = self._fail("connect", host, port,
-                                  f"connecting to {host} at {where} failed: "
+                                  f"connecting to {name} at {where} failed: "
                                   f"{exc.strerror or exc}", record=False)
                 continue
             return await asyncio.open_connection(sock=sock, limit=HEADER_LIMIT)
         if last is None:
-            raise self._fail("dns", host, port, f"the relay found no address for {host}")
+            raise self._fail("dns", host, port, f"the relay found no address for {name}")
         e = last.event
         raise self._fail(e.kind, e.host, e.port, e.detail)  # every address failed: record it
 
@@ -298,7 +339,8 @@ class Relay:
             host = parts.hostname
             port = parts.port or 80
         try:
-            up_reader, up_writer = await self._open(host, port)
+            up_reader, up_writer = await self._open(
+                host, port, "https" if method == "CONNECT" else "http")
         except ConnectFailed as exc:
             status = 403 if exc.event.kind == "refused-host" else 502
             await _answer(writer, status, exc.event.detail)

@@ -48,6 +48,13 @@ class Settings:
     cache_dir: Path | None = None  # devpi's server dir, kept between runs; None: per run
     # the CA bundle devpi verifies the upstream with; None: the host's (trust.host_ca_bundle)
     upstream_cert: Path | None = None
+    # the proxy the relay reaches the upstream through: a URL, "none", or None: the host's
+    # (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY), read when the run starts
+    upstream_proxy: str | None = None
+    # an existing index to check instead of a devpi of the run's own (credentials allowed,
+    # never shown: see redacted), and the CA bundle its installers verify it with
+    index_url: str | None = None
+    index_cert: Path | None = None
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
@@ -254,17 +261,53 @@ def parse_installer(text: str) -> str:
     return name
 
 
-def parse_cert(text: str) -> Path:
-    """A CA bundle (PEM) devpi can read: a file, refused in one line otherwise."""
+def parse_cert(text: str, what: str = "upstream cert") -> Path:
+    """A CA bundle (PEM) that can be read: a file, refused in one line otherwise."""
     path = Path(text).expanduser().resolve()
     try:
         with path.open("rb") as bundle:
             head = bundle.read(4096)
     except OSError as exc:
-        raise SettingsError(f"upstream cert: {text!r} cannot be read ({exc.strerror})") from None
+        raise SettingsError(f"{what}: {text!r} cannot be read ({exc.strerror})") from None
     if b"-----BEGIN CERTIFICATE-----" not in head:
-        raise SettingsError(f"upstream cert: {text!r} holds no PEM certificate")
+        raise SettingsError(f"{what}: {text!r} holds no PEM certificate")
     return path
+
+
+def redacted(url: str) -> str:
+    """``url`` with any credentials replaced: what every line, report and item shows."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"***@{host}").geturl()
+
+
+def parse_index_url(text: str) -> str:
+    """An existing index's simple URL: http(s), with a host; a trailing slash added."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"index url: {redacted(url)!r} is not an http(s) URL with a host")
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        raise SettingsError(f"index url: {redacted(url)!r} has a port that is not a number"
+                            ) from None
+    return url if url.endswith("/") else url + "/"
+
+
+def parse_proxy(text: str) -> str:
+    """``none``, or an http:// proxy URL the relay can tunnel through."""
+    from .proxy import OFF, ProxyURLError, UpstreamProxy
+
+    if text.strip().lower() == OFF:
+        return OFF
+    try:
+        UpstreamProxy.from_url(text.strip())
+    except ProxyURLError as exc:
+        raise SettingsError(f"upstream proxy: {exc}") from None
+    return text.strip()
 
 
 def parse_requirements_file(text: str) -> Path:
@@ -347,6 +390,11 @@ OPTIONS: tuple[Option, ...] = (
            help="CA bundle (PEM) devpi-server verifies the upstream with, e.g. a "
                 "TLS-inspecting proxy's (default: what the host trusts: REQUESTS_CA_BUNDLE, "
                 "else SSL_CERT_FILE, else OpenSSL's default bundle)"),
+    Option("upstream_proxy", "--offline-index-upstream-proxy", "offline_index_upstream_proxy",
+           lambda v: parse_proxy(str(v)),
+           help="http:// proxy (credentials in the URL are used, never shown) the relay "
+                "reaches the upstream through, or 'none' (default: the host's HTTPS_PROXY, "
+                "HTTP_PROXY or ALL_PROXY, with NO_PROXY)"),
     Option("installer", "--offline-index-installer", "offline_index_installer",
            lambda v: parse_installer(str(v)),
            help="what makes the install check's fresh venv and installs into it: pip "

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from .cachedir import CacheDir
 from .cutproof import upstream_port
-from .errors import ServerError, UpstreamUnreachableError
+from .errors import ServerError, SettingsError, UpstreamUnreachableError
 from .netns import Addressing, Topology
+from .proxy import ProxyURLError, proxies_for
 from .relay import Relay
 from .server import DevpiServer
 from .settings import Settings
@@ -43,12 +44,19 @@ class Stack:
         # the holder removes the work dir if this process dies before it can
         self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             remove=[self.workdir] if self.own_workdir else [])
+        try:
+            proxies = proxies_for(settings.upstream_proxy)
+        except ProxyURLError as exc:  # the environment's: the option was checked already
+            raise SettingsError(f"the host's proxy variable: {exc}; fix it, or choose one "
+                                f"with --offline-index-upstream-proxy (or 'none')") from None
         self.relay = relay = Relay(topology.listener(), settings.allowed_hosts,
-                                   tally=self.tally).start()
+                                   tally=self.tally, proxies=proxies).start()
+        through = f"; upstream {proxies}" if proxies.by_scheme else ""
         self.progress(f"network up: relay {relay.url} "
-                      f"(allows {', '.join(settings.allowed_hosts)})")
-        if failure := relay.reach(urlsplit(settings.upstream).hostname or "",
-                                  upstream_port(settings.upstream)):
+                      f"(allows {', '.join(settings.allowed_hosts)}{through})")
+        upstream = urlsplit(settings.upstream)
+        if failure := relay.reach(upstream.hostname or "", upstream_port(settings.upstream),
+                                  upstream.scheme):
             raise UpstreamUnreachableError(f"upstream {settings.upstream}: {failure}")
         if settings.cache_dir is not None:
             self.cache = CacheDir(settings.cache_dir).acquire(self.progress)

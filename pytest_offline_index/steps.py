@@ -11,6 +11,7 @@ class Step(str, Enum):
     CUT = "cut"
     INSTALL = "install"
     IMPORT = "import"
+    ISOLATION = "isolation"  # an existing index's check: the client reaches only that index
 
     def __str__(self) -> str:
         return self.value

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from .commands import Completed, LineCallback, Runner
 from .errors import (
@@ -84,6 +86,17 @@ class ImportResult:
     seconds: float = 0.0
 
 
+def sent_elsewhere(refused: tuple[str, int], output: str) -> str:
+    """Why an install from an existing index failed when its pages send the client to a
+    host the relay does not let through: that host, and the file the installer wanted."""
+    host, port = refused
+    urls = re.findall(rf"https?://{re.escape(host)}(?::\d+)?/[^\s'\")]*", output)
+    what = f" for {unquote(urls[0].rsplit('/', 1)[-1].split('#')[0])}" if urls else ""
+    return (f"the index sends the client to {host}:{port}{what}, which the relay does not "
+            f"let through; if that host serves the index's files, add it with "
+            f"--offline-index-allow-host {host}")
+
+
 class FreshVenv:
     """A brand-new virtualenv created and used on the client host (``run``'s namespace).
 
@@ -100,7 +113,9 @@ class FreshVenv:
                  held: Callable[[], Held] | None = None,
                  crossings: Callable[[], int | None] | None = None,
                  warmed: Callable[[], Mapping[str, Sequence[str]]] | None = None,
-                 alive: Callable[[], None] | None = None) -> None:
+                 alive: Callable[[], None] | None = None, proxy: str | None = None,
+                 cert: Path | None = None, file_hosts: Sequence[str] = (),
+                 refusals: Callable[[float], list[tuple[str, int]]] | None = None) -> None:
         self.way = installer_named(installer)
         self.installer = installer
         self.path = Path(path)
@@ -125,6 +140,13 @@ class FreshVenv:
         # raises ServerError when the index's server is gone: before an install, and after
         # one failed, the better explanation than the holes (the harness sets it)
         self.alive = alive
+        # an existing index: the relay is the installers' only way there, ``cert`` what
+        # they verify it with, ``file_hosts`` where its pages may send them, and
+        # ``refusals`` the hosts the relay turned away since a time (the harness sets them)
+        self.proxy = proxy
+        self.cert = cert
+        self.file_hosts = tuple(file_hosts)
+        self.refusals = refusals
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -183,14 +205,18 @@ class FreshVenv:
             check_sources(path)
         request = InstallRequest(simple_url, parse_packages(requirements) if requirements
                                  else (), path,
-                                 self.path.with_name(f"{self.path.name}-install-report"))
+                                 self.path.with_name(f"{self.path.name}-install-report"),
+                                 proxy=self.proxy, cert=self.cert)
         done = self.way.install(self._run, self.python, self.path, request, on_line)
         if not done.ok:
             if self.alive is not None:
                 self.alive()
             holes = holes_in(done.output)
+            refused = self.refusals(started) if self.refusals else []
             if done.timed_out:
                 why = f"timed out after {self._run.timeout:.0f}s"
+            elif refused:
+                why = sent_elsewhere(refused[0], done.output)
             elif holes:
                 why = "missing from the cache: " + ", ".join(str(h) for h in holes)
             else:
@@ -201,7 +227,7 @@ class FreshVenv:
         self.added = added(before, distributions_in(self.path))
         origins = self.way.origins(self._run, self.python, request)
         if foreign := foreign_installs(self.added, origins, simple_url,
-                                       self.held() if self.held else None):
+                                       self.held() if self.held else None, self.file_hosts):
             raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
                                    + "; ".join(foreign), foreign=foreign)
         if crossed is not None:

@@ -27,10 +27,13 @@ class VenvFactory:
     ``crossings`` and ``warmed`` (see :class:`FreshVenv`)."""
 
     def __init__(self, directory: Path, run: Runner, simple_url: str, installer: str, *,
-                 held: Callable[[], Held], crossings: Callable[[], int | None],
-                 warmed: Callable[[Target], Mapping[str, Sequence[str]]],
+                 held: Callable[[], Held] | None = None,
+                 crossings: Callable[[], int | None] | None = None,
+                 warmed: Callable[[Target], Mapping[str, Sequence[str]]] | None = None,
                  alive: Callable[[], None] | None = None,
-                 warmer_build_tools: bool = False) -> None:
+                 warmer_build_tools: bool = False, proxy: str | None = None,
+                 cert: Path | None = None, file_hosts: Sequence[str] = (),
+                 refusals: Callable[[float], list[tuple[str, int]]] | None = None) -> None:
         self.directory = directory
         self.run = run
         self.simple_url = simple_url
@@ -39,6 +42,8 @@ class VenvFactory:
         self.crossings = crossings
         self.warmed = warmed
         self.alive = alive
+        # an existing index's (see FreshVenv)
+        self.proxy, self.cert, self.file_hosts, self.refusals = proxy, cert, file_hosts, refusals
         self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
         self._serial = itertools.count(1)  # never reused
         self._spares: dict[SpareKey, concurrent.futures.Future[FreshVenv]] = {}
@@ -92,7 +97,13 @@ class VenvFactory:
                          factory=lambda spec: self.fresh(spec, installer=installer),
                          installer=installer, build_tools=warmer and self.warmer_build_tools,
                          download_only=warmer, held=self.held, crossings=self.crossings,
-                         warmed=lambda: self.warmed(target), alive=self.alive)
+                         warmed=self._warmed_for(target), alive=self.alive,
+                         proxy=self.proxy, cert=self.cert, file_hosts=self.file_hosts,
+                         refusals=self.refusals)
+
+    def _warmed_for(self, target: Target) -> Callable[[], Mapping[str, Sequence[str]]] | None:
+        warmed = self.warmed
+        return None if warmed is None else (lambda: warmed(target))
 
 
 def _key(target: Target, name: str | None, installer: str) -> SpareKey:

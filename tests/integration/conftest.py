@@ -89,15 +89,16 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., AirgapScenario]]:
     def make(upstream: LocalUpstream, *packages: str, imports: tuple[str, ...] = (),
              targets: list[Target] | None = None, replace: dict[str, object] | None = None,
              index_class: type[OfflineIndex] | None = None,
+             progress: Callable[[str], None] | None = None,
              **settings: object) -> AirgapScenario:
         resolved = Settings.resolve(cli={"packages": list(packages), "imports": list(imports),
                                          **upstream.settings, **settings})
         resolved = dataclasses.replace(resolved, **(replace or {}))
         workdir = tmp_path / f"run{len(made)}"
-        index = index_class(resolved, workdir=workdir) if index_class else None
+        index = index_class(resolved, workdir=workdir, progress=progress) if index_class else None
         if index is not None:
             indexes.append(index)
-        scenario = AirgapScenario(resolved, workdir=workdir, index=index,
+        scenario = AirgapScenario(resolved, workdir=workdir, index=index, progress=progress,
                                   targets=targets or [running_target()])
         made.append(scenario)
         return scenario

@@ -9,7 +9,9 @@ Three things common on other hosts (Ubuntu, CI runners with Docker) and absent h
 * a **forward hook that drops by default** with ``ip_forward=1`` (what Docker does):
   :func:`forward_drop`;
 * an **input hook that drops by default**, accepting only ``lo`` and established traffic:
-  :func:`input_drop`.
+  :func:`input_drop`;
+* a host whose **only way out is a proxy**: an output hook that drops TCP to the given
+  destinations from every socket but the proxy's user's, :func:`only_through`.
 
 Each is created and removed by the test itself, under a name of its own, and leaves nothing
 behind even if the test process is killed: the resolver is a thread of the test process, the
@@ -408,6 +410,9 @@ NFPROTO_IPV4 = 2
 NFT_TABLE_F_OWNER = 0x2
 NF_DROP, NF_ACCEPT = 0, 1
 NFT_META_IIFNAME = 6
+NFT_META_SKUID, NFT_META_L4PROTO = 10, 16
+NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER = 1, 2
+IPPROTO_TCP = 6
 NFT_CT_STATE = 0
 CT_ESTABLISHED_OR_RELATED = 0x2 | 0x4
 IFNAMSIZ = 16
@@ -442,6 +447,33 @@ def _established() -> Expr:
     return [genex("ct", load), genex("bitwise", mask), genex("cmp", cmp)]
 
 
+def _daddr(address: str) -> Expr:
+    from pyroute2.nftables.expressions import genex
+
+    load = OrderedDict(dreg=1, base=NFT_PAYLOAD_NETWORK_HEADER, offset=16, len=4)
+    cmp = OrderedDict(sreg=1, op=CMP_EQ, data=_data(ipaddress.IPv4Address(address).packed))
+    return [genex("payload", load), genex("cmp", cmp)]
+
+
+def _tcp_dport(port: int) -> Expr:
+    from pyroute2.nftables.expressions import genex
+
+    proto = OrderedDict(dreg=1, key=NFT_META_L4PROTO)
+    is_tcp = OrderedDict(sreg=1, op=CMP_EQ, data=_data(bytes([IPPROTO_TCP])))
+    load = OrderedDict(dreg=1, base=NFT_PAYLOAD_TRANSPORT_HEADER, offset=2, len=2)
+    cmp = OrderedDict(sreg=1, op=CMP_EQ, data=_data(struct.pack("!H", port)))
+    return [genex("meta", proto), genex("cmp", is_tcp), genex("payload", load),
+            genex("cmp", cmp)]
+
+
+def _not_owned_by(uid: int) -> Expr:
+    from pyroute2.nftables.expressions import genex
+
+    load = OrderedDict(dreg=1, key=NFT_META_SKUID)
+    cmp = OrderedDict(sreg=1, op=CMP_NEQ, data=_data(struct.pack("I", uid)))  # host order
+    return [genex("meta", load), genex("cmp", cmp)]
+
+
 @dataclass(frozen=True)
 class DropFirewall:
     """One emulated firewall: an ``ip`` table holding one base chain with policy drop."""
@@ -456,6 +488,15 @@ class DropFirewall:
 @contextlib.contextmanager
 def _drop_table(prefix: str, hook: str,
                 accept: Sequence[Expr] = ()) -> Iterator[DropFirewall]:
+    with _table(prefix, hook, NF_DROP, [(match, NF_ACCEPT) for match in accept]) as fw:
+        yield fw
+
+
+@contextlib.contextmanager
+def _table(prefix: str, hook: str, policy: int,
+           rules: Sequence[tuple[Expr, int]]) -> Iterator[DropFirewall]:
+    """An ``ip`` table of the test's own, with one base chain on ``hook``: ``policy``, and
+    ``rules`` as (match, verdict)."""
     from pyroute2.netlink.exceptions import NetlinkError
     from pyroute2.nftables.expressions import verdict
     from pyroute2.nftables.main import NFTables
@@ -474,10 +515,10 @@ def _drop_table(prefix: str, hook: str,
             owned = False
         try:
             nft.chain("add", table=name, name=hook, hook=hook, type="filter", priority=0,
-                      policy=NF_DROP)
-            for match in accept:
+                      policy=policy)
+            for match, decision in rules:
                 nft.rule("add", table=name, chain=hook,
-                         expressions=(match, verdict(NF_ACCEPT)))
+                         expressions=(match, verdict(decision)))
             yield DropFirewall(table=name, chain=hook, hook=hook, owned=owned)
         finally:
             with contextlib.suppress(NetlinkError):
@@ -540,6 +581,20 @@ def input_drop() -> Iterator[DropFirewall]:
     """
     with _drop_table("oitest_in_", "input", accept=(_iifname("lo"), _established())) as fw:
         yield fw
+
+
+@contextlib.contextmanager
+def only_through(uid: int, destinations: Sequence[tuple[str, int]]) -> Iterator[DropFirewall]:
+    """A host whose only way out is its proxy, running as ``uid``: the output hook drops TCP
+    to each ``(IPv4 address, port)`` from every socket another user owns.
+
+    Table ``oitest_out_<hex>`` (family ip), base chain ``output`` (filter, hook output,
+    priority 0, policy accept) with one drop rule per destination.
+    """
+    rules = [([*_daddr(address), *_tcp_dport(port), *_not_owned_by(uid)], NF_DROP)
+             for address, port in destinations]
+    with _table("oitest_out_", "output", NF_ACCEPT, rules) as firewall:
+        yield firewall
 
 
 if __name__ == "__main__":

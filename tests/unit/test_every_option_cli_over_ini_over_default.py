@@ -67,6 +67,8 @@ def cases(tmp: Path) -> dict[str, Case]:
                           tmp / "ini-cache", tmp / "cli-cache"),
         "upstream_cert": Case(None, [str(certs["ini"])], [str(certs["cli"])], certs["ini"],
                               certs["cli"]),
+        "upstream_proxy": Case(None, ["http://ini.example:3128"], ["none"],
+                               "http://ini.example:3128", "none"),
         "installer": Case("pip", ["uv"], ["devpi"], "uv", "devpi"),
         "report": Case(None, ["ini-report.json"], ["cli-report.json"],
                        Path("ini-report.json"), Path("cli-report.json")),

@@ -1,0 +1,33 @@
+"""The reference check on a host whose only way out is its proxy: pandas from the public
+index, the relay tunnelling through a real tinyproxy that ``HTTPS_PROXY`` names, while an
+output rule drops every other socket's TCP to the public index's addresses."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.support.emulation import only_through
+from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.tinyproxy import UID, Tinyproxy
+
+PUBLIC_HOSTS = ("pypi.org", "files.pythonhosted.org")
+
+
+def ipv4_addresses(host: str) -> set[str]:
+    return {info[4][0] for info in socket.getaddrinfo(host, 443, socket.AF_INET,
+                                                      socket.SOCK_STREAM)}
+
+
+def test_pandas_passes_through_the_hosts_proxy(pytester: pytest.Pytester,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    before = machine_snapshot()
+    destinations = [(address, 443) for host in PUBLIC_HOSTS for address in ipv4_addresses(host)]
+    with Tinyproxy() as proxy, only_through(UID, destinations):
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url())
+        result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider")
+        result.assert_outcomes(passed=4)
+        result.stdout.fnmatch_lines([f"*through proxy 127.0.0.1:{proxy.port}*"])
+        assert {"pypi.org:443", "files.pythonhosted.org:443"} <= set(proxy.tunnels())
+    assert snapshot_diff(before, machine_snapshot()) == {}

@@ -44,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(option.ini, help=option.help, type="string", default="")
 
 
-MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer")
+MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer", "index_url")
 SESSION_KEY = pytest.StashKey[SessionIndex]()
 CHECK_KEY = pytest.StashKey[AirgapScenario]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
@@ -101,7 +101,7 @@ def session_index(config: pytest.Config) -> SessionIndex:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
-                   "requirements=path, installer=pip|uv|devpi): make this test a full "
+                   "requirements=path, installer=pip|uv|devpi, index_url=URL): make this test a full "
                    "air-gap check on the shared offline_index; the generated "
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
@@ -197,7 +197,13 @@ def _summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
         terminalreporter.write_line(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
             f"{record.seconds:7.1f}s  {record.detail}")
-    if crossed := gap(scenario):
+    if scenario.existing:
+        fetched = [r.upstream for r in scenario.report.steps.values() if r.upstream]
+        terminalreporter.write_line(
+            f"through the relay: the client fetched {sum(f.bytes for f in fetched) / 1e6:.1f} "
+            f"MB in {sum(f.requests for f in fetched)} request(s) from the index (allowed: "
+            f"{', '.join(scenario.settings.allowed_hosts)})")
+    elif crossed := gap(scenario):
         before, after = crossed["before_cut"], crossed["after_cut"]
         terminalreporter.write_line(
             f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from .holes import parse_filename
 from .scenario import NOT_RUN, AirgapScenario
+from .settings import redacted
 from .steps import Status, Step
 
 SCHEMA_ID = "pytest-offline-index/report/2"
@@ -40,6 +41,7 @@ def build_check(scenario: AirgapScenario) -> dict[str, Any]:
     report = scenario.report
     return {
         "name": scenario.name,
+        "index": redacted(scenario.settings.index_url) if scenario.settings.index_url else None,
         "requested": {
             "packages": list(scenario.settings.packages),
             "requirements_file": (str(scenario.settings.requirements)
@@ -68,8 +70,10 @@ def build_check(scenario: AirgapScenario) -> dict[str, Any]:
 
 
 def gap(scenario: AirgapScenario) -> dict[str, Any] | None:
-    """What crossed the relay before and after the cut (zero after it, or the cut leaked)."""
-    if not any(r.upstream for r in scenario.report.steps.values()):
+    """What crossed the relay before and after the cut (zero after it, or the cut leaked);
+    None for an existing index's check, which has no cut (its steps say what the client
+    fetched through the relay)."""
+    if scenario.existing or not any(r.upstream for r in scenario.report.steps.values()):
         return None
     before, after = [0, 0], [0, 0]
     cut_seen = False
@@ -96,6 +100,8 @@ def project_table(scenario: AirgapScenario) -> list[str]:
             projects.setdefault(canonicalize_name(parse_filename(path.name)[0]), []).append(size)
         for hole in report.holes.get(label, []):
             projects.setdefault(canonicalize_name(hole.project), [])
+        for name in report.installed.get(label, {}):  # an existing index's: none warmed
+            projects.setdefault(canonicalize_name(name), [])
         install = report.steps.get(f"{label}::install")
         imported = {r.module: r.ok for r in report.imports.get(label, [])}
         missing = {canonicalize_name(h.project) for h in report.holes.get(label, [])}

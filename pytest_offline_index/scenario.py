@@ -26,13 +26,14 @@ from .errors import (
     OfflineIndexError,
     OfflineInstallError,
 )
+from .existing import ExistingIndex
 from .holes import Hole
 from .index import OfflineIndex
 from .installed import warmed_versions
 from .installers import Installer
 from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
-from .settings import Settings
+from .settings import Settings, redacted
 from .steps import Status, Step, step_key
 from .targets import Target, find_python, running_target
 from .venv import ImportResult
@@ -115,10 +116,13 @@ class StepRecord:
         return step_key(self.name, self.target)
 
 
-def plan_steps(targets: Sequence[Target]) -> list[tuple[str, Target | None]]:
-    """Every step in the order it must run: warm all targets, cut, then check each."""
-    steps: list[tuple[str, Target | None]] = [(Step.WARM, t) for t in targets]
-    steps.append((Step.CUT, None))
+def plan_steps(targets: Sequence[Target], existing: bool = False,
+               ) -> list[tuple[str, Target | None]]:
+    """Every step in the order it must run: warm all targets, cut, then check each; for an
+    existing index, prove the client isolated, then check each."""
+    steps: list[tuple[str, Target | None]] = (
+        [(Step.ISOLATION, None)] if existing else
+        [*((Step.WARM, t) for t in targets), (Step.CUT, None)])
     for target in targets:
         steps += [(Step.INSTALL, target), (Step.IMPORT, target)]
     return steps
@@ -151,8 +155,10 @@ class AirgapScenario:
         self.settings = settings
         self.name = name
         self._owns_index = index is None
-        self.index: CheckableIndex = index if index is not None else OfflineIndex(
-            settings, workdir=workdir, progress=progress)
+        self.existing = settings.index_url is not None  # an existing index, not a devpi
+        self.index: CheckableIndex = index if index is not None else (
+            ExistingIndex(settings, workdir=workdir, progress=progress) if self.existing
+            else OfflineIndex(settings, workdir=workdir, progress=progress))
         self.progress = holdable(progress or self.index.progress)
         self._owns_pool = pool is None
         self.pool = pool or CheckPool()
@@ -161,7 +167,7 @@ class AirgapScenario:
             self.targets = list(targets)
         else:
             self.targets = [find_python(python) if python else running_target()]
-        self.plan = plan_steps(self.targets)
+        self.plan = plan_steps(self.targets, self.existing)
         self.report = ScenarioReport()
         for step, target in self.plan:
             record = StepRecord(step, target.label if target else None)
@@ -184,7 +190,7 @@ class AirgapScenario:
         return self.report.steps[step_key(step, target.label if target else None)]
 
     def _target(self, step: str, target: Target | None) -> Target | None:
-        return None if step == Step.CUT else target or self.targets[0]
+        return None if step in (Step.CUT, Step.ISOLATION) else target or self.targets[0]
 
     def blocker(self, step: str, target: Target | None) -> str | None:
         """Why ``step`` cannot run now (a step it needs did not pass), or None."""
@@ -193,7 +199,9 @@ class AirgapScenario:
         if step == Step.CUT:
             warmed = [self.record(Step.WARM, t).status == PASSED for t in self.targets]
             return None if any(warmed) else "no target was warmed"
-        needs = {Step.INSTALL: [(Step.WARM, target), (Step.CUT, None)],
+        install_needs = ([(Step.ISOLATION, None)] if self.existing else
+                         [(Step.WARM, target), (Step.CUT, None)])
+        needs = {Step.INSTALL: install_needs,
                  Step.IMPORT: [(Step.INSTALL, target)]}.get(Step(step), [])
         for name, of in needs:
             if (record := self.record(name, of)).status != PASSED:
@@ -211,6 +219,8 @@ class AirgapScenario:
             raise StepNotRun(f"not run: {reason}")
         if step == Step.CUT:
             self.cut()
+        elif step == Step.ISOLATION:
+            self.isolation()
         elif step == Step.WARM:
             self.warm(target)
         elif step == Step.INSTALL:
@@ -240,10 +250,10 @@ class AirgapScenario:
         with warming or contextlib.nullcontext():
             try:
                 for step, target in self.plan:
-                    if step in (Step.WARM, Step.CUT):
+                    if step in (Step.WARM, Step.CUT, Step.ISOLATION):
                         attempt(step, target)
             finally:
-                if not self.index.is_cut and self.index.is_started:
+                if not self.existing and not self.index.is_cut and self.index.is_started:
                     try:
                         self.index.cut()
                     except OfflineIndexError as exc:  # the warm's own failure says more
@@ -345,6 +355,15 @@ class AirgapScenario:
         return (target.label, target.platform,
                 warm_specs(self.settings.packages, self.settings.requirements))
 
+    def isolation(self) -> None:
+        """An existing index's first step: the client reaches that index alone."""
+        with self.step(Step.ISOLATION) as record:
+            index = self.index
+            if not isinstance(index, ExistingIndex):
+                raise OfflineIndexError("the isolation step is an existing index's")
+            index.start(prepare=self.targets)
+            record.detail = index.isolation()
+
     def cut(self) -> None:
         with self.step(Step.CUT) as record:
             if self.index.is_cut:  # every warm was shared: still cut since an earlier check
@@ -359,10 +378,12 @@ class AirgapScenario:
             if target.foreign:
                 raise NotInstallChecked(
                     f"{target.label}: warmed, not install-checked (foreign platform)")
-            if not self.index.is_cut:
-                raise CutNotEffectiveError("install check refused: the network was not cut")
-            self.index.verify_cut()  # on a shared index, whoever cut it, it must still hold
+            if not self.existing:
+                if not self.index.is_cut:
+                    raise CutNotEffectiveError("install check refused: the network was not cut")
+                self.index.verify_cut()  # on a shared index, whoever cut it, it must hold
             warm = self.report.warmed.get(target.label)
+            before = self.index.upstream_stats()
             venv = self.index.fresh_venv(target)
             if venv.way.steps:
                 self.progress(f"install [{target.label}]: with {venv.installer}: "
@@ -383,6 +404,13 @@ class AirgapScenario:
             if warm is not None:
                 record.detail += f" ({len(venv.added)} distribution(s), each as warmed)"
             self._venvs[target.label] = venv
+            if self.settings.index_url is not None:
+                fetched = self.index.upstream_stats() - before
+                record.detail += (f" from {redacted(self.settings.index_url)} into a fresh "
+                                  f"{target.label} venv with {self.settings.installer}; "
+                                  f"{fetched.bytes / 1e6:.1f} MB through the relay in "
+                                  f"{fetched.requests} request(s)")
+                return venv
             record.detail += (f" into a fresh {target.label} venv with "
                               f"{self.settings.installer}")
             record.detail += "; 0 bytes from upstream"

@@ -90,8 +90,10 @@ class DevpiServer:
     def __init__(self, workdir: Path, upstream: str, *, namespace: Place | None = None,
                  port: int = 3141, client_host: str = "127.0.0.1",
                  proxy: str | None = None, cache: CacheDir | None = None,
-                 offline: bool = False, ca_bundle: Path | None = None) -> None:
+                 offline: bool = False, ca_bundle: Path | None = None,
+                 listen: str = "0.0.0.0") -> None:
         self.workdir = Path(workdir)
+        self.listen = listen  # in the run's server namespace, every address there
         self.ca_bundle = ca_bundle  # what it verifies the upstream with (None: certifi's)
         self.cache = cache  # a server dir that outlives the run, or None: one of its own
         self.serverdir = cache.serverdir if cache else self.workdir / "devpi-data"
@@ -145,7 +147,7 @@ class DevpiServer:
         self._uuid = None  # read from .nodeinfo, which devpi-init may be about to write
         fresh = not self._nodeinfo.is_file()  # else a cache dir an earlier run made
         argv = [sys.executable, "-c", LAUNCH, self._password if fresh else "",
-                str(self.serverdir), "--host", "0.0.0.0", "--port", str(self.port),
+                str(self.serverdir), "--host", self.listen, "--port", str(self.port),
                 "--request-timeout", str(UPSTREAM_REQUEST_TIMEOUT), *THROWAWAY_ARGS,
                 *(["--offline-mode"] if self.offline else [])]
         if self.namespace:

@@ -40,6 +40,7 @@ class SessionIndex:
         self.checks: list[AirgapScenario] = []  # the marker's checks, for the report
         self.pool = CheckPool()  # the threads every check's installs share
         self.warms: Warms = {}  # what every check warmed and proved, shared between them
+        self.own_index: list[AirgapScenario] = []  # checks of an existing index, each its own
         self.kept_workdir: Path | None = None
         self._error: OfflineIndexError | None = None
         self._previous_sigterm: Any = None
@@ -69,6 +70,11 @@ class SessionIndex:
               started: bool = True) -> AirgapScenario:
         """A check on the session's index (``started``: start it now; else its warm step
         does, so a failure to start is recorded as that step's)."""
+        if settings.index_url is not None:  # an existing index: its own isolated client
+            check = AirgapScenario(settings, targets=targets, progress=self.progress,
+                                   name=name, pool=self.pool)
+            self.own_index.append(check)
+            return check
         index = self.started() if started else self.unstarted()
         return AirgapScenario(settings, targets=targets, index=index, progress=self.progress,
                               name=name, pool=self.pool, warms=self.warms)
@@ -76,8 +82,9 @@ class SessionIndex:
     def stop_checks(self) -> None:
         """End what every check still runs (its step is "not run") and wait for it: before
         a report is written, a lock is left or the index is torn down."""
-        if self.index is not None:
-            self.index.stop_commands()
+        for index in [*([self.index] if self.index else []),
+                      *(check.index for check in self.own_index)]:
+            index.stop_commands()
         self.pool.stop()
 
     def _joined(self) -> OfflineIndex:
@@ -99,6 +106,9 @@ class SessionIndex:
         with sigint_ignored():
             self.stop_checks()
             index, self.index = self.index, None
+            owned, self.own_index = self.own_index, []
+            for check in owned:
+                check.close()
             try:
                 if index is not None and self.shared is not None:
                     self.shared.leave()

@@ -72,9 +72,9 @@ class Settings:
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
-        """What the relay lets through: the upstream's host (and, for PyPI, its file host),
-        then every ``allow_hosts`` entry."""
-        host = (urlsplit(self.upstream).hostname or "").lower()
+        """What the relay lets through: the upstream's host — or the existing index's —
+        (and, for PyPI, its file host), then every ``allow_hosts`` entry."""
+        host = (urlsplit(self.index_url or self.upstream).hostname or "").lower()
         hosts = [host, *([PYPI_FILES_HOST] if host == "pypi.org" else []), *self.allow_hosts]
         return tuple(dict.fromkeys(hosts))
 
@@ -106,6 +106,11 @@ class Settings:
         if "requirements" in values and pick("packages") is None:
             values["packages"] = ()  # a requirements file replaces the default package
         settings = cls(**values)  # type: ignore[arg-type]
+        if (settings.index_url is not None and settings.installer == "devpi"
+                and "/+simple" not in urlsplit(settings.index_url).path):
+            raise SettingsError(
+                f"installer: devpi-client installs only from a devpi index (its URL ends in "
+                f"/+simple/), not {redacted(settings.index_url)}; check it with pip or uv")
         if settings.gateway in settings.subnet:
             raise SettingsError(
                 f"gateway: {settings.gateway} lies inside the server's links "
@@ -395,6 +400,15 @@ OPTIONS: tuple[Option, ...] = (
            help="http:// proxy (credentials in the URL are used, never shown) the relay "
                 "reaches the upstream through, or 'none' (default: the host's HTTPS_PROXY, "
                 "HTTP_PROXY or ALL_PROXY, with NO_PROXY)"),
+    Option("index_url", "--offline-index-url", "offline_index_url",
+           lambda v: parse_index_url(str(v)),
+           help="check this existing index (its simple URL; credentials in it are used, "
+                "never shown) instead of a devpi of the run's own: no warm, no cut; the "
+                "client reaches that index alone, through the relay"),
+    Option("index_cert", "--offline-index-cert", "offline_index_cert",
+           lambda v: parse_cert(str(v), "index cert"),
+           help="CA bundle (PEM) the installers verify the existing index with (pip --cert, "
+                "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: their own"),
     Option("installer", "--offline-index-installer", "offline_index_installer",
            lambda v: parse_installer(str(v)),
            help="what makes the install check's fresh venv and installs into it: pip "

@@ -1,0 +1,193 @@
+"""An index a team already runs, checked as it is: no devpi of the run's own, no warm, no cut.
+
+The client namespace never has a route anywhere. Its only way out is the relay, whose
+listening socket is made inside the client namespace and served from the harness, and which
+lets through only the index's host (for PyPI also its files host, and every
+``--offline-index-allow-host``): the installers reach that index alone, from the first
+packet. TLS stays end to end (the relay only tunnels), so the installers verify the index's
+certificate with the user's trust (``--offline-index-cert``). The URL's credentials are used
+and never shown (:func:`~pytest_offline_index.settings.redacted`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .commands import Runner
+from .cutproof import upstream_port
+from .errors import CutNotEffectiveError, OfflineIndexError, SettingsError, UpstreamUnreachableError
+from .netns import Addressing, Topology, endpoints_for, probe, tunnel
+from .proxy import ProxyURLError, proxies_for
+from .relay import Relay, RelayStats
+from .settings import Settings, redacted
+from .targets import Target
+from .venv import FreshVenv
+from .venvs import VenvFactory
+from .warm import WarmResult
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refused unresolved
+
+
+class ExistingIndex:
+    """The isolated client and its relay, for the index at ``settings.index_url``."""
+
+    def __init__(self, settings: Settings, workdir: Path | None = None,
+                 progress: Progress | None = None) -> None:
+        if settings.index_url is None:
+            raise OfflineIndexError("an existing index's check needs an index URL")
+        self.settings = settings
+        self.url = settings.index_url
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
+                                                        dir=settings.workdir))
+        self.progress: Progress = progress or (lambda line: log.info("%s", line))
+        self.topology: Topology | None = None
+        self._relay: Relay | None = None
+        self._venvs: VenvFactory | None = None
+        self._stopping = threading.Event()
+        self._owner_pid = os.getpid()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def is_started(self) -> bool:
+        return self._venvs is not None
+
+    @property
+    def is_cut(self) -> bool:
+        return False  # nothing to cut: the client never had a way out but the relay
+
+    def start(self, prepare: Sequence[Target] = ()) -> ExistingIndex:
+        if self._venvs is not None:
+            return self
+        try:
+            self._start(prepare)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self, prepare: Sequence[Target]) -> None:
+        settings = self.settings
+        self._stopping.clear()
+        self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
+            remove=[self.workdir] if self._own_workdir else [])
+        try:
+            proxies = proxies_for(settings.upstream_proxy)
+        except ProxyURLError as exc:
+            raise SettingsError(f"the host's proxy variable: {exc}") from None
+        listener = topology.client.socket(bind=(str(topology.addressing.lan_client), 0),
+                                          listen=128)
+        self._relay = relay = Relay(listener, settings.allowed_hosts, proxies=proxies,
+                                    tally=self.workdir / "relay-requests").start()
+        self.progress(f"client isolated: relay {relay.url} inside it, allowing only "
+                      f"{', '.join(settings.allowed_hosts)}; index {redacted(self.url)}")
+        parts = urlsplit(self.url)
+        if failure := relay.reach(parts.hostname or "", upstream_port(self.url), parts.scheme):
+            raise UpstreamUnreachableError(f"index {redacted(self.url)}: {failure}")
+        run = Runner(topology.client, settings.step_timeout, self.workdir / "tmp",
+                     self._stopping)
+        self._venvs = VenvFactory(self.workdir / "venvs", run, self.url, settings.installer,
+                                  proxy=relay.url, cert=settings.index_cert,
+                                  file_hosts=settings.allowed_hosts,
+                                  refusals=self._refusals)
+        self._venvs.prepare([t for t in prepare if t.executable])
+
+    def stop_commands(self) -> None:
+        self._stopping.set()
+
+    def close(self) -> None:
+        if os.getpid() != self._owner_pid:
+            return
+        self.stop_commands()
+        if self._venvs is not None:
+            self._venvs.close()
+            self._venvs = None
+        if self._relay is not None:
+            self._relay.close()
+            self._relay = None
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.topology is not None:
+            self.topology.down()
+            self.topology = None
+
+    def __enter__(self) -> ExistingIndex:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the check ----------------------------------------------------------------------
+
+    def isolation(self) -> str:
+        """Prove the client reaches nothing but the relay, and the relay nothing but the
+        allowed hosts; returns what was proven."""
+        topology, relay = self._topology(), self._started_relay()
+        if routes := topology.default_routes(topology.client):
+            raise CutNotEffectiveError(f"the client is not isolated: it has a default route "
+                                       f"({routes[0]})")
+        direct = [e for e in endpoints_for(
+            [self.url, *(f"https://{h}/" for h in self.settings.allowed_hosts)])
+            if e.port in (upstream_port(self.url), 443, 80)]
+        for result in probe(topology.client, direct):
+            if result.reachable:
+                raise CutNotEffectiveError(f"the client is not isolated: it reaches "
+                                           f"{result.endpoint} without the relay")
+        ok, status = tunnel(topology.client, relay.address, OFF_THE_LIST, 443)
+        if ok or " 403 " not in f" {status} ":
+            raise CutNotEffectiveError(f"the relay is not an allowlist: CONNECT "
+                                       f"{OFF_THE_LIST}:443 answered {status!r}")
+        return (f"{len(direct)} address(es) of the index unreachable from the client but "
+                f"through the relay; a tunnel to a host off the list refused ({status})")
+
+    # what an index of the run's own does, and an existing one never: one line each
+    def restore(self) -> None:
+        raise OfflineIndexError("an existing index is not cut: there is nothing to restore")
+
+    def warm(self, requirements: Sequence[str] = (), *,
+             requirements_file: Path | str | None = None,
+             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]:
+        raise OfflineIndexError("an existing index is checked as it is: it is not warmed")
+
+    def cut(self) -> str:
+        raise OfflineIndexError("an existing index is not cut: its client is isolated")
+
+    def verify_cut(self) -> None:
+        self.isolation()
+
+    def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
+                   installer: str | None = None) -> FreshVenv:
+        if self._venvs is None:
+            raise OfflineIndexError("the existing index's check is not started: call start()")
+        return self._venvs.fresh(python, name, installer)
+
+    def upstream_stats(self) -> RelayStats:
+        """What the client fetched through the relay so far."""
+        return self._relay.stats() if self._relay is not None else RelayStats()
+
+    def _refusals(self, since: float) -> list[tuple[str, int]]:
+        """The hosts the relay refused to let the client reach since ``since``."""
+        if self._relay is None:
+            return []
+        return [(e.host, e.port) for e in self._relay.events(since) if e.kind == "refused-host"]
+
+    def _topology(self) -> Topology:
+        if self.topology is None:
+            raise OfflineIndexError("the existing index's check is not started")
+        return self.topology
+
+    def _started_relay(self) -> Relay:
+        if self._relay is None:
+            raise OfflineIndexError("the existing index's check is not started")
+        return self._relay
+

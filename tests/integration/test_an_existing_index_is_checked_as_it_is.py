@@ -1,0 +1,105 @@
+"""An index a team already runs is checked as it is: no devpi of the run's own, no warm, no
+cut. The tests' static upstream, on the host's loopback, plays the existing index: only the
+relay (in the harness, on the host) can reach it; the client has no route anywhere."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from pytest_offline_index.errors import OfflineInstallError
+from pytest_offline_index.existing import ExistingIndex
+from pytest_offline_index.server import DevpiServer
+from tests.support.dists import Dist
+from tests.support.machine import machine_snapshot, snapshot_diff
+
+TOKEN = "tok-5ecret-4711"
+
+
+@pytest.fixture
+def team_devpi(tmp_path, upstream):  # type: ignore[no-untyped-def]
+    """A devpi-server the test starts on the host's loopback, mirroring the static upstream:
+    a team's own devpi, as the existing index."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = DevpiServer(tmp_path / "team-devpi", upstream.url, namespace=None, port=port,
+                         client_host="127.0.0.1", listen="127.0.0.1")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("kind,installer", [("static", "pip"), ("static", "uv"),
+                                            ("devpi", "pip"), ("devpi", "devpi")])
+def test_an_existing_index_passes_isolated_install_and_import(
+        request, upstream, make_scenario, unique, kind: str, installer: str) -> None:
+    app = Dist(unique("existing-app"), "1.0", requires=[unique("existing-dep")])
+    dep = Dist(unique("existing-dep"), "2.0")
+    upstream.publish(app, dep)
+    url = upstream.url if kind == "static" else request.getfixturevalue("team_devpi").simple_url
+    before = machine_snapshot()
+    scenario = make_scenario(upstream, app.name, index_url=url, installer=installer)
+    assert isinstance(scenario.index, ExistingIndex)  # no devpi of the run's own
+    scenario.run_all()
+    assert {k: str(r.status) for k, r in scenario.report.steps.items()} == {
+        "isolation": "passed", "py3.11::install": "passed", "py3.11::import": "passed"}
+    isolation = scenario.record("isolation").detail
+    assert "a tunnel to a host off the list refused" in isolation and "403" in isolation
+    install = scenario.record("install").detail
+    assert f"from {url}" in install and "through the relay" in install
+    assert scenario.report.installed["py3.11"] == {app.name: "1.0", dep.name: "2.0"}
+    scenario.close()
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_what_the_existing_index_lacks_is_named(upstream, make_scenario, unique) -> None:
+    app = Dist(unique("lacking-app"), "1.0", requires=[unique("never-there")])
+    upstream.publish(app)
+    scenario = make_scenario(upstream, app.name, index_url=upstream.url)
+    scenario.isolation()
+    with pytest.raises(OfflineInstallError) as caught:
+        scenario.install()
+    assert unique("never-there") in str(caught.value)
+    assert [h.project for h in scenario.report.holes["py3.11"]] == [unique("never-there")]
+
+
+def test_a_page_that_sends_the_client_to_another_host_is_named_until_it_is_allowed(
+        upstream, make_scenario, unique) -> None:
+    dist = Dist(unique("elsewhere"), "1.0")
+    upstream.publish_elsewhere(dist)
+    scenario = make_scenario(upstream, dist.name, index_url=upstream.url)
+    scenario.isolation()
+    with pytest.raises(OfflineInstallError) as caught:
+        scenario.install()
+    assert (f"the index sends the client to {upstream.other_address}:{upstream.port} for "
+            f"{dist.filename}") in str(caught.value)
+    assert f"--offline-index-allow-host {upstream.other_address}" in str(caught.value)
+    scenario.close()
+
+    allowed = make_scenario(upstream, dist.name, index_url=upstream.url,
+                            allow_hosts=[upstream.other_address])
+    allowed.run_all()  # the files host is part of the index now: it passes
+    assert allowed.record("import").status == "passed"
+
+
+def test_credentials_in_the_index_url_never_appear(pytester, upstream, unique) -> None:
+    dist = Dist(unique("secret-app"), "1.0")
+    upstream.publish(dist)
+    url = upstream.url.replace("://", f"://oi-reader:{TOKEN}@")
+    result = pytester.runpytest_subprocess(
+        "--offline-index", "-p", "no:cacheprovider", "-v", "--offline-index-url", url,
+        "--offline-index-package", dist.name, "--offline-index-report", "report.json",
+        "--junitxml", "junit.xml")
+    result.assert_outcomes(passed=3)
+    report = json.loads((pytester.path / "report.json").read_text())
+    assert report["checks"][0]["index"] == upstream.url.replace("://", "://***@")
+    everything = "\n".join([*result.outlines, *result.errlines,
+                            (pytester.path / "report.json").read_text(),
+                            (pytester.path / "junit.xml").read_text()])
+    assert "offline-index::isolation PASSED" in everything
+    assert TOKEN not in everything and "oi-reader" not in everything

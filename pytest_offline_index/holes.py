@@ -23,6 +23,9 @@ from packaging.utils import (
 
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+# any index's file it lists and cannot serve (an existing index: a remote's uncached file)
+UNSERVED = re.compile(r"Could not install requirement \S+ from ([^\s#]+)\S* because of HTTP "
+                      r"error [45]\d\d")
 # uv: "Because <name> was not found in the package registry and ...", maybe wrapped
 UV_NOT_FOUND = re.compile(r"([^\s`'\"]+)\s+was\s+not\s+found\s+in\s+the\s+package\s+registry")
 UV_CAUSES = ("cause:", "Caused by:")
@@ -60,6 +63,10 @@ def holes_in(output: str) -> list[Hole]:
     fetched = (ln for ln in output.splitlines() if not ln.lstrip().startswith("Downloading "))
     for match in FILE_URL.finditer(unquote("\n".join(fetched))):
         filename = match.group(1)
+        project, version = parse_filename(filename)
+        found.setdefault(filename, Hole(project, version, filename))
+    for match in UNSERVED.finditer(output):
+        filename = unquote(match.group(1).rsplit("/", 1)[-1])
         project, version = parse_filename(filename)
         found.setdefault(filename, Hole(project, version, filename))
     for match in NO_MATCH.finditer(output):

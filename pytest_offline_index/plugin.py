@@ -101,8 +101,8 @@ def session_index(config: pytest.Config) -> SessionIndex:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
-                   "requirements=path, installer=pip|uv|devpi, index_url=URL): make this test a full "
-                   "air-gap check on the shared offline_index; the generated "
+                   "requirements=path, installer=pip|uv|devpi, index_url=URL): make this "
+                   "test a full air-gap check on the shared offline_index; the generated "
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
     check_report_path(config)

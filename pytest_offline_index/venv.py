@@ -213,16 +213,17 @@ class FreshVenv:
                 self.alive()
             holes = holes_in(done.output)
             refused = self.refusals(started) if self.refusals else []
+            where = "the index" if self.proxy else "the cache"  # an existing index, or devpi
             if done.timed_out:
                 why = f"timed out after {self._run.timeout:.0f}s"
             elif refused:
                 why = sent_elsewhere(refused[0], done.output)
             elif holes:
-                why = "missing from the cache: " + ", ".join(str(h) for h in holes)
+                why = f"missing from {where}: " + ", ".join(str(h) for h in holes)
             else:
                 why = pip_error(done.output)
             raise OfflineInstallError(
-                f"{' '.join(what)}: not installable from the cache alone: {why}",
+                f"{' '.join(what)}: not installable from {where} alone: {why}",
                 holes=holes, output=done.output)
         self.added = added(before, distributions_in(self.path))
         origins = self.way.origins(self._run, self.python, request)

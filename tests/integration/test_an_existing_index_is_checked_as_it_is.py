@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import socket
+import sysconfig
 
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.existing import ExistingIndex
 from pytest_offline_index.server import DevpiServer
+from pytest_offline_index.targets import find_python
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
 
 TOKEN = "tok-5ecret-4711"
+PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")
 
 
 @pytest.fixture
@@ -103,3 +106,21 @@ def test_credentials_in_the_index_url_never_appear(pytester, upstream, unique) -
                             (pytester.path / "junit.xml").read_text()])
     assert "offline-index::isolation PASSED" in everything
     assert TOKEN not in everything and "oi-reader" not in everything
+
+
+def test_a_matrix_hole_in_an_existing_index_is_named_to_the_file(
+        upstream, make_scenario, unique) -> None:
+    """The index lists a cp312 wheel it cannot serve (a remote repository's uncached file):
+    3.11 passes, 3.12's install names that file."""
+    py311, py312 = find_python("3.11"), find_python("3.12")
+    name = unique("binary")
+    wheels = [Dist(name, "1.0", tag=f"cp{v}-cp{v}-{PLATFORM}") for v in ("311", "312")]
+    upstream.publish(*wheels)
+    (upstream.files_dir / wheels[1].filename).unlink()  # listed, not served
+    scenario = make_scenario(upstream, name, index_url=upstream.url, targets=[py311, py312])
+    with pytest.raises(OfflineInstallError) as excinfo:
+        scenario.run_all()
+    assert scenario.record("import", py311).status == "passed"
+    assert scenario.record("install", py312).status == "failed"
+    assert str(excinfo.value).startswith("py3.12: ")
+    assert f"missing from the index: {name} 1.0 ({wheels[1].filename})" in str(excinfo.value)

@@ -105,3 +105,11 @@ def test_a_distribution_filename_gives_its_project_and_version(
 @pytest.mark.parametrize("filename", ["README.txt", "broken.whl", "no-version.tar.gz"])
 def test_a_name_that_is_no_distribution_is_kept_without_a_version(filename: str) -> None:
     assert parse_filename(filename) == (filename, None)
+
+
+def test_a_file_any_index_lists_and_cannot_serve_is_named() -> None:
+    output = ("ERROR: Could not install requirement binary from http://127.0.0.1:42515/files/"
+              "binary-1.0-cp312-cp312-linux_x86_64.whl#sha256=ea05 because of HTTP error 404 "
+              "Client Error: File not found for url: http://127.0.0.1:42515/files/binary-1.0-"
+              "cp312-cp312-linux_x86_64.whl")
+    assert holes_in(output) == [Hole("binary", "1.0", "binary-1.0-cp312-cp312-linux_x86_64.whl")]

@@ -99,7 +99,7 @@ class ExistingIndex:
         self._venvs = VenvFactory(self.workdir / "venvs", run, self.url, settings.installer,
                                   proxy=relay.url, cert=settings.index_cert,
                                   file_hosts=settings.allowed_hosts,
-                                  refusals=self._refusals)
+                                  refusals=self._refusals, netrc=settings.index_netrc)
         self._venvs.prepare([t for t in prepare if t.executable])
 
     def stop_commands(self) -> None:

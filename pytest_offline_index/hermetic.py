@@ -27,6 +27,7 @@ def hermetic_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env["VIRTUALENV_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
     env["PIP_ROOT_USER_ACTION"] = "ignore"  # inside the run's user namespace, pip is uid 0
+    env["NETRC"] = os.devnull  # no ~/.netrc: credentials only as the user names them
     return env
 
 

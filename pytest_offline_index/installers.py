@@ -183,6 +183,11 @@ class InstallRequest:
     report: Path
     proxy: str | None = None  # the relay, for an existing index (its only way there)
     cert: Path | None = None  # the CA bundle to verify an existing https index with
+    netrc: Path | None = None  # the existing index's credentials, as a netrc file
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        """``base`` with this install's netrc (every installer reads ``NETRC``)."""
+        return {**base, "NETRC": str(self.netrc)} if self.netrc else base
 
     @property
     def require_hashes(self) -> bool:
@@ -215,7 +220,7 @@ class Installer:
             argv += ["-r", str(request.requirements_file)]
             if request.require_hashes:
                 argv.append("--require-hashes")
-        return run([*argv, *request.requirements], on_line=on_line)
+        return run([*argv, *request.requirements], request.env(hermetic_env()), on_line)
 
     def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
         """Where the install took each distribution from: pip's report."""
@@ -263,7 +268,7 @@ class DevpiInstaller(Installer):
     def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
                 on_line: LineCallback | None = None) -> Completed:
         clientdir, venv = clientdir_for(str(path)), str(path)
-        env = devpi_env(request.simple_url)
+        env = request.env(devpi_env(request.simple_url))
         if request.proxy:  # devpi-client's own requests, and the pip it runs
             env.update(HTTPS_PROXY=request.proxy, HTTP_PROXY=request.proxy,
                        PIP_PROXY=request.proxy)
@@ -285,7 +290,7 @@ class DevpiInstaller(Installer):
 
 def _uv_env_for(request: InstallRequest) -> dict[str, str]:
     """uv's hermetic environment, with the relay as its way out and the index's CA."""
-    env = uv_env()
+    env = request.env(uv_env())
     if request.proxy:
         env.update(HTTPS_PROXY=request.proxy, HTTP_PROXY=request.proxy,
                    ALL_PROXY=request.proxy)

@@ -55,6 +55,7 @@ class Settings:
     # never shown: see redacted), and the CA bundle its installers verify it with
     index_url: str | None = None
     index_cert: Path | None = None
+    index_netrc: Path | None = None  # a netrc file with the existing index's credentials
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
@@ -302,6 +303,19 @@ def parse_index_url(text: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def parse_netrc(text: str) -> Path:
+    """A netrc file the installers can read; its content is never shown."""
+    import netrc
+
+    path = Path(text).expanduser().resolve()
+    try:
+        netrc.netrc(str(path))
+    except (OSError, netrc.NetrcParseError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else f"line {exc.lineno} is not netrc"
+        raise SettingsError(f"netrc: {text!r} cannot be read ({why})") from None
+    return path
+
+
 def parse_proxy(text: str) -> str:
     """``none``, or an http:// proxy URL the relay can tunnel through."""
     from .proxy import OFF, ProxyURLError, UpstreamProxy
@@ -409,6 +423,10 @@ OPTIONS: tuple[Option, ...] = (
            lambda v: parse_cert(str(v), "index cert"),
            help="CA bundle (PEM) the installers verify the existing index with (pip --cert, "
                 "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: their own"),
+    Option("index_netrc", "--offline-index-netrc", "offline_index_netrc",
+           lambda v: parse_netrc(str(v)),
+           help="a netrc file with the existing index's credentials, for every installer "
+                "(never shown; default: none, not even ~/.netrc)"),
     Option("installer", "--offline-index-installer", "offline_index_installer",
            lambda v: parse_installer(str(v)),
            help="what makes the install check's fresh venv and installs into it: pip "

@@ -115,7 +115,8 @@ class FreshVenv:
                  warmed: Callable[[], Mapping[str, Sequence[str]]] | None = None,
                  alive: Callable[[], None] | None = None, proxy: str | None = None,
                  cert: Path | None = None, file_hosts: Sequence[str] = (),
-                 refusals: Callable[[float], list[tuple[str, int]]] | None = None) -> None:
+                 refusals: Callable[[float], list[tuple[str, int]]] | None = None,
+                 netrc: Path | None = None) -> None:
         self.way = installer_named(installer)
         self.installer = installer
         self.path = Path(path)
@@ -147,6 +148,7 @@ class FreshVenv:
         self.cert = cert
         self.file_hosts = tuple(file_hosts)
         self.refusals = refusals
+        self.netrc = netrc
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -206,7 +208,7 @@ class FreshVenv:
         request = InstallRequest(simple_url, parse_packages(requirements) if requirements
                                  else (), path,
                                  self.path.with_name(f"{self.path.name}-install-report"),
-                                 proxy=self.proxy, cert=self.cert)
+                                 proxy=self.proxy, cert=self.cert, netrc=self.netrc)
         done = self.way.install(self._run, self.python, self.path, request, on_line)
         if not done.ok:
             if self.alive is not None:

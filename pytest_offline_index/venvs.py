@@ -33,7 +33,8 @@ class VenvFactory:
                  alive: Callable[[], None] | None = None,
                  warmer_build_tools: bool = False, proxy: str | None = None,
                  cert: Path | None = None, file_hosts: Sequence[str] = (),
-                 refusals: Callable[[float], list[tuple[str, int]]] | None = None) -> None:
+                 refusals: Callable[[float], list[tuple[str, int]]] | None = None,
+                 netrc: Path | None = None) -> None:
         self.directory = directory
         self.run = run
         self.simple_url = simple_url
@@ -44,6 +45,7 @@ class VenvFactory:
         self.alive = alive
         # an existing index's (see FreshVenv)
         self.proxy, self.cert, self.file_hosts, self.refusals = proxy, cert, file_hosts, refusals
+        self.netrc = netrc
         self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
         self._serial = itertools.count(1)  # never reused
         self._spares: dict[SpareKey, concurrent.futures.Future[FreshVenv]] = {}
@@ -99,7 +101,7 @@ class VenvFactory:
                          download_only=warmer, held=self.held, crossings=self.crossings,
                          warmed=self._warmed_for(target), alive=self.alive,
                          proxy=self.proxy, cert=self.cert, file_hosts=self.file_hosts,
-                         refusals=self.refusals)
+                         refusals=self.refusals, netrc=self.netrc)
 
     def _warmed_for(self, target: Target) -> Callable[[], Mapping[str, Sequence[str]]] | None:
         warmed = self.warmed

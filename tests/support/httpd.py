@@ -1,4 +1,5 @@
-"""Static file server for the local upstream; ``<root>/.delay`` slows file downloads.
+"""Static file server for the local upstream; ``<root>/.delay`` slows file downloads, and
+``<root>/.auth`` (``user:password``) makes every request need those credentials.
 
 Run as a script (``python httpd.py ROOT ADDRESS[,ADDRESS...] PORT [PEM]``): it serves on
 PORT (0: a free one) of every address, and prints the port; with a PEM file (certificate and
@@ -7,6 +8,7 @@ key) it serves https.
 
 from __future__ import annotations
 
+import base64
 import functools
 import ssl
 import sys
@@ -18,6 +20,15 @@ from pathlib import Path
 
 class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
+        auth = Path(self.directory) / ".auth"
+        if auth.exists():
+            expected = "Basic " + base64.b64encode(auth.read_bytes().strip()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="local upstream"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         delay = Path(self.directory) / ".delay"
         if self.path.startswith("/files/") and delay.exists():
             time.sleep(float(delay.read_text() or 0))

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pytest_offline_index.commands import die_with_parent
@@ -40,6 +40,16 @@ class LocalUpstream:
         self.process: subprocess.Popen[str] | None = None
         self.published: list[Dist] = []
         self.elsewhere: dict[str, str] = {}  # file name -> the base URL its page links to
+
+    @contextlib.contextmanager
+    def requiring(self, user: str, password: str) -> Iterator[None]:
+        """Every request needs these Basic credentials meanwhile (401 without them)."""
+        auth = self.root / ".auth"
+        auth.write_text(f"{user}:{password}")
+        try:
+            yield
+        finally:
+            auth.unlink(missing_ok=True)
 
     @property
     def url(self) -> str:

@@ -37,6 +37,9 @@ def cases(tmp: Path) -> dict[str, Case]:
     reqs = {which: tmp / f"{which}-requirements.txt" for which in ("ini", "cli")}
     for which, path in reqs.items():
         path.write_text(f"{which}-pkg==1.0\n")
+    netrcs = {which: tmp / f"{which}.netrc" for which in ("ini", "cli")}
+    for which, path in netrcs.items():
+        path.write_text(f"machine {which}.example login me password secret\n")
     certs = {which: tmp / f"{which}-ca.pem" for which in ("ini", "cli")}
     for path in certs.values():
         path.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
@@ -74,6 +77,8 @@ def cases(tmp: Path) -> dict[str, Case]:
                           "https://cli.example/team/+simple/"),
         "index_cert": Case(None, [str(certs["ini"])], [str(certs["cli"])], certs["ini"],
                            certs["cli"]),
+        "index_netrc": Case(None, [str(netrcs["ini"])], [str(netrcs["cli"])], netrcs["ini"],
+                            netrcs["cli"]),
         "installer": Case("pip", ["uv"], ["devpi"], "uv", "devpi"),
         "report": Case(None, ["ini-report.json"], ["cli-report.json"],
                        Path("ini-report.json"), Path("cli-report.json")),

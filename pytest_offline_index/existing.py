@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 from .commands import Runner
 from .cutproof import upstream_port
-from .errors import CutNotEffectiveError, OfflineIndexError, SettingsError, UpstreamUnreachableError
+from .errors import CutNotEffectiveError, OfflineIndexError, UpstreamUnreachableError
 from .netns import Addressing, Topology, endpoints_for, probe, tunnel
-from .proxy import ProxyURLError, proxies_for
+from .proxy import relay_proxies
 from .relay import Relay, RelayStats
 from .settings import Settings, redacted
 from .targets import Target
@@ -81,10 +81,7 @@ class ExistingIndex:
         self._stopping.clear()
         self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             remove=[self.workdir] if self._own_workdir else [])
-        try:
-            proxies = proxies_for(settings.upstream_proxy)
-        except ProxyURLError as exc:
-            raise SettingsError(f"the host's proxy variable: {exc}") from None
+        proxies = relay_proxies(settings.upstream_proxy)
         listener = topology.client.socket(bind=(str(topology.addressing.lan_client), 0),
                                           listen=128)
         self._relay = relay = Relay(listener, settings.allowed_hosts, proxies=proxies,

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from .errors import SettingsError
+
 OFF = "none"  # the option's value that turns the host's proxy off
 
 
@@ -116,6 +118,16 @@ def proxies_for(option: str | None, env: Mapping[str, str] | None = None) -> Pro
     no_proxy = tuple(e.strip().lower().rpartition(":")[0] if _has_port(e.strip()) else
                      e.strip().lower() for e in variable("no_proxy").split(",") if e.strip())
     return Proxies(by_scheme, no_proxy)
+
+
+def relay_proxies(option: str | None) -> Proxies:
+    """:func:`proxies_for` the harness's own environment; a variable it cannot use is a
+    setting of the user's, refused in one line (the option was checked already)."""
+    try:
+        return proxies_for(option)
+    except ProxyURLError as exc:
+        raise SettingsError(f"the host's proxy variable: {exc}; fix it, or choose one with "
+                            f"--offline-index-upstream-proxy (or 'none')") from None
 
 
 def _has_port(entry: str) -> bool:

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from .cachedir import CacheDir
 from .cutproof import upstream_port
-from .errors import ServerError, SettingsError, UpstreamUnreachableError
+from .errors import ServerError, UpstreamUnreachableError
 from .netns import Addressing, Topology
-from .proxy import ProxyURLError, proxies_for
+from .proxy import relay_proxies
 from .relay import Relay
 from .server import DevpiServer
 from .settings import Settings
@@ -44,11 +44,7 @@ class Stack:
         # the holder removes the work dir if this process dies before it can
         self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             remove=[self.workdir] if self.own_workdir else [])
-        try:
-            proxies = proxies_for(settings.upstream_proxy)
-        except ProxyURLError as exc:  # the environment's: the option was checked already
-            raise SettingsError(f"the host's proxy variable: {exc}; fix it, or choose one "
-                                f"with --offline-index-upstream-proxy (or 'none')") from None
+        proxies = relay_proxies(settings.upstream_proxy)
         self.relay = relay = Relay(topology.listener(), settings.allowed_hosts,
                                    tally=self.tally, proxies=proxies).start()
         through = f"; upstream {proxies}" if proxies.by_scheme else ""

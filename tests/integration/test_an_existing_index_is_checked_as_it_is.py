@@ -123,9 +123,11 @@ def test_credentials_are_used_and_never_appear(pytester, upstream, unique, how: 
 
 
 def test_a_matrix_hole_in_an_existing_index_is_named_to_the_file(
-        upstream, make_scenario, unique) -> None:
+        fresh_upstream, make_scenario, unique) -> None:
     """The index lists a cp312 wheel it cannot serve (a remote repository's uncached file):
-    3.11 passes, 3.12's install names that file."""
+    3.11 passes, 3.12's install names that file. (A private upstream: the shared one must
+    keep every file it lists.)"""
+    upstream = fresh_upstream
     py311, py312 = find_python("3.11"), find_python("3.12")
     name = unique("binary")
     wheels = [Dist(name, "1.0", tag=f"cp{v}-cp{v}-{PLATFORM}") for v in ("311", "312")]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from .errors import CutNotEffectiveError, SettingsError
 from .netns import Endpoint, Topology, endpoints_for, probe, tunnel
+from .proxy import relay_proxies
 from .settings import Settings
 
 HOSTS = {"srv": "the server host", "cli": "the client host"}  # in messages
@@ -77,14 +78,22 @@ class CutProof:
 
 
 def upstream_endpoints(settings: Settings) -> list[Endpoint]:
-    """Addresses that must become unreachable: every allowed host's, resolved on the host.
+    """Addresses that must become unreachable: every allowed host's, resolved on the host,
+    and the host's proxy's, if the relay goes through one.
 
-    One inside the run's own addressing would be shadowed by the run's links: refused.
+    Behind a proxy, the upstream need not resolve here (the proxy resolves it; names the
+    host cannot resolve, the run's namespaces cannot either). One address inside the run's
+    own addressing would be shadowed by the run's links: refused.
     """
-    scheme = urlsplit(settings.upstream).scheme
-    urls = [settings.upstream, *(f"{scheme}://{host}/" for host in settings.allowed_hosts[1:])]
+    parts = urlsplit(settings.upstream)
+    urls = [settings.upstream,
+            *(f"{parts.scheme}://{host}/" for host in settings.allowed_hosts[1:])]
+    proxy = relay_proxies(settings.upstream_proxy).for_host(parts.scheme,
+                                                            parts.hostname or "")
+    if proxy is not None:
+        urls.append(f"http://{proxy.host}:{proxy.port}/")
     endpoints = endpoints_for(urls)
-    if not endpoints_for([settings.upstream]):
+    if proxy is None and not endpoints_for([settings.upstream]):
         raise SettingsError(
             f"upstream {settings.upstream}: its host does not resolve; check "
             f"--offline-index-upstream")

@@ -1,14 +1,16 @@
 """The reference check on a host whose only way out is its proxy: pandas from the public
 index, the relay tunnelling through a real tinyproxy that ``HTTPS_PROXY`` names, while an
-output rule drops every other socket's TCP to the public index's addresses."""
+output rule drops every other socket's TCP to the public index's addresses and the harness's
+resolver knows no outside name (the proxy resolves them, as on such hosts)."""
 
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
-from tests.support.emulation import only_through
+from tests.support.emulation import StubResolver, only_through, private_resolv_conf
 from tests.support.machine import machine_snapshot, snapshot_diff
 from tests.support.tinyproxy import UID, Tinyproxy
 
@@ -24,10 +26,14 @@ def test_pandas_passes_through_the_hosts_proxy(pytester: pytest.Pytester,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     before = machine_snapshot()
     destinations = [(address, 443) for host in PUBLIC_HOSTS for address in ipv4_addresses(host)]
-    with Tinyproxy() as proxy, only_through(UID, destinations):
+    with Tinyproxy() as proxy, only_through(UID, destinations), \
+            StubResolver({}) as no_outside_names, \
+            private_resolv_conf(no_outside_names.address) as wrap:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url())
-        result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider")
-        result.assert_outcomes(passed=4)
-        result.stdout.fnmatch_lines([f"*through proxy 127.0.0.1:{proxy.port}*"])
+        result = pytester.run(*wrap.command([sys.executable, "-m", "pytest", "--offline-index",
+                                             "-p", "no:cacheprovider"]), timeout=1200)
+        assert result.ret == 0, result.stdout.str()[-3000:]
+        result.stdout.fnmatch_lines([f"*through proxy 127.0.0.1:{proxy.port}*", "*4 passed*"])
         assert {"pypi.org:443", "files.pythonhosted.org:443"} <= set(proxy.tunnels())
+        assert "pypi.org" in no_outside_names.queries  # asked, and refused: the proxy knew
     assert snapshot_diff(before, machine_snapshot()) == {}

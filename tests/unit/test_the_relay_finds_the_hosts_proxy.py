@@ -4,12 +4,15 @@ with NO_PROXY, or the one named by option, or none; its credentials are never sh
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 
+from pytest_offline_index.cutproof import upstream_endpoints
 from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.netns import Endpoint
 from pytest_offline_index.proxy import ProxyURLError, UpstreamProxy, bypassed, proxies_for
-from pytest_offline_index.settings import parse_proxy
+from pytest_offline_index.settings import Settings, parse_proxy
 
 
 def test_each_scheme_takes_its_own_variable_then_all_proxy() -> None:
@@ -65,3 +68,15 @@ def test_a_proxy_url_it_cannot_use_is_one_line_without_its_credentials() -> None
         assert "secret" not in str(exc)
     assert parse_proxy("NONE") == "none"
     assert parse_proxy("proxy.example:3128") == "proxy.example:3128"
+
+
+def test_behind_a_proxy_the_upstream_need_not_resolve_here() -> None:
+    """The proxy resolves the upstream: a host whose own DNS knows no outside names runs the
+    check; the proxy's address joins what the cut proves unreachable."""
+    settings = Settings.resolve(cli={"upstream": "https://no-such-host.invalid/simple/",
+                                     "upstream_proxy": "http://127.0.0.1:3128"})
+    assert upstream_endpoints(settings) == [Endpoint(socket.AF_INET, "127.0.0.1", 3128)]
+    without = Settings.resolve(cli={"upstream": "https://no-such-host.invalid/simple/",
+                                    "upstream_proxy": "none"})
+    with pytest.raises(SettingsError, match="its host does not resolve"):
+        upstream_endpoints(without)

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .commands import Runner
 from .cutproof import upstream_port
@@ -35,6 +35,24 @@ from .warm import WarmResult
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refused unresolved
+
+
+def credentials_apart(url: str, user_netrc: Path | None, into: Path) -> tuple[str, Path | None]:
+    """``url`` without its credentials, and the netrc every installer reads them from: on
+    a command line any user of the machine could read them (``ps``). The URL's come first,
+    then the user's own netrc file's."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, user_netrc
+    bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    password = unquote(parts.password or "")
+    lines = [f"machine {parts.hostname} login {unquote(parts.username)} "
+             f"password {password or chr(34) * 2}\n"]
+    if user_netrc is not None:
+        lines.append(user_netrc.read_text())
+    with os.fdopen(os.open(into, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write("".join(lines))
+    return bare, into
 
 
 class ExistingIndex:
@@ -93,30 +111,37 @@ class ExistingIndex:
             raise UpstreamUnreachableError(f"index {redacted(self.url)}: {failure}")
         run = Runner(topology.client, settings.step_timeout, self.workdir / "tmp",
                      self._stopping)
-        self._venvs = VenvFactory(self.workdir / "venvs", run, self.url, settings.installer,
+        bare, netrc = credentials_apart(self.url, settings.index_netrc,
+                                        self.workdir / "index.netrc")
+        self._venvs = VenvFactory(self.workdir / "venvs", run, bare, settings.installer,
                                   proxy=relay.url, cert=settings.index_cert,
                                   file_hosts=settings.allowed_hosts,
-                                  refusals=self._refusals, netrc=settings.index_netrc)
-        self._venvs.prepare([t for t in prepare if t.executable])
+                                  refusals=self._refusals, netrc=netrc)
+        self._venvs.prepare([t for t in prepare if t.executable], warmers=False)
 
     def stop_commands(self) -> None:
         self._stopping.set()
 
     def close(self) -> None:
+        """Everything, in reverse, each part even if one before it failed."""
         if os.getpid() != self._owner_pid:
             return
         self.stop_commands()
-        if self._venvs is not None:
-            self._venvs.close()
-            self._venvs = None
-        if self._relay is not None:
-            self._relay.close()
-            self._relay = None
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.topology is not None:
-            self.topology.down()
-            self.topology = None
+        venvs, relay, topology = self._venvs, self._relay, self.topology
+        self._venvs = self._relay = None
+        self.topology = None
+        try:
+            if venvs is not None:
+                venvs.close()
+        finally:
+            try:
+                if relay is not None:
+                    relay.close()
+            finally:
+                if self._own_workdir:
+                    shutil.rmtree(self.workdir, ignore_errors=True)
+                if topology is not None:
+                    topology.down()
 
     def __enter__(self) -> ExistingIndex:
         return self.start()
@@ -133,9 +158,12 @@ class ExistingIndex:
         if routes := topology.default_routes(topology.client):
             raise CutNotEffectiveError(f"the client is not isolated: it has a default route "
                                        f"({routes[0]})")
-        direct = [e for e in endpoints_for(
-            [self.url, *(f"https://{h}/" for h in self.settings.allowed_hosts)])
-            if e.port in (upstream_port(self.url), 443, 80)]
+        scheme = urlsplit(self.url).scheme
+        proxies = [p for h in self.settings.allowed_hosts
+                   if (p := relay.proxies.for_host(scheme, h)) is not None]
+        direct = endpoints_for([self.url, *(f"{scheme}://{h}/" for h in
+                                            self.settings.allowed_hosts),
+                                *(f"http://{p.host}:{p.port}/" for p in proxies)])
         for result in probe(topology.client, direct):
             if result.reachable:
                 raise CutNotEffectiveError(f"the client is not isolated: it reaches "
@@ -144,8 +172,9 @@ class ExistingIndex:
         if ok or " 403 " not in f" {status} ":
             raise CutNotEffectiveError(f"the relay is not an allowlist: CONNECT "
                                        f"{OFF_THE_LIST}:443 answered {status!r}")
-        return (f"{len(direct)} address(es) of the index unreachable from the client but "
-                f"through the relay; a tunnel to a host off the list refused ({status})")
+        return (f"{len(direct)} address(es) of the index (and of the host's proxy) "
+                f"unreachable from the client but through the relay; a tunnel to a host off "
+                f"the list refused ({status})")
 
     # what an index of the run's own does, and an existing one never: one line each
     def restore(self) -> None:

@@ -24,8 +24,8 @@ from packaging.utils import (
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 # any index's file it lists and cannot serve (an existing index: a remote's uncached file)
-UNSERVED = re.compile(r"Could not install requirement \S+ from ([^\s#]+)\S* because of HTTP "
-                      r"error [45]\d\d")
+UNSERVED = re.compile(r"Could not install requirement \S+ from ([^\s#]+)\S*(?: \(from [^)]*\))?"
+                      r" because of HTTP error [45]\d\d")
 # uv: "Because <name> was not found in the package registry and ...", maybe wrapped
 UV_NOT_FOUND = re.compile(r"([^\s`'\"]+)\s+was\s+not\s+found\s+in\s+the\s+package\s+registry")
 UV_CAUSES = ("cause:", "Caused by:")

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .commands import Runner
@@ -54,7 +54,7 @@ class OfflineIndex:
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  progress: Progress | None = None) -> None:
-        self.settings = settings
+        self.settings = replace(settings, index_url=None)  # its own devpi, not an existing one
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
                                                         dir=settings.workdir))

@@ -263,7 +263,8 @@ def _offline_index_marker(request: pytest.FixtureRequest) -> None:
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         pytest.fail(f"offline_index marker: {exc}", pytrace=False)
-    request.getfixturevalue("offline_index")  # the session's index, started
+    if settings.index_url is None:  # an existing index's check has an index of its own
+        request.getfixturevalue("offline_index")  # the session's index, started
     request.node.stash[MARKER_CHECK_KEY] = (settings, targets)
 
 

@@ -87,7 +87,7 @@ def bypassed(host: str, no_proxy: tuple[str, ...]) -> bool:
     for entry in no_proxy:
         if entry == "*":
             return True
-        name = entry.lstrip(".")
+        name = entry.lstrip(".").strip("[]")
         if address is not None:
             try:
                 if address in ipaddress.ip_network(name, strict=False):

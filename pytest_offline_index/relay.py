@@ -255,7 +255,7 @@ class Relay:
             raise self._fail("proxy", host, port, f"{proxy} gave no answer to CONNECT "
                                                   f"{target}") from None
         status = head.split(b"\r\n", 1)[0].decode("latin-1", "replace").split(" ", 1)
-        if len(status) < 2 or not status[1].startswith("200"):
+        if len(status) < 2 or not status[1].startswith("2"):
             writer.close()
             answer = status[1].strip() if len(status) > 1 else repr(status[0])
             raise self._fail("proxy", host, port, f"{proxy} answered {answer} to CONNECT "

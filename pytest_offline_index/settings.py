@@ -50,10 +50,10 @@ class Settings:
     upstream_cert: Path | None = None
     # the proxy the relay reaches the upstream through: a URL, "none", or None: the host's
     # (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY), read when the run starts
-    upstream_proxy: str | None = None
+    upstream_proxy: str | None = field(default=None, repr=False)  # may hold credentials
     # an existing index to check instead of a devpi of the run's own (credentials allowed,
     # never shown: see redacted), and the CA bundle its installers verify it with
-    index_url: str | None = None
+    index_url: str | None = field(default=None, repr=False)  # may hold credentials
     index_cert: Path | None = None
     index_netrc: Path | None = None  # a netrc file with the existing index's credentials
     requirements: Path | None = None  # a requirements file, read by pip itself (-r)

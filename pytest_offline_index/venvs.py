@@ -69,15 +69,19 @@ class VenvFactory:
         return self.fresh(target if target.executable else sys.executable,
                           name=f"{WARMER}{target.label}", installer=PIP)
 
-    def prepare(self, targets: Sequence[Target]) -> None:
-        """Make each local target's warmer and install-check venvs on helper threads."""
+    def prepare(self, targets: Sequence[Target], warmers: bool = True) -> None:
+        """Make each local target's install-check venv (and its warmer's) on helper
+        threads."""
         local = [t for t in targets if t.executable]
         if not local:
             return
         self._making = self._making or concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="offline-index-venv")
         for target in local:
-            for name, installer in ((f"{WARMER}{target.label}", PIP), (None, self.installer)):
+            kinds: list[tuple[str | None, str]] = [(None, self.installer)]
+            if warmers:
+                kinds.insert(0, (f"{WARMER}{target.label}", PIP))
+            for name, installer in kinds:
                 venv = self._unmade(target, name, installer)
                 self._spares[_key(target, name, installer)] = self._making.submit(venv.create)
 

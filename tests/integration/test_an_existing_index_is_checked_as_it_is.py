@@ -4,9 +4,12 @@ relay (in the harness, on the host) can reach it; the client has no route anywhe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sysconfig
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -90,17 +93,44 @@ def test_a_page_that_sends_the_client_to_another_host_is_named_until_it_is_allow
     assert allowed.record("import").status == "passed"
 
 
+class CommandLineWatcher:
+    """Reads every process's command line, every few milliseconds, while a run goes on:
+    what any user of the machine could see with ``ps``."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret.encode()
+        self.seen: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.01):
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                with contextlib.suppress(OSError):
+                    if self.secret in (argv := cmdline.read_bytes()):
+                        self.seen.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+
+    def __enter__(self) -> CommandLineWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 @pytest.mark.parametrize("how", ["url", "netrc"])
 def test_credentials_are_used_and_never_appear(pytester, upstream, unique, how: str) -> None:
-    """An index that answers 401 without them: with credentials in the URL, or in a netrc
-    file the user names, the check passes, and the token is nowhere in the run's output,
-    report or junit."""
+    """An index that answers 401 without them: with credentials in the URL (of the ini
+    file), or in a netrc file the user names, the check passes, and the token is nowhere in
+    the run's output, report or junit, nor on any process's command line meanwhile."""
     dist = Dist(unique("secret-app"), "1.0")
     upstream.publish(dist)
     netrc = pytester.path / "index.netrc"
     netrc.write_text(f"machine {upstream.address} login oi-reader password {TOKEN}\n")
     url = upstream.url.replace("://", f"://oi-reader:{TOKEN}@") if how == "url" else upstream.url
-    args = ["--offline-index", "-p", "no:cacheprovider", "-v", "--offline-index-url", url,
+    pytester.makeini(f"[pytest]\noffline_index_url = {url}\n")
+    args = ["--offline-index", "-p", "no:cacheprovider", "-v",
             "--offline-index-package", dist.name, "--offline-index-report", "report.json",
             "--junitxml", "junit.xml", *(["--offline-index-netrc", str(netrc)]
                                          if how == "netrc" else [])]
@@ -110,8 +140,10 @@ def test_credentials_are_used_and_never_appear(pytester, upstream, unique, how: 
                 "--offline-index", "-p", "no:cacheprovider", "--offline-index-url",
                 upstream.url, "--offline-index-package", dist.name)
             bare.assert_outcomes(passed=1, failed=1, skipped=1)
-        result = pytester.runpytest_subprocess(*args)
+        with CommandLineWatcher(TOKEN) as watcher:
+            result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=3)
+    assert watcher.seen == []
     report = json.loads((pytester.path / "report.json").read_text())
     shown = upstream.url.replace("://", "://***@") if how == "url" else upstream.url
     assert report["checks"][0]["index"] == shown
@@ -120,6 +152,27 @@ def test_credentials_are_used_and_never_appear(pytester, upstream, unique, how: 
                             (pytester.path / "junit.xml").read_text()])
     assert "offline-index::isolation PASSED" in everything
     assert TOKEN not in everything
+
+
+def test_a_marker_check_of_an_existing_index_runs_beside_the_option(pytester, upstream,
+                                                                     unique) -> None:
+    """With the option naming an existing index, a marked test checks that index too, and
+    no devpi of the run's own is started for it."""
+    dist = Dist(unique("marked-existing"), "1.0")
+    upstream.publish(dist)
+    pytester.makepyfile(test_marked=f'''
+import pytest
+
+
+@pytest.mark.offline_index(packages=["{dist.name}"])
+def test_the_team_index_serves_it():
+    pass
+''')
+    result = pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider",
+                                           "--offline-index-url", upstream.url,
+                                           "--offline-index-package", dist.name)
+    result.assert_outcomes(passed=4)
+    assert "devpi-server up" not in result.stdout.str()
 
 
 def test_a_matrix_hole_in_an_existing_index_is_named_to_the_file(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.existing import credentials_apart
 from pytest_offline_index.scenario import plan_steps
 from pytest_offline_index.settings import Settings, parse_index_url, redacted
 from pytest_offline_index.targets import Target
@@ -49,3 +50,18 @@ def test_the_plan_is_isolation_then_each_targets_install_and_import() -> None:
     assert [(str(s), t.label if t else None) for s, t in plan_steps([PY311, PY312], True)] == [
         ("isolation", None), ("install", "py3.11"), ("import", "py3.11"),
         ("install", "py3.12"), ("import", "py3.12")]
+
+
+def test_url_credentials_go_to_a_private_netrc_not_to_any_command_line(tmp_path) -> None:
+    user_netrc = tmp_path / "mine.netrc"
+    user_netrc.write_text("machine cdn.example login me password other\n")
+    bare, netrc = credentials_apart("https://oi-reader:t%40ken@repo.example/simple/",
+                                    user_netrc, tmp_path / "index.netrc")
+    assert bare == "https://repo.example/simple/"
+    assert netrc == tmp_path / "index.netrc"
+    assert netrc.stat().st_mode & 0o777 == 0o600
+    assert netrc.read_text() == ("machine repo.example login oi-reader password t@ken\n"
+                                 "machine cdn.example login me password other\n")
+    assert credentials_apart("https://repo.example/simple/", user_netrc,
+                             tmp_path / "unused.netrc") == ("https://repo.example/simple/",
+                                                            user_netrc)

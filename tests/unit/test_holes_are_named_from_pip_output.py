@@ -113,3 +113,5 @@ def test_a_file_any_index_lists_and_cannot_serve_is_named() -> None:
               "Client Error: File not found for url: http://127.0.0.1:42515/files/binary-1.0-"
               "cp312-cp312-linux_x86_64.whl")
     assert holes_in(output) == [Hole("binary", "1.0", "binary-1.0-cp312-cp312-linux_x86_64.whl")]
+    as_a_dependency = output.replace("#sha256=ea05 because", "#sha256=ea05 (from app==1.0) because")
+    assert holes_in(as_a_dependency) == holes_in(output)

@@ -34,6 +34,7 @@ def test_no_proxy_exempts_hosts_domains_networks_and_everything() -> None:
     assert bypassed("10.1.2.3", exempt) and not bypassed("11.1.2.3", exempt)
     assert not bypassed("pypi.org", exempt) and not bypassed("notinternal.example", exempt)
     assert bypassed("pypi.org", ("*",))
+    assert bypassed("::1", ("[::1]",)) and bypassed("[::1]", ("::1",))
     proxies = proxies_for(None, {"HTTPS_PROXY": "http://p:3128",
                                  "NO_PROXY": "pypi.org:443, .corp.example"})
     assert proxies.for_host("https", "pypi.org") is None

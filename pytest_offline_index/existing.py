@@ -27,6 +27,7 @@ from .netns import Addressing, Topology, endpoints_for, probe, tunnel
 from .proxy import relay_proxies
 from .relay import Relay, RelayStats
 from .settings import Settings, redacted
+from .stack import started_or_closed
 from .targets import Target
 from .venv import FreshVenv
 from .venvs import VenvFactory
@@ -85,13 +86,8 @@ class ExistingIndex:
         return False  # nothing to cut: the client never had a way out but the relay
 
     def start(self, prepare: Sequence[Target] = ()) -> ExistingIndex:
-        if self._venvs is not None:
-            return self
-        try:
-            self._start(prepare)
-        except BaseException:
-            self.close()
-            raise
+        if self._venvs is None:
+            started_or_closed(lambda: self._start(prepare), self.close)
         return self
 
     def _start(self, prepare: Sequence[Target]) -> None:

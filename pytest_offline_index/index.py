@@ -25,7 +25,7 @@ from .netns import Addressing, Endpoint, Topology
 from .relay import Relay, RelayStats, read_tally
 from .server import DevpiServer
 from .settings import Settings
-from .stack import Stack
+from .stack import Stack, started_or_closed
 from .targets import Target, find_python, running_target
 from .venv import FreshVenv
 from .venvs import VenvFactory
@@ -77,13 +77,8 @@ class OfflineIndex:
         For each local target in ``prepare``, its warmer's venv and the install check's
         fresh venv are made while devpi-server starts (brand-new, unused until handed out).
         """
-        if self._running is not None:
-            return self
-        try:
-            self._start(prepare)
-        except BaseException:
-            self.close()
-            raise
+        if self._running is None:
+            started_or_closed(lambda: self._start(prepare), self.close)
         return self
 
     def _start(self, prepare: Sequence[Target]) -> None:

@@ -33,6 +33,16 @@ UV_CAUSES = ("cause:", "Caused by:")
 POINTERS = ("hint:", "note:", "ERROR: Exception:", "ERROR: ResolutionImpossible: for help visit")
 
 
+# pip's hash-checking mode: a file whose hash is none of the pinned ones ...
+HASH_MISMATCH = re.compile(
+    r"^\s*(\S+) from (\S+?)(?:#\S*)? \(from [^\n]*\):\n((?:\s*Expected\s+(?:or|sha256)\s+"
+    r"[0-9a-f]+\n)+)\s*Got\s+([0-9a-f]+)", re.MULTILINE)
+EXPECTED = re.compile(r"Expected\s+(?:or|sha256)\s+([0-9a-f]+)")
+# ... and a dependency not pinned among the requirements
+UNPINNED_HEAD = "In --require-hashes mode, all requirements must have their versions pinned"
+UNPINNED = re.compile(r"^\s+(\S+) from \S+ \(from (.*)\)\s*$", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Hole:
     project: str
@@ -154,3 +164,24 @@ def _uv_box(lines: list[str]) -> str | None:
             context.append(more)
         return message + (f": {' '.join(context)}" if context else "")
     return None
+
+
+def hash_refusal(output: str) -> str | None:
+    """pip's hash-checking refusals as one line naming each file, its hash and the pinned
+    ones (a lock or a requirements file whose hash the index's file does not have), or a
+    dependency the pinned requirements leave out; None if pip refused nothing of the kind."""
+    said = []
+    for match in HASH_MISMATCH.finditer(output):
+        requirement, url, expected, got = match.groups()
+        filename = unquote(url.rsplit("/", 1)[-1])
+        pinned = " or ".join(f"sha256:{h}" for h in EXPECTED.findall(expected))
+        said.append(f"{requirement}: the index's file {filename} has sha256:{got}, the "
+                    f"requirements pin {pinned}")
+    if UNPINNED_HEAD in output:
+        for match in UNPINNED.finditer(output.split(UNPINNED_HEAD, 1)[1]):
+            requirement, chain = match.groups()
+            needed_by = chain.split("->", 1)[0].strip()  # the rest: where *it* came from
+            said.append(f"{requirement} (needed by {needed_by}) is not among the "
+                        f"pinned requirements: every dependency must be pinned with == and "
+                        f"hashed")
+    return "; ".join(said) or None

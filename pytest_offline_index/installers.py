@@ -274,8 +274,9 @@ class DevpiInstaller(Installer):
                        PIP_PROXY=request.proxy)
         if request.cert:
             env.update(REQUESTS_CA_BUNDLE=str(request.cert), PIP_CERT=str(request.cert))
-        if request.require_hashes:
-            env["PIP_REQUIRE_HASHES"] = "1"
+        # no PIP_REQUIRE_HASHES: the pip building an sdist's build environment would inherit
+        # it and refuse the (never hashed) build requirements; a file with --hash turns
+        # hash-checking on for the install by itself
         env["PIP_REPORT"] = str(request.report)  # devpi install passes no options to its pip
         used = run(devpi_use_argv(devpi_command(), request.simple_url, clientdir, venv),
                    env, on_line)

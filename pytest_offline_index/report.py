@@ -62,6 +62,8 @@ def build_check(scenario: AirgapScenario) -> dict[str, Any]:
                     "bytes": result.bytes, "seconds": round(result.seconds, 3),
                     "build_requirements": list(report.build_requirements.get(label, ()))}
             for label, result in report.warmed.items()},
+        "locked": {label: {"lock": str(scenario.settings.requirements), "entries": pins}
+                   for label, pins in report.locked.items()},
         "imports": {
             label: [{"module": r.module, "ok": r.ok, "detail": r.detail,
                      "seconds": round(r.seconds, 3)} for r in results]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -31,6 +33,7 @@ from .holes import Hole
 from .index import OfflineIndex
 from .installed import warmed_versions
 from .installers import Installer
+from .lockfile import LockEntry, is_lock, load_lock, marker_environment
 from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
 from .settings import Settings, redacted
@@ -60,8 +63,8 @@ class InstalledVenv(Protocol):
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
 
-    def modules_to_import(self, imports: Sequence[str],
-                          distributions: Sequence[str]) -> list[str]: ...
+    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
+                          every: bool = True) -> list[str]: ...
 
     def check_imports(self, *modules: str) -> list[ImportResult]: ...
 
@@ -136,6 +139,7 @@ class ScenarioReport:
     imports: dict[str, list[ImportResult]] = field(default_factory=dict)
     holes: dict[str, list[Hole]] = field(default_factory=dict)
     installed: dict[str, dict[str, str]] = field(default_factory=dict)  # what installs added
+    locked: dict[str, list[str]] = field(default_factory=dict)  # a lock's pins, per target
 
 
 class AirgapScenario:
@@ -173,6 +177,7 @@ class AirgapScenario:
             record = StepRecord(step, target.label if target else None)
             self.report.steps[record.key] = record
         self._venvs: dict[str, InstalledVenv] = {}
+        self._locked: dict[str, tuple[Path, list[LockEntry]]] = {}  # see requirements_for
         self._installs: dict[str, Future[Held]] | None = None  # see _install_side_by_side
         # labels of the targets whose install step will run (pytest's selected items);
         # None: every target's
@@ -265,6 +270,67 @@ class AirgapScenario:
         if first is not None:
             raise first
 
+    # -- inputs -------------------------------------------------------------------------
+
+    @property
+    def lock(self) -> Path | None:
+        """The lock the check installs exactly, if its input is one."""
+        path = self.settings.requirements
+        return path if path is not None and is_lock(path) else None
+
+    def requirements_for(self, target: Target) -> Path | None:
+        """The requirements file pip reads for ``target``: the user's own, or for a lock
+        the entries that apply to ``target``, pinned with their hashes (written once, in
+        the work dir)."""
+        if self.lock is None:
+            return self.settings.requirements
+        if (made := self._locked.get(target.label)) is None:
+            lock = load_lock(self.lock)
+            environment = marker_environment(target)
+            entries = lock.entries_for(target, environment)
+            text = lock.requirements_for(target, environment)
+            path = self.workdir / "locked" / f"{target.label}-{_digest(text)}.txt"
+            if not path.exists():  # the same text is the same name: sharers write alike
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}.part")
+                partial.write_text(text)
+                partial.replace(path)
+            made = self._locked[target.label] = (path, entries)
+            self.report.locked[target.label] = [entry.pin for entry in entries]
+        return made[0]
+
+    def distributions_for(self, target: Target) -> tuple[str, ...]:
+        """What the check requested for ``target``: for a lock, every entry applying to it."""
+        if self.lock is None:
+            return self.settings.distribution_names
+        self.requirements_for(target)
+        return tuple(entry.name for entry in self._locked[target.label][1])
+
+    def _lock_detail(self, target: Target) -> str:
+        if self.lock is None or target.label not in self._locked:
+            return ""
+        entries = self._locked[target.label][1]
+        total = len(load_lock(self.lock).entries)
+        return (f"{len(entries)} of its {total} entries apply to {target.label}: "
+                f"{', '.join(entry.pin for entry in entries)}")
+
+    def _in_lock_terms(self, target: Target, message: str) -> str:
+        """A failure of ``target``'s warm or install said in terms of its lock: the lock's
+        name for the file made from it, and the locked files of each entry it names."""
+        if self.lock is None or target.label not in self._locked:
+            return message
+        path, entries = self._locked[target.label]
+        lock = self.lock.name
+        message = (message.replace(f"-r {path}", lock).replace(f"-r {path.name}", lock)
+                   .replace("the requirements pin", f"{lock} pins")
+                   .replace("is not among the pinned requirements", f"has no entry in {lock}"))
+        if f"has no entry in {lock}" in message:
+            return message  # the entries it names only need the one left out
+        named = [entry for entry in entries if entry.pin in message
+                 and not any(name in message for name in entry.files)]
+        return message + "".join(f"; {lock} locks {entry.name} {entry.version} as "
+                                 f"{', '.join(entry.files)}" for entry in named)
+
     # -- steps --------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -303,9 +369,13 @@ class AirgapScenario:
                 self.index.start(prepare=self.targets)
                 before = self.index.upstream_stats()
                 self.index.restore()  # a shared index may have been cut by an earlier check
-                result = self.index.warm(self.settings.packages, pythons=[target],
-                                         requirements_file=self.settings.requirements
-                                         )[target.label]
+                try:
+                    result = self.index.warm(self.settings.packages, pythons=[target],
+                                             requirements_file=self.requirements_for(target)
+                                             )[target.label]
+                except OfflineIndexError as exc:
+                    exc.args = (self._in_lock_terms(target, str(exc)),)
+                    raise
                 self.warms[key] = result
                 crossed = self.index.upstream_stats() - before
                 how = (f"{crossed.bytes / 1e6:.1f} MB from upstream in "
@@ -314,6 +384,8 @@ class AirgapScenario:
             self.report.build_requirements[target.label] = build_reqs = (
                 result.build_requirements)
             parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
+            if lock_detail := self._lock_detail(target):
+                parts.append(f"{self.settings.describe()}: {lock_detail}")
             if build_reqs:
                 parts.append(f"build requirements: {', '.join(build_reqs)}")
             if target.foreign:
@@ -353,7 +425,7 @@ class AirgapScenario:
     def _warm_key(self, target: Target) -> tuple[object, ...]:
         """What makes two warms on one index the same: the target and the set."""
         return (target.label, target.platform,
-                warm_specs(self.settings.packages, self.settings.requirements))
+                warm_specs(self.settings.packages, self.requirements_for(target)))
 
     def isolation(self) -> None:
         """An existing index's first step: the client reaches that index alone."""
@@ -390,10 +462,10 @@ class AirgapScenario:
                               f"{venv.way.steps}")
             try:  # the install keeps the cut's promises, against this check's own warm
                 venv.install(*self.settings.packages,
-                             requirements_file=self.settings.requirements,
+                             requirements_file=self.requirements_for(target),
                              warmed=warmed_versions(f.name for f in warm.files) if warm else None)
-            except OfflineInstallError as exc:
-                exc.args = (f"{target.label}: {exc.message}",)  # its kind and payload stay
+            except OfflineInstallError as exc:  # its kind and payload stay
+                exc.args = (f"{target.label}: {self._in_lock_terms(target, exc.message)}",)
                 if isinstance(exc, NotAsWarmedError):
                     self.report.installed[target.label] = exc.installed
                 else:
@@ -401,8 +473,11 @@ class AirgapScenario:
                 raise
             self.report.installed[target.label] = dict(venv.added)
             record.detail = self.settings.describe()
-            if warm is not None:
-                record.detail += f" ({len(venv.added)} distribution(s), each as warmed)"
+            said = [f"{len(venv.added)} distribution(s), each as warmed"] if warm else []
+            if lock_detail := self._lock_detail(target):
+                said.append(lock_detail)
+            if said:
+                record.detail += f" ({'; '.join(said)})"
             self._venvs[target.label] = venv
             if self.settings.index_url is not None:
                 fetched = self.index.upstream_stats() - before
@@ -427,7 +502,8 @@ class AirgapScenario:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
                                        f"did not pass")
             modules = venv.modules_to_import(self.settings.imports,
-                                             self.settings.distribution_names)
+                                             self.distributions_for(target),
+                                             every=self.lock is None)
             try:
                 results = venv.check_imports(*modules)
             except ImportCheckError as exc:
@@ -454,3 +530,7 @@ class AirgapScenario:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

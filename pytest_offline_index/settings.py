@@ -56,7 +56,8 @@ class Settings:
     index_url: str | None = field(default=None, repr=False)  # may hold credentials
     index_cert: Path | None = None
     index_netrc: Path | None = None  # a netrc file with the existing index's credentials
-    requirements: Path | None = None  # a requirements file, read by pip itself (-r)
+    # a requirements file, read by pip itself (-r), or a lock (lockfile.py)
+    requirements: Path | None = None
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
     installer: str = "pip"  # what makes and fills the install check's venv: pip, uv, devpi
@@ -64,12 +65,15 @@ class Settings:
     @property
     def distribution_names(self) -> tuple[str, ...]:
         """Names of every requested distribution: packages, then the requirements file's."""
-        reqs = [Requirement(spec) for spec in self.packages]
+        names = [Requirement(spec).name for spec in self.packages]
         if self.requirements is not None:
+            from .lockfile import is_lock, load_lock
             from .requirements import requirements_in
 
-            reqs += requirements_in(self.requirements)
-        return tuple(dict.fromkeys(req.name for req in reqs))
+            names += ([e.name for e in load_lock(self.requirements).entries]
+                      if is_lock(self.requirements)
+                      else [req.name for req in requirements_in(self.requirements)])
+        return tuple(dict.fromkeys(names))
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
@@ -83,7 +87,10 @@ class Settings:
         """What is requested, as a user would type it."""
         parts = list(self.packages)
         if self.requirements is not None:
-            parts.append(f"-r {self.requirements.name}")
+            from .lockfile import is_lock
+
+            parts.append(self.requirements.name if is_lock(self.requirements)
+                         else f"-r {self.requirements.name}")
         return " ".join(parts)
 
     @classmethod
@@ -330,12 +337,18 @@ def parse_proxy(text: str) -> str:
 
 
 def parse_requirements_file(text: str) -> Path:
+    """A requirements file, or a lock (``pylock.toml``, ``pylock.*.toml``, ``uv.lock``) by
+    its name: read in full before the run, any problem one line naming the file."""
     path = Path(text).expanduser().resolve()
     if not path.is_file():
         raise SettingsError(f"requirements: {text!r} is not a file")
+    from .lockfile import is_lock, load_lock
     from .requirements import check_sources
 
-    check_sources(path)  # every line must parse, and name no other source, before the run
+    if is_lock(path):
+        load_lock(path)
+    else:
+        check_sources(path)  # every line must parse, and name no other source
     return path
 
 
@@ -385,7 +398,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("requirements", "--offline-index-requirements", "offline_index_requirements",
            lambda v: parse_requirements_file(str(v)),
            help="requirements file warmed and installed with pip -r (hashes, -c "
-                "constraints, markers and extras as pip reads them)"),
+                "constraints, markers and extras as pip reads them), or a lock: "
+                "pylock.toml (pylock.*.toml) or uv.lock, installed exactly as locked, "
+                "hashes required, through the index"),
     Option("pythons", "--offline-index-python", "offline_index_pythons",
            lambda v: tuple(_as_list(v)), repeatable=True,
            help="target Python: a version found on PATH or in pyenv ('3.12') or an "

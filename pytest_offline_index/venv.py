@@ -254,13 +254,15 @@ class FreshVenv:
         """Run Python ``code`` with this venv's interpreter on the client."""
         return self._run([self.python, "-c", code])
 
-    def modules_to_import(self, imports: Sequence[str],
-                          distributions: Sequence[str]) -> list[str]:
-        """``imports`` if given, else the installed top-level modules of ``distributions``."""
+    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
+                          every: bool = True) -> list[str]:
+        """``imports`` if given, else the installed top-level modules of ``distributions``:
+        of ``every`` one (one with none is refused), or of those that have any (a lock's
+        entries, which include stubs and data-only distributions)."""
         if imports:
             return list(imports)
         tops = self.top_level_modules(distributions)
-        if missing := [d for d, names in tops.items() if not names]:
+        if every and (missing := [d for d, names in tops.items() if not names]):
             raise ImportCheckError(f"no importable top-level module found for "
                                    f"{', '.join(missing)}; name one with --offline-index-import")
         return [m for names in tops.values() for m in names]

@@ -21,7 +21,7 @@ from .builddeps import build_requirements_of
 from .commands import LineCallback, Runner
 from .errors import UpstreamUnreachableError, WarmError
 from .hermetic import index_args
-from .holes import pip_error, project_of, unmatched_requirement
+from .holes import hash_refusal, pip_error, project_of, unmatched_requirement
 from .installed import warmed_versions
 from .origin import foreign_files
 from .requirements import check_sources
@@ -227,4 +227,5 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
         return UpstreamUnreachableError(
             f"upstream unreachable during warm: HTTP {retried.group(2)} for "
             f"{unquote(retried.group(1))}")
-    return WarmError(f"warm failed for {' '.join(specs)}: {pip_error(output)}")
+    return WarmError(f"warm failed for {' '.join(specs)}: "
+                     f"{hash_refusal(output) or pip_error(output)}")

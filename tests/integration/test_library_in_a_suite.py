@@ -80,7 +80,8 @@ def test_fixtures_marker_and_requirements_files(pytester, upstream, unique) -> N
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines([
         "*_ test_marker_with_a_wrong_hash_fails _*",
-        "offline-index: warm failed for -r *bad-hash.txt: ERROR: THESE PACKAGES DO NOT MATCH*",
+        f"offline-index: warm failed for -r *bad-hash.txt: {good}==1.0: the index's file "
+        f"{good_file} has sha256:{digests[good_file]}, the requirements pin sha256:{'0' * 64}",
         "*_ test_marker_import_failure_fails _*",
         "offline-index: py3.*: import not_there_zz9 failed: ModuleNotFoundError: *",
     ])

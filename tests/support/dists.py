@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import re
@@ -80,11 +81,11 @@ class Dist:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
             for arcname, text in files.items():
                 data = text.encode()
-                wheel.writestr(arcname, data)
+                wheel.writestr(_entry(arcname), data)
                 digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
                 record.append(f"{arcname},sha256={digest.decode()},{len(data)}")
             record.append(f"{info}/RECORD,,")
-            wheel.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+            wheel.writestr(_entry(f"{info}/RECORD"), "\n".join(record) + "\n")
         return buffer.getvalue()
 
     def _sdist_bytes(self) -> bytes:
@@ -105,7 +106,9 @@ class Dist:
             **{f"{base}/{path}": text for path, text in self.payload},
         }
         buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        # no time in the gzip header either: the same dist is the same bytes, on any day
+        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed, \
+                tarfile.open(fileobj=packed, mode="w") as tar:
             for arcname, text in files.items():
                 data = text.encode()
                 member = tarfile.TarInfo(arcname)
@@ -113,6 +116,14 @@ class Dist:
                 member.mtime = 0
                 tar.addfile(member, io.BytesIO(data))
         return buffer.getvalue()
+
+
+def _entry(arcname: str) -> zipfile.ZipInfo:
+    """A wheel member with a fixed time: the same dist is the same bytes (and hash) on any
+    day, so a lock written once for it stays true (tests/data/locks)."""
+    info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def embedded_wheel(project: str) -> Path:

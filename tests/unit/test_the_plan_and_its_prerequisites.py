@@ -59,8 +59,8 @@ class FakeVenv:
         self.added = dict(index.installs)
         return 0.1
 
-    def modules_to_import(self, imports: Sequence[str],
-                          distributions: Sequence[str]) -> list[str]:
+    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
+                          every: bool = True) -> list[str]:
         return list(imports) or ["app"]
 
     def check_imports(self, *modules: str) -> list[ImportResult]:

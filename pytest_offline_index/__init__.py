@@ -8,6 +8,7 @@ The plain-Python API (usable without pytest) and the errors it raises::
 from __future__ import annotations
 
 from .errors import (
+    BundleError,
     CutNotEffectiveError,
     ForeignFileError,
     ImportCheckError,
@@ -28,6 +29,7 @@ from .venv import FreshVenv
 
 __all__ = [
     "AirgapScenario",
+    "BundleError",
     "CutNotEffectiveError",
     "ForeignFileError",
     "FreshVenv",

@@ -112,3 +112,7 @@ class ImportCheckError(OfflineIndexError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.results))
+
+
+class BundleError(OfflineIndexError):
+    """The export could not be written, or the bundle it wrote did not install alone."""

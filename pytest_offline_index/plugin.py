@@ -10,6 +10,7 @@ and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -259,7 +260,9 @@ def _offline_index_marker(request: pytest.FixtureRequest) -> None:
     if kwargs.get("requirements"):  # relative to the test's file, as a user writes it
         kwargs["requirements"] = str(request.node.path.parent / str(kwargs["requirements"]))
     try:
-        settings = settings_from_config(request.config, **kwargs)
+        # the export is the --offline-index check's: a marker's check writes none
+        settings = dataclasses.replace(settings_from_config(request.config, **kwargs),
+                                       export=None)
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         pytest.fail(f"offline_index marker: {exc}", pytrace=False)

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .bundle import BUNDLED_ONLY, Bundle
 from .checkpool import CheckPool, Progress, held_progress, holdable
 from .errors import (
+    BundleError,
     CutNotEffectiveError,
     ImportCheckError,
     NotAsWarmedError,
@@ -68,6 +70,8 @@ class InstalledVenv(Protocol):
 
     def check_imports(self, *modules: str) -> list[ImportResult]: ...
 
+    def install_bundle(self, wheelhouse: Path, requirements: Path) -> None: ...
+
 
 class CheckableIndex(Protocol):
     """What the scenario asks of an index (``OfflineIndex``; a fake in the unit tests)."""
@@ -96,7 +100,8 @@ class CheckableIndex(Protocol):
 
     def verify_cut(self) -> None: ...
 
-    def fresh_venv(self, python: str | Target | None = None) -> InstalledVenv: ...
+    def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
+                   installer: str | None = None) -> InstalledVenv: ...
 
     def upstream_stats(self) -> RelayStats: ...
 
@@ -119,15 +124,18 @@ class StepRecord:
         return step_key(self.name, self.target)
 
 
-def plan_steps(targets: Sequence[Target], existing: bool = False,
+def plan_steps(targets: Sequence[Target], existing: bool = False, bundle: bool = False,
                ) -> list[tuple[str, Target | None]]:
-    """Every step in the order it must run: warm all targets, cut, then check each; for an
-    existing index, prove the client isolated, then check each."""
+    """Every step in the order it must run: warm all targets, cut, then check each (and,
+    for an export, prove each target's bundle); for an existing index, prove the client
+    isolated, then check each."""
     steps: list[tuple[str, Target | None]] = (
         [(Step.ISOLATION, None)] if existing else
         [*((Step.WARM, t) for t in targets), (Step.CUT, None)])
     for target in targets:
         steps += [(Step.INSTALL, target), (Step.IMPORT, target)]
+    if bundle:
+        steps += [(Step.BUNDLE, t) for t in targets]
     return steps
 
 
@@ -171,7 +179,9 @@ class AirgapScenario:
             self.targets = list(targets)
         else:
             self.targets = [find_python(python) if python else running_target()]
-        self.plan = plan_steps(self.targets, self.existing)
+        self.plan = plan_steps(self.targets, self.existing, settings.export is not None)
+        self.bundle_dir: Bundle | None = None if settings.export is None else Bundle(
+            settings.export, [t.label for t in self.targets], self._checked_with())
         self.report = ScenarioReport()
         for step, target in self.plan:
             record = StepRecord(step, target.label if target else None)
@@ -201,6 +211,10 @@ class AirgapScenario:
         """Why ``step`` cannot run now (a step it needs did not pass), or None."""
         if target is not None and target.foreign and step in (Step.INSTALL, Step.IMPORT):
             return None  # it runs, to be recorded "not checked"
+        if step == Step.BUNDLE:  # after a passed check: a foreign target's, its warm
+            before = (Step.WARM if target is not None and target.foreign else Step.IMPORT)
+            prior = self.record(before, target)
+            return None if prior.status == PASSED else f"{prior.key} did not pass"
         if step == Step.CUT:
             warmed = [self.record(Step.WARM, t).status == PASSED for t in self.targets]
             return None if any(warmed) else "no target was warmed"
@@ -230,6 +244,8 @@ class AirgapScenario:
             self.warm(target)
         elif step == Step.INSTALL:
             self._install_side_by_side(target)
+        elif step == Step.BUNDLE:
+            self.bundle(target)
         else:
             self.check_imports(target)
 
@@ -265,7 +281,7 @@ class AirgapScenario:
                         first = first or exc
         with checking or contextlib.nullcontext():
             for step, target in self.plan:
-                if step in (Step.INSTALL, Step.IMPORT):
+                if step in (Step.INSTALL, Step.IMPORT, Step.BUNDLE):
                     attempt(step, target)
         if first is not None:
             raise first
@@ -513,6 +529,72 @@ class AirgapScenario:
             record.detail = ", ".join(r.detail for r in results)
             return results
 
+    def bundle(self, target: Target | None = None) -> None:
+        """Write ``target``'s part of the export and prove it: a fresh venv installs it from
+        the wheelhouse alone, in a network namespace of its own, and imports the modules."""
+        target = target or self.targets[0]
+        bundle = self.bundle_dir
+        with self.step(Step.BUNDLE, target) as record:
+            if bundle is None:
+                raise BundleError("no export was asked for (--offline-index-export)")
+            try:
+                self._bundle(bundle, target, record)
+            except NotInstallChecked as exc:
+                bundle.result(target.label, BUNDLED_ONLY, str(exc))
+                raise
+            except BaseException as exc:
+                bundle.result(target.label, str(FAILED), str(exc))
+                raise
+            bundle.result(target.label, str(PASSED), record.detail)
+
+    def _bundle(self, bundle: Bundle, target: Target, record: StepRecord) -> None:
+        warm = self.report.warmed[target.label]
+        pins = ({name: versions[-1] for name, versions in
+                 warmed_versions(f.name for f in warm.files).items()
+                 if name not in _build_only(warm)} if target.foreign
+                else self.report.installed[target.label])
+        requirements = bundle.add(target.label, target.version, target.platform, pins,
+                                  warm.files)
+        part = bundle.parts[target.label]
+        where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"
+        if target.foreign:
+            raise NotInstallChecked(f"{target.label}: {requirements.name} and its files "
+                                    f"written to {where}; bundled, not install-checked "
+                                    f"(foreign platform)")
+        venv = self.index.fresh_venv(target, installer="pip")
+        try:
+            venv.install_bundle(bundle.wheelhouse, requirements)
+        except OfflineInstallError as exc:
+            gone = [name for name in part.files if not (bundle.wheelhouse / name).exists()]
+            why = (f"missing from the wheelhouse: {', '.join(gone)}" if gone
+                   else f"pip: {exc.message}")
+            raise BundleError(f"{target.label}: {requirements.name} does not install from "
+                              f"{bundle.wheelhouse} alone: {why}") from None
+        if venv.added != pins:
+            raise BundleError(f"{target.label}: the bundle installed "
+                              f"{_pins(venv.added)}, the check {_pins(pins)}")
+        modules = venv.modules_to_import(self.settings.imports, self.distributions_for(target),
+                                         every=self.lock is None)
+        try:
+            results = venv.check_imports(*modules)
+        except ImportCheckError as exc:
+            raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
+                              ) from None
+        record.detail = (f"{requirements.name}: {len(pins)} distribution(s) from {where} "
+                         f"with pip --no-index, in a network namespace of its own; "
+                         f"{', '.join(r.detail for r in results)}")
+
+    def _checked_with(self) -> dict[str, object]:
+        """What the manifest says the check ran with."""
+        from importlib.metadata import version
+
+        settings = self.settings
+        return {"pytest-offline-index": version("pytest-offline-index"),
+                "devpi-server": version("devpi-server"),
+                "upstream": redacted(settings.upstream), "installer": settings.installer,
+                "requested": settings.describe(),
+                "lock": str(self.lock) if self.lock else None}
+
     # -- teardown -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -530,6 +612,18 @@ class AirgapScenario:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _build_only(warm: WarmResult) -> set[str]:
+    """Projects a warm fetched only as sdists' build requirements."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    return {canonicalize_name(Requirement(spec).name) for spec in warm.build_requirements}
+
+
+def _pins(versions: Mapping[str, str]) -> str:
+    return ", ".join(f"{name}=={version}" for name, version in sorted(versions.items()))
 
 
 def _digest(text: str) -> str:

@@ -61,6 +61,7 @@ class Settings:
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
     installer: str = "pip"  # what makes and fills the install check's venv: pip, uv, devpi
+    export: Path | None = None  # where a passed check writes its bundle (bundle.py)
 
     @property
     def distribution_names(self) -> tuple[str, ...]:
@@ -119,6 +120,10 @@ class Settings:
             raise SettingsError(
                 f"installer: devpi-client installs only from a devpi index (its URL ends in "
                 f"/+simple/), not {redacted(settings.index_url)}; check it with pip or uv")
+        if settings.index_url is not None and settings.export is not None:
+            raise SettingsError(
+                "export: an existing index's check fetches nothing to carry; export a bundle "
+                "from a check with a devpi of the run's own (drop --offline-index-url)")
         if settings.gateway in settings.subnet:
             raise SettingsError(
                 f"gateway: {settings.gateway} lies inside the server's links "
@@ -336,6 +341,12 @@ def parse_proxy(text: str) -> str:
     return text.strip()
 
 
+def _export_dir(text: str) -> Path:
+    from .bundle import parse_export_dir
+
+    return parse_export_dir(text)
+
+
 def parse_requirements_file(text: str) -> Path:
     """A requirements file, or a lock (``pylock.toml``, ``pylock.*.toml``, ``uv.lock``) by
     its name: read in full before the run, any problem one line naming the file."""
@@ -448,6 +459,12 @@ OPTIONS: tuple[Option, ...] = (
                 "(virtualenv + pip install), uv (uv venv + uv pip install) or devpi "
                 "(devpi use + devpi install); uv and devpi come with the extras of the "
                 "same names (default: pip)"),
+    Option("export", "--offline-index-export", "offline_index_export",
+           lambda v: _export_dir(str(v)),
+           help="after a passed check, write what an air-gapped machine needs to DIR "
+                "(wheelhouse/, requirements-<target>.txt, manifest.json) and prove it: a "
+                "bundle item per target installs it with pip --no-index, with no network "
+                "at all; DIR must be new, empty or an earlier export"),
     Option("report", "--offline-index-report", "offline_index_report",
            None,
            help="write the check's results as JSON to this path (schema: "

@@ -12,6 +12,7 @@ class Step(str, Enum):
     INSTALL = "install"
     IMPORT = "import"
     ISOLATION = "isolation"  # an existing index's check: the client reaches only that index
+    BUNDLE = "bundle"  # the export's part for a target, installed alone with no network
 
     def __str__(self) -> str:
         return self.value

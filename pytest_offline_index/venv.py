@@ -21,6 +21,7 @@ from .errors import (
 from .holes import holes_in, pip_error
 from .installed import added, differences, distributions_in, site_packages
 from .installers import PIP, InstallRequest, installer_named
+from .netns import without_network
 from .origin import Held, foreign_installs
 from .requirements import check_sources
 from .settings import parse_packages
@@ -236,6 +237,24 @@ class FreshVenv:
         if crossed is not None:
             self._keep_the_cut_promises(crossed, warmed)
         return time.monotonic() - started
+
+    def install_bundle(self, wheelhouse: Path, requirements: Path) -> None:
+        """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
+        (``pip install --no-index --find-links``, hashes required), in a network namespace
+        of its own: no index, no link, nothing to reach. Raises OfflineInstallError naming
+        what pip could not find."""
+        before = distributions_in(self.path)
+        done = self._run(without_network([
+            self.python, "-m", "pip", "install", "--isolated", "--no-cache-dir",
+            "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+            "--no-index", "--find-links", str(wheelhouse), "--require-hashes",
+            "-r", str(requirements)]))
+        if not done.ok:
+            holes = holes_in(done.output)
+            why = ("timed out" if done.timed_out else
+                   ", ".join(str(h) for h in holes) if holes else pip_error(done.output))
+            raise OfflineInstallError(why, holes=holes, output=done.output)
+        self.added = added(before, distributions_in(self.path))
 
     def _keep_the_cut_promises(self, crossed: int,
                                warmed: Mapping[str, Sequence[str]] | None) -> None:

@@ -68,6 +68,8 @@ def cases(tmp: Path) -> dict[str, Case]:
                         tmp / "ini-work", tmp / "cli-work"),
         "cache_dir": Case(None, [str(tmp / "ini-cache")], [str(tmp / "cli-cache")],
                           tmp / "ini-cache", tmp / "cli-cache"),
+        "export": Case(None, [str(tmp / "ini-export")], [str(tmp / "cli-export")],
+                       tmp / "ini-export", tmp / "cli-export"),
         "upstream_cert": Case(None, [str(certs["ini"])], [str(certs["cli"])], certs["ini"],
                               certs["cli"]),
         "upstream_proxy": Case(None, ["http://ini.example:3128"], ["none"],

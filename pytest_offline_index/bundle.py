@@ -1,0 +1,228 @@
+"""The export: what an air-gapped machine needs, written after a passed check, in one dir.
+
+``DIR/wheelhouse/`` holds every file the warms fetched (build requirements included), once;
+``DIR/requirements-<target>.txt`` what the target's install check installed, pinned, each
+with the hashes of its files in the wheelhouse; ``DIR/manifest.json`` every file (size,
+sha256, targets), each target's part and its proof, and what the check ran with. The
+manifest says ``"complete": true`` only once every target's part is written and proven;
+until then, and after any failure, it says false and why. A dir holding anything else is
+refused before the run and left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from .errors import BundleError, SettingsError
+from .holes import parse_filename
+
+SCHEMA = "pytest-offline-index/bundle/1"
+MANIFEST = "manifest.json"
+WHEELHOUSE = "wheelhouse"
+DEVPI = "devpi"
+BUNDLED_ONLY = "bundled, not install-checked"  # a foreign target's part
+PROVEN = ("passed", BUNDLED_ONLY)  # the parts that count toward complete
+
+
+def requirements_name(label: str) -> str:
+    return f"requirements-{label}.txt"
+
+
+def _ours(entry: Path) -> bool:
+    name = entry.name
+    return name in (MANIFEST, WHEELHOUSE, DEVPI) or (
+        name.startswith("requirements-") and name.endswith(".txt")) or name.endswith(".part")
+
+
+def is_earlier_export(directory: Path) -> bool:
+    """A dir an export wrote: its manifest says so, and it holds nothing else."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("schema") == SCHEMA
+            and all(_ours(entry) for entry in directory.iterdir()))
+
+
+def parse_export_dir(text: str) -> Path:
+    """An export dir: new, empty, or an earlier export (which the run replaces); anything
+    else is refused in one line, and left as it is."""
+    path = Path(text).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"export: {text!r} is not a directory")
+    if not path.exists() and not path.parent.is_dir():
+        raise SettingsError(f"export: {text!r}: its parent {path.parent} does not exist; "
+                            f"create it first")
+    if path.is_dir() and any(path.iterdir()) and not is_earlier_export(path):
+        raise SettingsError(f"export: {text!r} is not empty and not an earlier export; "
+                            f"give an empty or new directory (nothing in it was touched)")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise SettingsError(f"export: {text!r} is not writable")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Part:
+    """One target's part of the bundle."""
+
+    python: str
+    platform: str | None
+    requirements: str
+    files: list[str]
+    status: str = "written"  # then: passed, failed, or bundled, not install-checked
+    detail: str = ""
+
+
+@dataclass
+class Bundle:
+    """Writes the export in ``directory`` for the targets ``labels``, part by part."""
+
+    directory: Path
+    labels: Sequence[str]
+    checked_with: Mapping[str, object]
+    parts: dict[str, Part] = field(default_factory=dict)
+    _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
+    _begun: bool = False
+    _failure: str = ""
+
+    @property
+    def wheelhouse(self) -> Path:
+        return self.directory / WHEELHOUSE
+
+    @property
+    def complete(self) -> bool:
+        return not self._failure and all(
+            label in self.parts and self.parts[label].status in PROVEN for label in self.labels)
+
+    def add(self, label: str, python: str, platform: str | None, pins: Mapping[str, str],
+            files: Iterable[Path]) -> Path:
+        """Write ``label``'s part: its files into the wheelhouse and its pins, each with the
+        hashes of its files there; returns its requirements file. A part written already
+        is left as it is (a second proof proves what is there)."""
+        if label in self.parts:
+            return self.directory / self.parts[label].requirements
+        try:
+            self._begin()
+            by_pin: dict[tuple[str, str], list[str]] = {}
+            names = []
+            for path in files:
+                digest = self._copy(path, label)
+                names.append(path.name)
+                name, version = parse_filename(path.name)
+                by_pin.setdefault((canonicalize_name(name), version or ""), []).append(digest)
+            lines = [f"# {label}: what the install check installed, pinned, with the hashes "
+                     f"of its files in {WHEELHOUSE}/"]
+            for name, version in sorted(pins.items()):
+                hashes = by_pin.get((canonicalize_name(name), version))
+                if not hashes:
+                    raise BundleError(f"{label}: {name} {version} was installed but no file "
+                                      f"of it was warmed: nothing to put in the bundle")
+                lines.append(" ".join([f"{name}=={version}",
+                                       *(f"--hash=sha256:{h}" for h in sorted(set(hashes)))]))
+            requirements = self.directory / requirements_name(label)
+            _write(requirements, "\n".join(lines) + "\n")
+            self.parts[label] = Part(python, platform, requirements.name, sorted(names))
+            self._write_manifest()
+            return requirements
+        except OSError as exc:
+            raise self._failed(f"writing {label}'s part", exc) from None
+
+    def result(self, label: str, status: str, detail: str = "") -> None:
+        """How ``label``'s part fared: its proof passed or failed, or it was not checked."""
+        if label in self.parts:
+            self.parts[label].status, self.parts[label].detail = status, detail
+        try:
+            self._write_manifest()
+        except OSError as exc:
+            raise self._failed("writing the manifest", exc) from None
+
+    def _begin(self) -> None:
+        if self._begun:
+            return
+        self.directory.mkdir(exist_ok=True)
+        for entry in list(self.directory.iterdir()):  # an earlier export: parse_export_dir
+            if _ours(entry):
+                (shutil.rmtree if entry.is_dir() and not entry.is_symlink()
+                 else os.unlink)(entry)
+        self.wheelhouse.mkdir()
+        self._begun = True
+        self._write_manifest()
+
+    def _copy(self, path: Path, label: str) -> str:
+        known = self._files.get(path.name)
+        digest = sha256_of(path)
+        if known is not None:
+            if known[1] != digest:  # one name, two contents: the bundle could carry only one
+                raise BundleError(f"{path.name}: two warms fetched different files of this "
+                                  f"name (sha256 {known[1]} and {digest})")
+            if label not in known[2]:
+                known[2].append(label)
+            return digest
+        target = self.wheelhouse / path.name
+        partial = target.with_name(target.name + ".part")
+        try:
+            shutil.copyfile(path, partial)
+        except OSError:
+            partial.unlink(missing_ok=True)  # half a file is no file
+            raise
+        partial.replace(target)
+        size = target.stat().st_size
+        self._files[path.name] = (size, digest, [label])
+        return digest
+
+    def _failed(self, doing: str, exc: OSError) -> BundleError:
+        """The export could not be written: say so in its manifest, or remove it whole."""
+        self._failure = f"{doing}: {exc.strerror or exc}"
+        try:
+            self._write_manifest()
+        except OSError:
+            for entry in list(self.directory.iterdir()) if self.directory.is_dir() else []:
+                if _ours(entry):
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else \
+                        entry.unlink(missing_ok=True)
+            return BundleError(f"export {self.directory}: {self._failure}; removed what was "
+                               f"written")
+        return BundleError(f"export {self.directory}: {self._failure}; its manifest says "
+                           f"incomplete")
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "complete": self.complete,
+            "failure": self._failure or None,
+            "checked_with": dict(self.checked_with),
+            "targets": {label: vars(part) for label, part in self.parts.items()},
+            "files": [{"name": name, "bytes": size, "sha256": digest, "targets": labels}
+                      for name, (size, digest, labels) in sorted(self._files.items())],
+        }
+
+    def _write_manifest(self) -> None:
+        _write(self.directory / MANIFEST, json.dumps(self.manifest(), indent=2) + "\n")
+
+
+def _write(path: Path, text: str) -> None:
+    """Whole or not at all: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        partial.write_text(text)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(path)

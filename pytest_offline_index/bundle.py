@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,7 @@ class Bundle:
     parts: dict[str, Part] = field(default_factory=dict)
     _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
     _begun: bool = False
+    devpi: dict[str, str] | None = None  # the devpi part, once written
     _failure: str = ""
 
     @property
@@ -143,6 +144,26 @@ class Bundle:
             return requirements
         except OSError as exc:
             raise self._failed(f"writing {label}'s part", exc) from None
+
+    def devpi_exported(self, export: Callable[[Path], None], index: str) -> Path:
+        """``DIR/devpi/``, written once by ``export`` (devpi-export, into a dir it is given)
+        for the whole bundle: devpi-import it on the far side, serve ``index``."""
+        dest = self.directory / DEVPI
+        if self.devpi is None:
+            partial = dest.with_name(DEVPI + ".part")
+            try:
+                self._begin()
+                shutil.rmtree(partial, ignore_errors=True)
+                export(partial)
+                partial.replace(dest)
+            except OSError as exc:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise self._failed("writing devpi's export", exc) from None
+            self.devpi = {"dir": DEVPI, "index": index, "import": (
+                f"devpi-import --serverdir NEW {DEVPI}, then devpi-server --serverdir NEW "
+                f"--offline-mode; install from http://HOST:PORT/{index}/+simple/")}
+            self.result("", "")
+        return dest
 
     def result(self, label: str, status: str, detail: str = "") -> None:
         """How ``label``'s part fared: its proof passed or failed, or it was not checked."""
@@ -209,6 +230,7 @@ class Bundle:
             "failure": self._failure or None,
             "checked_with": dict(self.checked_with),
             "targets": {label: vars(part) for label, part in self.parts.items()},
+            "devpi": self.devpi,
             "files": [{"name": name, "bytes": size, "sha256": digest, "targets": labels}
                       for name, (size, digest, labels) in sorted(self._files.items())],
         }

@@ -22,6 +22,8 @@ from typing import Protocol
 
 from .bundle import BUNDLED_ONLY, Bundle
 from .checkpool import CheckPool, Progress, held_progress, holdable
+from .commands import run as run_command
+from .devpiproof import export_argv
 from .errors import (
     BundleError,
     CutNotEffectiveError,
@@ -31,7 +33,7 @@ from .errors import (
     OfflineInstallError,
 )
 from .existing import ExistingIndex
-from .holes import Hole
+from .holes import Hole, pip_error
 from .index import OfflineIndex
 from .installed import warmed_versions
 from .installers import Installer
@@ -71,6 +73,9 @@ class InstalledVenv(Protocol):
     def check_imports(self, *modules: str) -> list[ImportResult]: ...
 
     def install_bundle(self, wheelhouse: Path, requirements: Path) -> None: ...
+
+    def install_from_devpi_export(self, export: Path, requirements: Path, index: str,
+                                  workdir: Path) -> None: ...
 
 
 class CheckableIndex(Protocol):
@@ -573,6 +578,7 @@ class AirgapScenario:
         if venv.added != pins:
             raise BundleError(f"{target.label}: the bundle installed "
                               f"{_pins(venv.added)}, the check {_pins(pins)}")
+        served = self._devpi_part(bundle, target, requirements, pins)
         modules = venv.modules_to_import(self.settings.imports, self.distributions_for(target),
                                          every=self.lock is None)
         try:
@@ -581,8 +587,35 @@ class AirgapScenario:
             raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
                               ) from None
         record.detail = (f"{requirements.name}: {len(pins)} distribution(s) from {where} "
-                         f"with pip --no-index, in a network namespace of its own; "
+                         f"with pip --no-index{served}, in a network namespace of its own; "
                          f"{', '.join(r.detail for r in results)}")
+
+    def _devpi_part(self, bundle: Bundle, target: Target, requirements: Path,
+                    pins: Mapping[str, str]) -> str:
+        """The bundle's devpi export, written once, and ``target``'s install from a fresh
+        devpi-server imported from it, offline; what the detail says of it."""
+        server = getattr(self.index, "server", None)
+        if server is None:
+            return ""
+        devpi = bundle.devpi_exported(functools.partial(self._export_devpi, server.serverdir),
+                                      server.index_name)
+        venv = self.index.fresh_venv(target, installer="pip")
+        try:
+            venv.install_from_devpi_export(devpi, requirements, server.index_name,
+                                           self.workdir / "bundle-devpi" / target.label)
+        except OfflineInstallError as exc:
+            raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
+                              f"offline, does not serve {requirements.name}: {exc.message}"
+                              ) from None
+        if venv.added != pins:
+            raise BundleError(f"{target.label}: the devpi export served "
+                              f"{_pins(venv.added)}, the check installed {_pins(pins)}")
+        return f", and from {devpi} imported into a fresh devpi-server --offline-mode"
+
+    def _export_devpi(self, serverdir: Path, dest: Path) -> None:
+        done = run_command(export_argv(serverdir, dest), timeout=self.settings.step_timeout)
+        if not done.ok:
+            raise BundleError(f"devpi-export of {serverdir} failed: {pip_error(done.output)}")
 
     def _checked_with(self) -> dict[str, object]:
         """What the manifest says the check ran with."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .commands import Completed, LineCallback, Runner
+from .devpiproof import proof_argv
 from .errors import (
     CutNotEffectiveError,
     ForeignFileError,
@@ -243,12 +246,29 @@ class FreshVenv:
         (``pip install --no-index --find-links``, hashes required), in a network namespace
         of its own: no index, no link, nothing to reach. Raises OfflineInstallError naming
         what pip could not find."""
-        before = distributions_in(self.path)
-        done = self._run(without_network([
+        self._install_alone(without_network([
             self.python, "-m", "pip", "install", "--isolated", "--no-cache-dir",
             "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
             "--no-index", "--find-links", str(wheelhouse), "--require-hashes",
             "-r", str(requirements)]))
+
+    def install_from_devpi_export(self, export: Path, requirements: Path, index: str,
+                                  workdir: Path) -> None:
+        """Install ``requirements`` from a fresh devpi-server imported from ``export``
+        (devpi-export's), offline, in a network namespace whose only interface is its own
+        loopback; its server dir and log go in ``workdir``."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        serverdir = Path(tempfile.mkdtemp(prefix="serverdir-", dir=workdir))
+        serverdir.rmdir()  # devpi-import makes it: it refuses one that exists
+        try:
+            self._install_alone(proof_argv(export, serverdir, self.python, requirements,
+                                           index, serverdir.with_suffix(".log")))
+        finally:
+            shutil.rmtree(serverdir, ignore_errors=True)
+
+    def _install_alone(self, argv: Sequence[str]) -> None:
+        before = distributions_in(self.path)
+        done = self._run(argv)
         if not done.ok:
             holes = holes_in(done.output)
             why = ("timed out" if done.timed_out else

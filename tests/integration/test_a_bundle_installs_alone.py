@@ -57,6 +57,18 @@ def test_an_export_of_a_lock_installs_alone_and_names_a_file_taken_out(
             if not line.startswith("#")]
     assert pins == ["lockapp==1.0", "lockdep==1.0"]  # what was installed, exactly
 
+    assert f"from {export / 'devpi'} imported into a fresh devpi-server --offline-mode" in (
+        scenario.record("bundle").detail)
+    assert manifest["devpi"]["index"] == scenario.index.server.index_name
+
+    (gone,) = (export / "devpi").glob("root/pypi/lockdep/1.0/lockdep-1.0.tar.gz")
+    gone.unlink()
+    with pytest.raises(BundleError) as failed:
+        scenario.bundle()
+
+    assert "imported into a fresh devpi-server, offline, does not serve" in str(failed.value)
+    assert str(failed.value).endswith("lockdep-1.0.tar.gz is missing.")
+
     (export / "wheelhouse" / "lockdep-1.0.tar.gz").unlink()
     with pytest.raises(BundleError) as failed:
         scenario.bundle()

@@ -1,0 +1,71 @@
+"""The bundle's devpi part, exported and proven: ``devpi-export --include-mirrored-files`` of
+the run's server dir, and, on the far side's terms, ``devpi-import`` into a new server dir, a
+``devpi-server --offline-mode`` on it and a pip install from it — all in a network namespace
+of its own whose only interface is its loopback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .netns import without_network
+
+PORT = 3141  # the namespace is the proof's own: no other server can hold the port
+# devpi's own entry points, run by the harness's interpreter (its console scripts need not
+# be on PATH)
+EXPORT = "import sys; from devpi_server.importexport import export; sys.exit(export())"
+PROOF = """\
+import subprocess, sys, time, urllib.request
+export, serverdir, python, requirements, index, port, log = sys.argv[1:8]
+py = sys.executable
+imported = subprocess.run(
+    [py, "-c", "import sys; from devpi_server.importexport import import_; sys.exit(import_())",
+     "--serverdir", serverdir, export], capture_output=True, text=True)
+if imported.returncode:
+    lines = (imported.stdout + imported.stderr).strip().splitlines() or ["no output"]
+    sys.exit("devpi-import failed: " + lines[-1])
+with open(log, "w") as out:
+    server = subprocess.Popen(
+        [py, "-c", "import sys; from devpi_server.main import main; sys.exit(main())",
+         "--serverdir", serverdir, "--offline-mode", "--host", "127.0.0.1", "--port", port],
+        stdout=out, stderr=subprocess.STDOUT)
+try:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/+api", timeout=2).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the imported devpi-server did not start (its log: {log})")
+            time.sleep(0.1)
+    sys.exit(subprocess.run(
+        [python, "-m", "pip", "install", "--isolated", "--no-cache-dir",
+         "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+         "--index-url", f"http://127.0.0.1:{port}/{index}/+simple/", "--require-hashes",
+         "-r", requirements]).returncode)
+finally:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+"""
+
+
+def export_argv(serverdir: Path, dest: Path) -> list[str]:
+    """devpi-server's export of ``serverdir``, the mirrored files with it, into ``dest``."""
+    return [sys.executable, "-c", EXPORT, "--serverdir", str(serverdir),
+            "--include-mirrored-files", str(dest)]
+
+
+def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, index: str,
+               log: Path) -> list[str]:
+    """Import ``export`` into ``serverdir`` (which must not exist), serve it offline and
+    install ``requirements`` from ``index`` on it with ``python``'s pip; no network but the
+    namespace's own loopback."""
+    return without_network([sys.executable, "-I", "-c", PROOF, str(export), str(serverdir),
+                            python, str(requirements), index, str(PORT), str(log)],
+                           loopback=True)

@@ -7,16 +7,12 @@ is in the cache too. This reads ``[build-system] requires`` from the sdist's own
 
 from __future__ import annotations
 
-import sys
 import tarfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from . import toml
 
 LEGACY_BACKEND = ("setuptools>=40.8.0",)
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -45,7 +41,7 @@ def build_requirements(path: Path) -> tuple[str, ...]:
     text = _pyproject_text(path)
     if text is None:
         return LEGACY_BACKEND
-    system = tomllib.loads(text).get("build-system", {})
+    system = toml.loads(text).get("build-system", {})
     if "requires" not in system:
         return LEGACY_BACKEND
     return tuple(str(req) for req in system["requires"])

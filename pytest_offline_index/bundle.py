@@ -2,18 +2,22 @@
 
 ``DIR/wheelhouse/`` holds every file the warms fetched (build requirements included), once;
 ``DIR/requirements-<target>.txt`` what the target's install check installed, pinned, each
-with the hashes of its files in the wheelhouse; ``DIR/manifest.json`` every file (size,
-sha256, targets), each target's part and its proof, and what the check ran with. The
-manifest says ``"complete": true`` only once every target's part is written and proven;
-until then, and after any failure, it says false and why. A dir holding anything else is
-refused before the run and left alone.
+with the hashes of its files in the wheelhouse; ``DIR/devpi/`` devpi-server's own export of
+the run's index (see :mod:`.devpiproof`); ``DIR/manifest.json`` every file (size, sha256,
+targets), each target's part and its proof, the devpi part, and what the check ran with.
+The manifest says ``"complete": true`` only once every target's part is written and proven
+(a foreign target's: written) and devpi's export written; until then, and after any failure,
+it says false and why. A dir holding anything else is refused before the run and left
+alone; an earlier export is replaced, and only what its manifest lists is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from .errors import BundleError, SettingsError
 from .holes import parse_filename
+from .whole import copy_whole, write_whole
 
 SCHEMA = "pytest-offline-index/bundle/1"
 MANIFEST = "manifest.json"
@@ -33,24 +39,44 @@ BUNDLED_ONLY = "bundled, not install-checked"  # a foreign target's part
 PROVEN = ("passed", BUNDLED_ONLY)  # the parts that count toward complete
 
 
+PARTIAL = re.compile(r"\.\d+\.part$")
+
+
 def requirements_name(label: str) -> str:
     return f"requirements-{label}.txt"
 
 
-def _ours(entry: Path) -> bool:
-    name = entry.name
-    return name in (MANIFEST, WHEELHOUSE, DEVPI) or (
-        name.startswith("requirements-") and name.endswith(".txt")) or name.endswith(".part")
+def listed(manifest: Mapping[str, Any]) -> set[str]:
+    """The names an export's manifest says it wrote in its dir."""
+    targets = manifest.get("targets")
+    parts = targets.values() if isinstance(targets, dict) else []
+    return {MANIFEST, WHEELHOUSE, DEVPI, *(str(part.get("requirements")) for part in parts
+                                          if isinstance(part, dict))}
 
 
-def is_earlier_export(directory: Path) -> bool:
-    """A dir an export wrote: its manifest says so, and it holds nothing else."""
+def earlier_export(directory: Path) -> set[str] | None:
+    """What an earlier export wrote in ``directory`` (its manifest says so, and the dir
+    holds nothing else), or None if ``directory`` holds anything else."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
+        entries = {entry.name for entry in directory.iterdir()}
     except (OSError, ValueError):
-        return False
-    return (isinstance(manifest, dict) and manifest.get("schema") == SCHEMA
-            and all(_ours(entry) for entry in directory.iterdir()))
+        return None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        return None
+    names = listed(manifest)
+    # and what a run killed mid-write left: "<name>.<pid>.part" of a name it writes
+    ours = {name for name in entries if PARTIAL.sub("", name) in names}
+    return entries if entries <= ours else None
+
+
+def _remove(directory: Path, names: Iterable[str]) -> None:
+    for name in names:
+        entry = directory / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def parse_export_dir(text: str) -> Path:
@@ -62,7 +88,11 @@ def parse_export_dir(text: str) -> Path:
     if not path.exists() and not path.parent.is_dir():
         raise SettingsError(f"export: {text!r}: its parent {path.parent} does not exist; "
                             f"create it first")
-    if path.is_dir() and any(path.iterdir()) and not is_earlier_export(path):
+    try:
+        holds = path.is_dir() and any(path.iterdir())
+    except OSError as exc:
+        raise SettingsError(f"export: {text!r} cannot be read ({exc.strerror})") from None
+    if holds and earlier_export(path) is None:
         raise SettingsError(f"export: {text!r} is not empty and not an earlier export; "
                             f"give an empty or new directory (nothing in it was touched)")
     if not os.access(path if path.exists() else path.parent, os.W_OK):
@@ -99,8 +129,9 @@ class Bundle:
     checked_with: Mapping[str, object]
     parts: dict[str, Part] = field(default_factory=dict)
     _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
-    _begun: bool = False
+    expect_devpi: bool = True  # complete only with devpi's export written
     devpi: dict[str, str] | None = None  # the devpi part, once written
+    _begun: bool = False
     _failure: str = ""
 
     @property
@@ -109,8 +140,11 @@ class Bundle:
 
     @property
     def complete(self) -> bool:
-        return not self._failure and all(
-            label in self.parts and self.parts[label].status in PROVEN for label in self.labels)
+        """Every target's part written and proven (a foreign one: written), devpi's export
+        written, nothing failed."""
+        return (not self._failure and (self.devpi is not None or not self.expect_devpi)
+                and all(label in self.parts and self.parts[label].status in PROVEN
+                        for label in self.labels))
 
     def add(self, label: str, python: str, platform: str | None, pins: Mapping[str, str],
             files: Iterable[Path]) -> Path:
@@ -127,18 +161,18 @@ class Bundle:
                 digest = self._copy(path, label)
                 names.append(path.name)
                 name, version = parse_filename(path.name)
-                by_pin.setdefault((canonicalize_name(name), version or ""), []).append(digest)
+                by_pin.setdefault(_pin(name, version or ""), []).append(digest)
             lines = [f"# {label}: what the install check installed, pinned, with the hashes "
                      f"of its files in {WHEELHOUSE}/"]
             for name, version in sorted(pins.items()):
-                hashes = by_pin.get((canonicalize_name(name), version))
+                hashes = by_pin.get(_pin(name, version))
                 if not hashes:
                     raise BundleError(f"{label}: {name} {version} was installed but no file "
                                       f"of it was warmed: nothing to put in the bundle")
                 lines.append(" ".join([f"{name}=={version}",
                                        *(f"--hash=sha256:{h}" for h in sorted(set(hashes)))]))
             requirements = self.directory / requirements_name(label)
-            _write(requirements, "\n".join(lines) + "\n")
+            write_whole(requirements, "\n".join(lines) + "\n")
             self.parts[label] = Part(python, platform, requirements.name, sorted(names))
             self._write_manifest()
             return requirements
@@ -150,19 +184,19 @@ class Bundle:
         for the whole bundle: devpi-import it on the far side, serve ``index``."""
         dest = self.directory / DEVPI
         if self.devpi is None:
-            partial = dest.with_name(DEVPI + ".part")
+            partial = dest.with_name(f"{DEVPI}.{os.getpid()}.part")
             try:
                 self._begin()
-                shutil.rmtree(partial, ignore_errors=True)
                 export(partial)
                 partial.replace(dest)
+                self.devpi = {"dir": DEVPI, "index": index, "import": (
+                    f"devpi-import --serverdir NEW {DEVPI}, then devpi-server --serverdir "
+                    f"NEW --offline-mode; install from http://HOST:PORT/{index}/+simple/")}
+                self._write_manifest()
             except OSError as exc:
-                shutil.rmtree(partial, ignore_errors=True)
                 raise self._failed("writing devpi's export", exc) from None
-            self.devpi = {"dir": DEVPI, "index": index, "import": (
-                f"devpi-import --serverdir NEW {DEVPI}, then devpi-server --serverdir NEW "
-                f"--offline-mode; install from http://HOST:PORT/{index}/+simple/")}
-            self.result("", "")
+            finally:
+                shutil.rmtree(partial, ignore_errors=True)
         return dest
 
     def result(self, label: str, status: str, detail: str = "") -> None:
@@ -175,16 +209,16 @@ class Bundle:
             raise self._failed("writing the manifest", exc) from None
 
     def _begin(self) -> None:
+        """Replace an earlier export (parse_export_dir let only one through): its manifest
+        first, saying incomplete, so a run killed meanwhile leaves an export, not debris."""
         if self._begun:
             return
         self.directory.mkdir(exist_ok=True)
-        for entry in list(self.directory.iterdir()):  # an earlier export: parse_export_dir
-            if _ours(entry):
-                (shutil.rmtree if entry.is_dir() and not entry.is_symlink()
-                 else os.unlink)(entry)
+        earlier = earlier_export(self.directory) or set()
+        self._write_manifest()
+        _remove(self.directory, earlier - {MANIFEST})
         self.wheelhouse.mkdir()
         self._begun = True
-        self._write_manifest()
 
     def _copy(self, path: Path, label: str) -> str:
         known = self._files.get(path.name)
@@ -197,13 +231,7 @@ class Bundle:
                 known[2].append(label)
             return digest
         target = self.wheelhouse / path.name
-        partial = target.with_name(target.name + ".part")
-        try:
-            shutil.copyfile(path, partial)
-        except OSError:
-            partial.unlink(missing_ok=True)  # half a file is no file
-            raise
-        partial.replace(target)
+        copy_whole(path, target)
         size = target.stat().st_size
         self._files[path.name] = (size, digest, [label])
         return digest
@@ -214,10 +242,7 @@ class Bundle:
         try:
             self._write_manifest()
         except OSError:
-            for entry in list(self.directory.iterdir()) if self.directory.is_dir() else []:
-                if _ours(entry):
-                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else \
-                        entry.unlink(missing_ok=True)
+            _remove(self.directory, listed(self.manifest()))
             return BundleError(f"export {self.directory}: {self._failure}; removed what was "
                                f"written")
         return BundleError(f"export {self.directory}: {self._failure}; its manifest says "
@@ -236,15 +261,11 @@ class Bundle:
         }
 
     def _write_manifest(self) -> None:
-        _write(self.directory / MANIFEST, json.dumps(self.manifest(), indent=2) + "\n")
+        write_whole(self.directory / MANIFEST, json.dumps(self.manifest(), indent=2) + "\n")
 
 
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a reader never sees half a file."""
-    partial = path.with_name(path.name + ".part")
-    try:
-        partial.write_text(text)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(path)
+def _pin(name: str, version: str) -> tuple[str, str]:
+    """A distribution as a file name and as metadata both say it: normalised."""
+    with contextlib.suppress(InvalidVersion):
+        version = str(Version(version))
+    return canonicalize_name(name), version

@@ -14,23 +14,21 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from . import toml
 from .errors import SettingsError
 from .targets import Target
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
+# a marker environment as PEP 751 evaluates it: PEP 508's strings, and the sets of extras
+# and dependency groups the install asks for
+Environment = Mapping[str, "str | frozenset[str]"]
 PYLOCK_NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
 UV_LOCK = "uv.lock"
 NOT_FROM_AN_INDEX = ("vcs", "directory", "archive")
@@ -54,7 +52,9 @@ print(json.dumps({
 PLATFORMS = (("manylinux", "linux", "Linux", "posix"), ("musllinux", "linux", "Linux", "posix"),
              ("linux", "linux", "Linux", "posix"), ("macosx", "darwin", "Darwin", "posix"),
              ("win", "win32", "Windows", "nt"))
-MACHINES = {"amd64": "AMD64", "win32": "x86", "universal2": "arm64"}
+ARCHES = ("x86_64", "aarch64", "arm64", "armv7l", "ppc64le", "s390x", "riscv64", "i686",
+          "universal2", "amd64", "win32")
+WINDOWS_MACHINES = {"amd64": "AMD64", "arm64": "ARM64", "win32": "x86"}
 
 
 def is_lock(path: Path) -> bool:
@@ -77,11 +77,9 @@ class LockEntry:
     def pin(self) -> str:
         return f"{self.name}=={self.version}"
 
-    def applies(self, environment: Mapping[str, str]) -> bool:
-        if self.requires_python is not None and not self.requires_python.contains(
-                environment["python_full_version"], prereleases=True):
-            return False
-        return self.marker is None or _evaluate(self.marker, environment)
+    def applies(self, environment: Environment) -> bool:
+        return _holds(self.requires_python, environment) and (
+            self.marker is None or self.marker.evaluate(environment, context="lock_file"))
 
     def requirement_line(self) -> str:
         return " ".join([self.pin, *(f"--hash=sha256:{h}" for h in self.hashes)])
@@ -95,17 +93,18 @@ class Lock:
     entries: tuple[LockEntry, ...]
     requires_python: SpecifierSet | None = None
     environments: tuple[Marker, ...] = ()
+    default_groups: frozenset[str] = frozenset()  # PEP 751: what a default install takes
 
-    def entries_for(self, target: Target, environment: Mapping[str, str],
-                    ) -> list[LockEntry]:
-        """The entries that apply to ``target``; a lock that does not hold for it, or has
-        no entry for it, is refused in one line naming the lock."""
-        version = environment["python_full_version"]
-        if self.requires_python is not None and not self.requires_python.contains(
-                version, prereleases=True):
+    def entries_for(self, target: Target, machine: Mapping[str, str]) -> list[LockEntry]:
+        """The entries that apply to ``target`` (whose interpreter reports ``machine``) in
+        a default install: no extras, the lock's default groups. A lock that does not hold
+        for it, or has no entry for it, is refused in one line naming the lock."""
+        environment: Environment = {**machine, "extras": frozenset(),
+                                    "dependency_groups": self.default_groups}
+        if not _holds(self.requires_python, environment):
             raise SettingsError(f"{self.path.name}: locked for Python {self.requires_python}, "
-                                f"not for {target.label} ({version})")
-        if self.environments and not any(_evaluate(m, environment)
+                                f"not for {target.label} ({machine['python_full_version']})")
+        if self.environments and not any(m.evaluate(environment, context="lock_file")
                                          for m in self.environments):
             raise SettingsError(
                 f"{self.path.name}: locked for the environments "
@@ -184,8 +183,8 @@ def exported_uv_lock(path: Path) -> str:
 def parse_pylock(text: str, path: Path) -> Lock:
     """A PEP 751 lock's text: its index packages, with versions and hashes."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         raise SettingsError(f"{path.name}: not a TOML lock ({exc})") from None
     version = str(data.get("lock-version", ""))
     if not version.split(".")[0] == "1":
@@ -195,9 +194,11 @@ def parse_pylock(text: str, path: Path) -> Lock:
     if not isinstance(packages, list) or not packages:
         raise SettingsError(f"{path.name}: no [[packages]]: nothing is locked")
     entries = tuple(_entry(path, at, package) for at, package in enumerate(packages, 1))
+    groups = data.get("default-groups", [])
     return Lock(path, entries, _specifier(path, "requires-python", data.get("requires-python")),
                 tuple(m for m in (_marker(path, "environments", text)
-                          for text in data.get("environments", [])) if m is not None))
+                          for text in data.get("environments", [])) if m is not None),
+                frozenset(str(g) for g in groups) if isinstance(groups, list) else frozenset())
 
 
 def _entry(path: Path, at: int, package: object) -> LockEntry:
@@ -217,7 +218,8 @@ def _entry(path: Path, at: int, package: object) -> LockEntry:
         raise SettingsError(f"{where} locks no wheel and no sdist")
     hashes, names = [], []
     for locked in files:
-        sha256 = (locked.get("hashes") or {}).get("sha256") if isinstance(locked, dict) else None
+        hashes_of = locked.get("hashes") if isinstance(locked, dict) else None
+        sha256 = hashes_of.get("sha256") if isinstance(hashes_of, dict) else None
         if not sha256:
             raise SettingsError(f"{where}: a locked file has no sha256 hash")
         hashes.append(str(sha256))
@@ -256,14 +258,11 @@ def _specifier(path: Path, what: str, text: object) -> SpecifierSet | None:
                             f"specifier") from None
 
 
-def _evaluate(marker: Marker, environment: Mapping[str, str]) -> bool:
-    """A lock's marker for the default install: no extras, the default groups."""
-    env: dict[str, object] = {**environment, "extra": ""}
-    try:
-        return marker.evaluate(env)  # type: ignore[arg-type]
-    except UndefinedEnvironmentName:  # PEP 751's extras / dependency_groups sets
-        env.update(extras=frozenset(), dependency_groups=frozenset())
-        return marker.evaluate(env)  # type: ignore[arg-type]
+def _holds(spec: SpecifierSet | None, environment: Environment) -> bool:
+    """``environment``'s Python is one ``spec`` (a requires-python) admits."""
+    version = environment["python_full_version"]
+    return spec is None or (isinstance(version, str) and spec.contains(version,
+                                                                        prereleases=True))
 
 
 def marker_environment(target: Target) -> dict[str, str]:
@@ -289,10 +288,11 @@ def foreign_environment(tag: str, version: str) -> dict[str, str]:
         if tag.startswith(prefix):
             sys_platform, system, os_name = values
             break
-    machine = tag.rsplit("_", 1)[-1] if "_" in tag else tag
-    if tag.startswith(("manylinux", "musllinux", "linux")) and tag.endswith("x86_64"):
-        machine = "x86_64"
-    machine = MACHINES.get(machine, machine)
+    machine = next((arch for arch in ARCHES if tag.endswith(arch)), tag.rsplit("_", 1)[-1])
+    if sys_platform == "win32":
+        machine = WINDOWS_MACHINES.get(machine, machine)
+    elif machine == "universal2":
+        machine = "arm64"  # either; the newer Macs
     return {"implementation_name": "cpython", "implementation_version": f"{version}.0",
             "os_name": os_name, "platform_machine": machine, "platform_release": "",
             "platform_system": system, "platform_version": "",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from . import toml
 
 Held = Mapping[str, str]  # sha256 -> file name, of every file the index under test holds
 
@@ -78,7 +74,7 @@ def from_pip_report(path: Path) -> dict[str, Origin]:
 
 def from_pylock(path: Path) -> dict[str, Origin]:
     """What a ``pylock.toml`` resolution names for each package: its files, by name."""
-    data = tomllib.loads(path.read_text())
+    data = toml.loads(path.read_text())
     found: dict[str, Origin] = {}
     for package in data.get("packages", []):
         files = [*package.get("wheels", []),

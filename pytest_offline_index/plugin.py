@@ -10,7 +10,6 @@ and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from .index import OfflineIndex
 from .outcomes import NotInstallChecked, StepNotRun
 from .report import build_report, gap, project_table, write_report
 from .scenario import AirgapScenario
-from .session import SessionIndex
+from .session import XDIST_WORKER_ENV, SessionIndex
 from .settings import OPTIONS, Settings
 from .steps import Step
 from .targets import Target, resolve_targets
@@ -46,6 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer", "index_url")
+MARKER_LEAVES = ("export",)  # the --offline-index check's alone
 SESSION_KEY = pytest.StashKey[SessionIndex]()
 CHECK_KEY = pytest.StashKey[AirgapScenario]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
@@ -53,9 +53,12 @@ TARGETS_KEY = pytest.StashKey["list[Target]"]()
 REPORTED_KEY = pytest.StashKey[Path]()
 
 
-def settings_from_config(config: pytest.Config, **overrides: object) -> Settings:
-    """Settings from the command line over the ini file; ``overrides`` (a marker) win."""
-    options = [o for o in OPTIONS if o.parse is not None]  # the report is the plugin's
+def settings_from_config(config: pytest.Config, *, marker: bool = False,
+                         **overrides: object) -> Settings:
+    """Settings from the command line over the ini file; ``overrides`` (a marker) win. A
+    marker's check writes no export: that is the ``--offline-index`` check's."""
+    options = [o for o in OPTIONS if o.parse is not None  # the report is the plugin's
+               and not (marker and o.field in MARKER_LEAVES)]
     cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
     cli.update({k: v for k, v in overrides.items() if v is not None})
     ini = {o.field: config.getini(o.ini) for o in options}
@@ -114,6 +117,11 @@ def pytest_configure(config: pytest.Config) -> None:
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
+    if settings.export is not None and (config.getoption("numprocesses", None)
+                                        or os.environ.get(XDIST_WORKER_ENV)):
+        raise pytest.UsageError(  # each worker would write the one DIR for its own items
+            "offline-index: export: not under pytest-xdist (-n); run the check that "
+            "exports in one process")
     config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
     config.stash[TARGETS_KEY] = targets
 
@@ -260,9 +268,7 @@ def _offline_index_marker(request: pytest.FixtureRequest) -> None:
     if kwargs.get("requirements"):  # relative to the test's file, as a user writes it
         kwargs["requirements"] = str(request.node.path.parent / str(kwargs["requirements"]))
     try:
-        # the export is the --offline-index check's: a marker's check writes none
-        settings = dataclasses.replace(settings_from_config(request.config, **kwargs),
-                                       export=None)
+        settings = settings_from_config(request.config, marker=True, **kwargs)
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         pytest.fail(f"offline_index marker: {exc}", pytrace=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -45,6 +45,7 @@ from .steps import Status, Step, step_key
 from .targets import Target, find_python, running_target
 from .venv import ImportResult
 from .warm import WarmResult, warm_specs
+from .whole import write_whole
 
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,
                                         Status.NOT_CHECKED)
@@ -313,9 +314,7 @@ class AirgapScenario:
             path = self.workdir / "locked" / f"{target.label}-{_digest(text)}.txt"
             if not path.exists():  # the same text is the same name: sharers write alike
                 path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix(f".{os.getpid()}.part")
-                partial.write_text(text)
-                partial.replace(path)
+                write_whole(path, text)
             made = self._locked[target.label] = (path, entries)
             self.report.locked[target.label] = [entry.pin for entry in entries]
         return made[0]
@@ -347,7 +346,8 @@ class AirgapScenario:
                    .replace("is not among the pinned requirements", f"has no entry in {lock}"))
         if f"has no entry in {lock}" in message:
             return message  # the entries it names only need the one left out
-        named = [entry for entry in entries if entry.pin in message
+        named = [entry for entry in entries
+                 if re.search(rf"(?<![\w.-]){re.escape(entry.pin)}(?![\w.])", message)
                  and not any(name in message for name in entry.files)]
         return message + "".join(f"; {lock} locks {entry.name} {entry.version} as "
                                  f"{', '.join(entry.files)}" for entry in named)
@@ -553,14 +553,19 @@ class AirgapScenario:
             bundle.result(target.label, str(PASSED), record.detail)
 
     def _bundle(self, bundle: Bundle, target: Target, record: StepRecord) -> None:
-        warm = self.report.warmed[target.label]
-        pins = ({name: versions[-1] for name, versions in
-                 warmed_versions(f.name for f in warm.files).items()
-                 if name not in _build_only(warm)} if target.foreign
-                else self.report.installed[target.label])
+        warm = self.report.warmed.get(target.label)
+        installed = self.report.installed.get(target.label)
+        if warm is None or (installed is None and not target.foreign):
+            raise BundleError(f"{target.label}: nothing to bundle: the warm and the install "
+                              f"check of this target did not pass")
+        # a foreign target's warm is wheels only, no build requirements: each is a pin
+        pins = installed if installed is not None else {
+            name: versions[-1]
+            for name, versions in warmed_versions(f.name for f in warm.files).items()}
         requirements = bundle.add(target.label, target.version, target.platform, pins,
                                   warm.files)
         part = bundle.parts[target.label]
+        devpi, index = self._devpi_written(bundle)
         where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"
         if target.foreign:
             raise NotInstallChecked(f"{target.label}: {requirements.name} and its files "
@@ -578,7 +583,7 @@ class AirgapScenario:
         if venv.added != pins:
             raise BundleError(f"{target.label}: the bundle installed "
                               f"{_pins(venv.added)}, the check {_pins(pins)}")
-        served = self._devpi_part(bundle, target, requirements, pins)
+        served = self._devpi_proof(devpi, index, target, requirements, pins)
         modules = venv.modules_to_import(self.settings.imports, self.distributions_for(target),
                                          every=self.lock is None)
         try:
@@ -590,18 +595,21 @@ class AirgapScenario:
                          f"with pip --no-index{served}, in a network namespace of its own; "
                          f"{', '.join(r.detail for r in results)}")
 
-    def _devpi_part(self, bundle: Bundle, target: Target, requirements: Path,
-                    pins: Mapping[str, str]) -> str:
-        """The bundle's devpi export, written once, and ``target``'s install from a fresh
-        devpi-server imported from it, offline; what the detail says of it."""
+    def _devpi_written(self, bundle: Bundle) -> tuple[Path, str]:
+        """The bundle's devpi part (written once, for every target), and its index."""
         server = getattr(self.index, "server", None)
         if server is None:
-            return ""
-        devpi = bundle.devpi_exported(functools.partial(self._export_devpi, server.serverdir),
-                                      server.index_name)
+            raise BundleError("no devpi-server of the run's own to export")
+        return bundle.devpi_exported(functools.partial(self._export_devpi, server.serverdir),
+                                     server.index_name), server.index_name
+
+    def _devpi_proof(self, devpi: Path, index: str, target: Target, requirements: Path,
+                     pins: Mapping[str, str]) -> str:
+        """``target``'s install from a fresh devpi-server imported from ``devpi``, offline;
+        what the detail says of it."""
         venv = self.index.fresh_venv(target, installer="pip")
         try:
-            venv.install_from_devpi_export(devpi, requirements, server.index_name,
+            venv.install_from_devpi_export(devpi, requirements, index,
                                            self.workdir / "bundle-devpi" / target.label)
         except OfflineInstallError as exc:
             raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
@@ -645,14 +653,6 @@ class AirgapScenario:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _build_only(warm: WarmResult) -> set[str]:
-    """Projects a warm fetched only as sdists' build requirements."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    return {canonicalize_name(Requirement(spec).name) for spec in warm.build_requirements}
 
 
 def _pins(versions: Mapping[str, str]) -> str:

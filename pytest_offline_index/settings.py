@@ -67,13 +67,10 @@ class Settings:
     def distribution_names(self) -> tuple[str, ...]:
         """Names of every requested distribution: packages, then the requirements file's."""
         names = [Requirement(spec).name for spec in self.packages]
-        if self.requirements is not None:
-            from .lockfile import is_lock, load_lock
+        if self.requirements is not None:  # a lock's: the scenario's, per target
             from .requirements import requirements_in
 
-            names += ([e.name for e in load_lock(self.requirements).entries]
-                      if is_lock(self.requirements)
-                      else [req.name for req in requirements_in(self.requirements)])
+            names += [req.name for req in requirements_in(self.requirements)]
         return tuple(dict.fromkeys(names))
 
     @property
@@ -462,8 +459,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("export", "--offline-index-export", "offline_index_export",
            lambda v: _export_dir(str(v)),
            help="after a passed check, write what an air-gapped machine needs to DIR "
-                "(wheelhouse/, requirements-<target>.txt, manifest.json) and prove it: a "
-                "bundle item per target installs it with pip --no-index, with no network "
+                "(wheelhouse/, requirements-<target>.txt, devpi/ from devpi-export, "
+                "manifest.json) and prove it: a bundle item per target installs it with pip "
+                "--no-index, and from a devpi-server imported from devpi/, with no network "
                 "at all; DIR must be new, empty or an earlier export"),
     Option("report", "--offline-index-report", "offline_index_report",
            None,

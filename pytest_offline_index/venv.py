@@ -301,6 +301,9 @@ class FreshVenv:
         if imports:
             return list(imports)
         tops = self.top_level_modules(distributions)
+        if not every and not any(tops.values()):
+            raise ImportCheckError(f"none of {', '.join(distributions)} has a top-level "
+                                   f"module to import; name one with --offline-index-import")
         if every and (missing := [d for d, names in tops.items() if not names]):
             raise ImportCheckError(f"no importable top-level module found for "
                                    f"{', '.join(missing)}; name one with --offline-index-import")

@@ -50,6 +50,20 @@ def test_the_reference_check_passes_as_an_ordinary_user(user, suite_dir, upstrea
     assert step["status"] == "passed"
 
 
+def test_an_export_is_written_and_proven_as_an_ordinary_user(user, suite_dir, upstream,
+                                                             unique) -> None:
+    name = unique("userapp")
+    upstream.publish(Dist(name, "1.0"))
+    done = check(user, suite_dir, "--offline-index", *upstream.args,
+                 "--offline-index-package", name, "--offline-index-export", "bundle", "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "::bundle PASSED" in done.stdout  # in a network namespace the user made
+    bundle = suite_dir / "bundle"
+    written = [bundle, *bundle.rglob("*")]
+    assert {path.stat().st_uid for path in written} == {UID}  # the user's, all of it
+    assert json.loads((bundle / "manifest.json").read_text())["complete"] is True
+
+
 FIXTURE_SUITE = """
 import pytest
 from pytest_offline_index import OfflineInstallError

@@ -86,6 +86,8 @@ def test_a_uv_lock_of_another_project_is_one_line(tmp_path: Path) -> None:
      "a locked file has no sha256 hash"),
     ('lock-version = "1.0"\n' + ENTRY + 'marker = "python_version >"\n' + WHEEL,
      "six's marker 'python_version >' is not a marker"),
+    ('lock-version = "1.0"\n' + ENTRY + 'wheels = [{ name = "six.whl", hashes = "sha256:ab" }]\n',
+     "a locked file has no sha256 hash"),
 ])
 def test_a_lock_the_check_cannot_take_is_one_line(tmp_path: Path, text: str, says: str) -> None:
     path = _lock(tmp_path, text)
@@ -125,6 +127,8 @@ def test_a_lock_with_no_entry_for_a_target_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("tag", "platform", "machine"), [
     ("manylinux2014_x86_64", "linux", "x86_64"), ("manylinux_2_17_aarch64", "linux", "aarch64"),
     ("macosx_11_0_arm64", "darwin", "arm64"), ("win_amd64", "win32", "AMD64"),
+    ("macosx_10_9_x86_64", "darwin", "x86_64"), ("win_arm64", "win32", "ARM64"),
+    ("musllinux_1_2_x86_64", "linux", "x86_64"),
 ])
 def test_a_foreign_target_has_its_platforms_markers(tag: str, platform: str,
                                                     machine: str) -> None:
@@ -132,3 +136,15 @@ def test_a_foreign_target_has_its_platforms_markers(tag: str, platform: str,
 
     assert (environment["sys_platform"], environment["platform_machine"]) == (platform, machine)
     assert environment["python_version"] == "3.12"
+
+
+def test_an_entry_of_a_default_group_applies_and_one_of_another_group_does_not(
+        tmp_path: Path) -> None:
+    grouped = ("lock-version = \"1.0\"\ndefault-groups = [\"dev\"]\n"
+               + ENTRY + "marker = \"'dev' in dependency_groups\"\n" + WHEEL
+               + ENTRY.replace("six", "docs-only")
+               + "marker = \"'docs' in dependency_groups\"\n" + WHEEL)
+    kept = read_lock(_lock(tmp_path, grouped))
+    here = running_target()
+
+    assert [e.name for e in kept.entries_for(here, marker_environment(here))] == ["six"]

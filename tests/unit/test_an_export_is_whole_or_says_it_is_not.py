@@ -44,9 +44,26 @@ def test_an_earlier_export_is_replaced_but_not_if_something_was_added(tmp_path: 
     assert sorted(p.name for p in export.iterdir()) == [
         "manifest.json", "requirements-py3.12.txt", "wheelhouse"]  # nothing of the first
 
-    (export / "notes.txt").write_text("mine")
-    with pytest.raises(SettingsError, match="not an earlier export"):
-        parse_export_dir(str(export))
+    (export / "manifest.json.4242.part").write_text("")  # a run killed mid-write left it
+    assert parse_export_dir(str(export)) == export
+    for mine in ("notes.txt", "requirements-dev.txt"):  # what the manifest does not list
+        (export / mine).write_text("mine")
+        with pytest.raises(SettingsError, match="not an earlier export"):
+            parse_export_dir(str(export))
+        (export / mine).unlink()
+
+
+def test_an_export_is_complete_only_with_every_part_proven_and_devpis_written(
+        tmp_path: Path) -> None:
+    wheel = Dist("one", "1.0").write(tmp_path / "warm")
+    bundle = Bundle(tmp_path / "export", ["py3.11"], {})
+    bundle.add("py3.11", "3.11", None, {"one": "1.0"}, [wheel])
+    bundle.result("py3.11", "passed")
+    assert not bundle.complete  # devpi's export is not written yet
+
+    bundle.devpi_exported(lambda dest: dest.mkdir(), "offline/airgap")
+    assert bundle.complete
+    assert json.loads((tmp_path / "export" / "manifest.json").read_text())["complete"]
 
 
 def test_a_missing_parent_or_a_file_is_refused(tmp_path: Path) -> None:

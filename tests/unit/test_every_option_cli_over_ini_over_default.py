@@ -152,3 +152,15 @@ def test_every_option_reaches_pytest_with_its_help(pytester: pytest.Pytester) ->
     result = pytester.runpytest("--help")
     for option in OPTIONS:
         result.stdout.fnmatch_lines([f"*{option.flag}*", f"*{option.ini}*"])
+
+
+def test_a_markers_check_leaves_the_export_to_the_offline_index_check(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    config = pytester.parseconfig("--offline-index-export", str(pytester.path / "bundle"))
+
+    assert plugin.settings_from_config(config).export == pytester.path / "bundle"
+    marker = plugin.settings_from_config(config, marker=True,
+                                         index_url="https://team.example/simple/")
+    assert marker.export is None  # and an existing index's marker is not refused for it
+    assert marker.index_url == "https://team.example/simple/"

@@ -6,18 +6,23 @@ of its own whose only interface is its loopback.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from .netns import without_network
 
+# pip as the far side of a gap runs it: no config, no cache, no questions
+PIP_INSTALL = ("-m", "pip", "install", "--isolated", "--no-cache-dir",
+               "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+               "--require-hashes")
 PORT = 3141  # the namespace is the proof's own: no other server can hold the port
 # devpi's own entry points, run by the harness's interpreter (its console scripts need not
 # be on PATH)
 EXPORT = "import sys; from devpi_server.importexport import export; sys.exit(export())"
 PROOF = """\
-import subprocess, sys, time, urllib.request
-export, serverdir, python, requirements, index, port, log = sys.argv[1:8]
+import json, subprocess, sys, time, urllib.request
+export, serverdir, python, requirements, index, port, log, pip = sys.argv[1:9]
 py = sys.executable
 imported = subprocess.run(
     [py, "-c", "import sys; from devpi_server.importexport import import_; sys.exit(import_())",
@@ -41,9 +46,7 @@ try:
                 sys.exit(f"the imported devpi-server did not start (its log: {log})")
             time.sleep(0.1)
     sys.exit(subprocess.run(
-        [python, "-m", "pip", "install", "--isolated", "--no-cache-dir",
-         "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-         "--index-url", f"http://127.0.0.1:{port}/{index}/+simple/", "--require-hashes",
+        [python, *json.loads(pip), "--index-url", f"http://127.0.0.1:{port}/{index}/+simple/",
          "-r", requirements]).returncode)
 finally:
     server.terminate()
@@ -67,5 +70,5 @@ def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, i
     install ``requirements`` from ``index`` on it with ``python``'s pip; no network but the
     namespace's own loopback."""
     return without_network([sys.executable, "-I", "-c", PROOF, str(export), str(serverdir),
-                            python, str(requirements), index, str(PORT), str(log)],
-                           loopback=True)
+                            python, str(requirements), index, str(PORT), str(log),
+                            json.dumps(PIP_INSTALL)], loopback=True)

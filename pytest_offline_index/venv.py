@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .commands import Completed, LineCallback, Runner
-from .devpiproof import proof_argv
+from .devpiproof import PIP_INSTALL, proof_argv
 from .errors import (
     CutNotEffectiveError,
     ForeignFileError,
@@ -247,9 +247,7 @@ class FreshVenv:
         of its own: no index, no link, nothing to reach. Raises OfflineInstallError naming
         what pip could not find."""
         self._install_alone(without_network([
-            self.python, "-m", "pip", "install", "--isolated", "--no-cache-dir",
-            "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-            "--no-index", "--find-links", str(wheelhouse), "--require-hashes",
+            self.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
             "-r", str(requirements)]))
 
     def install_from_devpi_export(self, export: Path, requirements: Path, index: str,

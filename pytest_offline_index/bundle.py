@@ -14,7 +14,6 @@ alone; an earlier export is replaced, and only what its manifest lists is remove
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import BundleError, SettingsError
 from .holes import parse_filename
+from .origin import sha256_of
 from .whole import copy_whole, write_whole
 
 SCHEMA = "pytest-offline-index/bundle/1"
@@ -98,14 +98,6 @@ def parse_export_dir(text: str) -> Path:
     if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise SettingsError(f"export: {text!r} is not writable")
     return path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_offline_index import BundleError
-from pytest_offline_index.bundle import sha256_of
 from pytest_offline_index.commands import run
 from pytest_offline_index.netns import without_network
+from pytest_offline_index.origin import sha256_of
 from pytest_offline_index.steps import Status
 from pytest_offline_index.targets import Target, running_target
 from tests.support.dists import Dist

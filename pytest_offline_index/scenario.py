@@ -68,10 +68,8 @@ class InstalledVenv(Protocol):
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
 
-    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
-                          every: bool = True) -> list[str]: ...
-
-    def check_imports(self, *modules: str) -> list[ImportResult]: ...
+    def check_imports(self, *modules: str, distributions: Sequence[str] = (),
+                      every: bool = True) -> list[ImportResult]: ...
 
     def install_bundle(self, wheelhouse: Path, requirements: Path) -> None: ...
 
@@ -522,11 +520,10 @@ class AirgapScenario:
             if venv is None:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
                                        f"did not pass")
-            modules = venv.modules_to_import(self.settings.imports,
-                                             self.distributions_for(target),
-                                             every=self.lock is None)
             try:
-                results = venv.check_imports(*modules)
+                results = venv.check_imports(*self.settings.imports,
+                                             distributions=self.distributions_for(target),
+                                             every=self.lock is None)
             except ImportCheckError as exc:
                 self.report.imports[target.label] = list(exc.results)
                 raise ImportCheckError(f"{target.label}: {exc}", results=exc.results) from None
@@ -584,10 +581,10 @@ class AirgapScenario:
             raise BundleError(f"{target.label}: the bundle installed "
                               f"{_pins(venv.added)}, the check {_pins(pins)}")
         served = self._devpi_proof(devpi, index, target, requirements, pins)
-        modules = venv.modules_to_import(self.settings.imports, self.distributions_for(target),
-                                         every=self.lock is None)
         try:
-            results = venv.check_imports(*modules)
+            results = venv.check_imports(*self.settings.imports,
+                                         distributions=self.distributions_for(target),
+                                         every=self.lock is None)
         except ImportCheckError as exc:
             raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
                               ) from None

@@ -34,14 +34,19 @@ SMOKE = {
     "pandas": 'm.DataFrame({"col1": [1, 2, 3], "col2": [4, 5, 6]}).sum().sum() == 21',
 }
 
-TOP_LEVEL_SCRIPT = r"""
-import importlib.metadata as md, json, sys
-out = {}
-for name in sys.argv[1:]:
+# One interpreter: the requested distributions' top-level modules (when no module is named),
+# then each module imported. argv: the smoke tests, the modules (a JSON list, or null), the
+# distributions, and whether every one of them must have a module.
+IMPORT_SCRIPT = r"""
+import importlib, json, os, sys, sysconfig, time
+smoke, modules, distributions, every = (json.loads(a) for a in sys.argv[1:5])
+
+def top_level(name):
+    import importlib.metadata as md
     try:
         dist = md.distribution(name)
     except md.PackageNotFoundError:
-        continue  # not installed here: excluded by an environment marker
+        return None  # not installed here: excluded by an environment marker
     top = (dist.read_text("top_level.txt") or "").split()
     if not top:
         for f in dist.files or []:
@@ -53,20 +58,22 @@ for name in sys.argv[1:]:
             elif len(f.parts) == 1 and first.endswith((".py", ".so", ".pyd")):
                 top.append(first.split(".")[0])
     public = sorted({t for t in top if t.isidentifier() and not t.startswith("_")})
-    out[name] = public or sorted({t for t in top if t.isidentifier()})
-print(json.dumps(out))
-"""
+    return public or sorted({t for t in top if t.isidentifier()})
 
-IMPORT_SCRIPT = r"""
-import importlib, json, os, sys, sysconfig, time
-smoke = json.loads(sys.argv[1])
+if modules is None:
+    tops = {n: t for n in distributions if (t := top_level(n)) is not None}
+    missing = [n for n, t in tops.items() if not t]
+    if (every and missing) or not any(tops.values()):
+        print(json.dumps({"no_module": missing if every else list(tops)}))
+        sys.exit(0)
+    modules = [m for t in tops.values() for m in t]
 stdlib = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
 def in_stdlib(path):
     real = os.path.realpath(path)
     return "site-packages" not in real.split(os.sep) and any(
         real.startswith(lib + os.sep) for lib in stdlib)
 out = {}
-for name in sys.argv[2:]:
+for name in modules:
     t = time.perf_counter()
     try:
         m = importlib.import_module(name)
@@ -78,7 +85,7 @@ for name in sys.argv[2:]:
                      "seconds": time.perf_counter() - t}
     except BaseException as exc:
         out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-print(json.dumps(out))
+print(json.dumps({"modules": modules, "results": out}))
 """
 
 
@@ -291,44 +298,30 @@ class FreshVenv:
         """Run Python ``code`` with this venv's interpreter on the client."""
         return self._run([self.python, "-c", code])
 
-    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
-                          every: bool = True) -> list[str]:
-        """``imports`` if given, else the installed top-level modules of ``distributions``:
-        of ``every`` one (one with none is refused), or of those that have any (a lock's
-        entries, which include stubs and data-only distributions)."""
-        if imports:
-            return list(imports)
-        tops = self.top_level_modules(distributions)
-        if not every and not any(tops.values()):
-            raise ImportCheckError(f"none of {', '.join(distributions)} has a top-level "
-                                   f"module to import; name one with --offline-index-import")
-        if every and (missing := [d for d, names in tops.items() if not names]):
-            raise ImportCheckError(f"no importable top-level module found for "
-                                   f"{', '.join(missing)}; name one with --offline-index-import")
-        return [m for names in tops.values() for m in names]
-
-    def top_level_modules(self, distributions: Sequence[str]) -> dict[str, list[str]]:
-        done = self._run([self.python, "-I", "-c", TOP_LEVEL_SCRIPT, *distributions],
-                          timeout=120)
-        if not done.ok:
-            raise ImportCheckError(f"could not read installed metadata of "
-                                   f"{', '.join(distributions)}: {done.tail(1)}")
-        found: dict[str, list[str]] = json.loads(done.output.strip().splitlines()[-1])
-        return found
-
-    def check_imports(self, *modules: str) -> list[ImportResult]:
-        """Import each module in the venv; raise ImportCheckError naming every failure.
-
-        A module that imports from outside the venv counts as a failure too.
-        """
+    def check_imports(self, *modules: str, distributions: Sequence[str] = (),
+                      every: bool = True) -> list[ImportResult]:
+        """Import each module in the venv — or, with none named, the installed top-level
+        modules of ``distributions``: of ``every`` one (one with none is refused), or of
+        those that have any (a lock's entries include stubs and data-only distributions).
+        Raise ImportCheckError naming every failure; a module that imports from outside
+        the venv counts as a failure too. One interpreter does it all."""
         # -I: not the harness's working dir first on sys.path, where a same-named dir wins
         done = self._run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE),
-                           *modules])
+                          json.dumps(list(modules) or None), json.dumps(list(distributions)),
+                          json.dumps(every)])
         if not done.ok:
             raise ImportCheckError(f"import check crashed: {done.tail(1)}")
-        rows = json.loads(done.output.strip().splitlines()[-1])
+        answer = json.loads(done.output.strip().splitlines()[-1])
+        if "no_module" in answer:
+            names = ", ".join(answer["no_module"] or distributions)
+            raise ImportCheckError(
+                f"no importable top-level module found for {names}; name one with "
+                f"--offline-index-import" if every else
+                f"none of {names} has a top-level module to import; name one with "
+                f"--offline-index-import")
+        rows = answer["results"]
         results = []
-        for name in modules:
+        for name in answer["modules"]:
             row = rows[name]
             if row["ok"] and row["file"] and not row["stdlib"] and not Path(
                     row["file"]).resolve().is_relative_to(self.path.resolve()):

@@ -59,12 +59,9 @@ class FakeVenv:
         self.added = dict(index.installs)
         return 0.1
 
-    def modules_to_import(self, imports: Sequence[str], distributions: Sequence[str],
-                          every: bool = True) -> list[str]:
-        return list(imports) or ["app"]
-
-    def check_imports(self, *modules: str) -> list[ImportResult]:
-        return [ImportResult(m, True, f"{m} 1.0") for m in modules]
+    def check_imports(self, *modules: str, distributions: Sequence[str] = (),
+                      every: bool = True) -> list[ImportResult]:
+        return [ImportResult(m, True, f"{m} 1.0") for m in modules or ["app"]]
 
 
 @dataclass

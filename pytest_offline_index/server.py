@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -41,6 +42,7 @@ FETCH_FAILURE = re.compile(r"during http\.\w+ of (\S+) at \S+: (.*)$")
 USER = "offline"
 INDEX = "airgap"
 START_TIMEOUT = 60.0
+READY_POLL = 0.01  # seconds between "does it answer yet?"
 API_TIMEOUT = 60.0
 UPSTREAM_REQUEST_TIMEOUT = 30
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -164,6 +166,17 @@ class DevpiServer:
             def startup_check(self) -> bool:
                 server._spawned()
                 return server._answers_as_ours()
+
+            def wait_callback(self) -> bool:
+                # xprocess asks every 0.1 s: on average 50 ms of each start spent waiting
+                # for a server that already answers; a refused connect costs nothing here
+                deadline = time.monotonic() + self.timeout
+                while not self.startup_check():
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"devpi-server did not answer within "
+                                           f"{self.timeout:.0f}s")
+                    time.sleep(READY_POLL)
+                return True
 
         self._xprocess = XProcess(config=_Config(), rootdir=py.path.local(self.workdir),
                                   log=_XLog())

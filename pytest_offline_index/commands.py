@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -121,18 +122,37 @@ def run(argv: Sequence[str], *, namespace: Place | None = None,
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float, stop: threading.Event | None) -> str:
-    """How the wait for ``proc`` ended: ENDED, TIMED_OUT, or STOPPED (``stop`` was set)."""
+    """How the wait for ``proc`` ended: ENDED, TIMED_OUT, or STOPPED (``stop`` was set).
+
+    Waits on a pidfd, which is readable the moment ``proc`` ends: ``Popen.wait(timeout)``
+    polls with sleeps of up to 50 ms, ~25 ms lost on average at the end of every command
+    the run starts (Linux before 5.3, or a Python without ``os.pidfd_open``: that way)."""
     deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        try:
-            proc.wait(timeout=max(0.0, remaining if stop is None else min(remaining, 0.1)))
-            return ENDED
-        except subprocess.TimeoutExpired:
+    try:
+        pidfd: int | None = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            wait = max(0.0, remaining if stop is None else min(remaining, 0.1))
+            if pidfd is not None:
+                select.select([pidfd], [], [], wait)
+                if proc.poll() is not None:
+                    return ENDED
+            else:
+                try:
+                    proc.wait(timeout=wait)
+                    return ENDED
+                except subprocess.TimeoutExpired:
+                    pass
             if stop is not None and stop.is_set():
                 return STOPPED
             if remaining <= 0:
                 return TIMED_OUT
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def die_with_parent() -> None:

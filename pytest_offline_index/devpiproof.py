@@ -10,6 +10,9 @@ import json
 import sys
 from pathlib import Path
 
+from .commands import run
+from .errors import BundleError
+from .holes import pip_error
 from .netns import without_network
 
 # pip as the far side of a gap runs it: no config, no cache, no questions
@@ -58,10 +61,13 @@ finally:
 """
 
 
-def export_argv(serverdir: Path, dest: Path) -> list[str]:
-    """devpi-server's export of ``serverdir``, the mirrored files with it, into ``dest``."""
-    return [sys.executable, "-c", EXPORT, "--serverdir", str(serverdir),
-            "--include-mirrored-files", str(dest)]
+def export_index(serverdir: Path, dest: Path, timeout: float) -> None:
+    """devpi-server's export of ``serverdir``, the mirrored files with it (without
+    ``--include-mirrored-files`` a mirror's export carries none), into ``dest``."""
+    done = run([sys.executable, "-c", EXPORT, "--serverdir", str(serverdir),
+                "--include-mirrored-files", str(dest)], timeout=timeout)
+    if not done.ok:
+        raise BundleError(f"devpi-export of {serverdir} failed: {pip_error(done.output)}")
 
 
 def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, index: str,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -21,9 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from .bundle import BUNDLED_ONLY, Bundle
+from .bundling import BundleProof, BundleVenv
 from .checkpool import CheckPool, Progress, held_progress, holdable
-from .commands import run as run_command
-from .devpiproof import export_argv
 from .errors import (
     BundleError,
     CutNotEffectiveError,
@@ -33,11 +30,12 @@ from .errors import (
     OfflineInstallError,
 )
 from .existing import ExistingIndex
-from .holes import Hole, pip_error
+from .holes import Hole
 from .index import OfflineIndex
 from .installed import warmed_versions
 from .installers import Installer
-from .lockfile import LockEntry, is_lock, load_lock, marker_environment
+from .locked import LockedTargets
+from .lockfile import is_lock
 from .outcomes import NotInstallChecked, Outcome, StepNotRun
 from .relay import RelayStats
 from .settings import Settings, redacted
@@ -45,7 +43,6 @@ from .steps import Status, Step, step_key
 from .targets import Target, find_python, running_target
 from .venv import ImportResult
 from .warm import WarmResult, warm_specs
-from .whole import write_whole
 
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,
                                         Status.NOT_CHECKED)
@@ -176,6 +173,9 @@ class AirgapScenario:
             ExistingIndex(settings, workdir=workdir, progress=progress) if self.existing
             else OfflineIndex(settings, workdir=workdir, progress=progress))
         self.progress = holdable(progress or self.index.progress)
+        requirements = settings.requirements
+        self._locked = (LockedTargets(requirements, self.workdir)
+                        if requirements is not None and is_lock(requirements) else None)
         self._owns_pool = pool is None
         self.pool = pool or CheckPool()
         self.warms: Warms = {} if warms is None else warms
@@ -191,7 +191,6 @@ class AirgapScenario:
             record = StepRecord(step, target.label if target else None)
             self.report.steps[record.key] = record
         self._venvs: dict[str, InstalledVenv] = {}
-        self._locked: dict[str, tuple[Path, list[LockEntry]]] = {}  # see requirements_for
         self._installs: dict[str, Future[Held]] | None = None  # see _install_side_by_side
         # labels of the targets whose install step will run (pytest's selected items);
         # None: every target's
@@ -295,60 +294,29 @@ class AirgapScenario:
     @property
     def lock(self) -> Path | None:
         """The lock the check installs exactly, if its input is one."""
-        path = self.settings.requirements
-        return path if path is not None and is_lock(path) else None
+        return self._locked.path if self._locked is not None else None
 
     def requirements_for(self, target: Target) -> Path | None:
         """The requirements file pip reads for ``target``: the user's own, or for a lock
-        the entries that apply to ``target``, pinned with their hashes (written once, in
-        the work dir)."""
-        if self.lock is None:
+        the entries that apply to ``target``, pinned with their hashes."""
+        if self._locked is None:
             return self.settings.requirements
-        if (made := self._locked.get(target.label)) is None:
-            lock = load_lock(self.lock)
-            environment = marker_environment(target)
-            entries = lock.entries_for(target, environment)
-            text = lock.requirements_for(target, environment)
-            path = self.workdir / "locked" / f"{target.label}-{_digest(text)}.txt"
-            if not path.exists():  # the same text is the same name: sharers write alike
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_whole(path, text)
-            made = self._locked[target.label] = (path, entries)
-            self.report.locked[target.label] = [entry.pin for entry in entries]
-        return made[0]
+        path = self._locked.requirements(target)
+        self.report.locked[target.label] = [e.pin for e in self._locked.entries(target)]
+        return path
 
     def distributions_for(self, target: Target) -> tuple[str, ...]:
         """What the check requested for ``target``: for a lock, every entry applying to it."""
-        if self.lock is None:
+        if self._locked is None:
             return self.settings.distribution_names
-        self.requirements_for(target)
-        return tuple(entry.name for entry in self._locked[target.label][1])
+        return tuple(entry.name for entry in self._locked.entries(target))
 
     def _lock_detail(self, target: Target) -> str:
-        if self.lock is None or target.label not in self._locked:
-            return ""
-        entries = self._locked[target.label][1]
-        total = len(load_lock(self.lock).entries)
-        return (f"{len(entries)} of its {total} entries apply to {target.label}: "
-                f"{', '.join(entry.pin for entry in entries)}")
+        return self._locked.detail(target) if self._locked is not None else ""
 
     def _in_lock_terms(self, target: Target, message: str) -> str:
-        """A failure of ``target``'s warm or install said in terms of its lock: the lock's
-        name for the file made from it, and the locked files of each entry it names."""
-        if self.lock is None or target.label not in self._locked:
-            return message
-        path, entries = self._locked[target.label]
-        lock = self.lock.name
-        message = (message.replace(f"-r {path}", lock).replace(f"-r {path.name}", lock)
-                   .replace("the requirements pin", f"{lock} pins")
-                   .replace("is not among the pinned requirements", f"has no entry in {lock}"))
-        if f"has no entry in {lock}" in message:
-            return message  # the entries it names only need the one left out
-        named = [entry for entry in entries
-                 if re.search(rf"(?<![\w.-]){re.escape(entry.pin)}(?![\w.])", message)
-                 and not any(name in message for name in entry.files)]
-        return message + "".join(f"; {lock} locks {entry.name} {entry.version} as "
-                                 f"{', '.join(entry.files)}" for entry in named)
+        return (self._locked.in_lock_terms(target, message) if self._locked is not None
+                else message)
 
     # -- steps --------------------------------------------------------------------------
 
@@ -521,9 +489,7 @@ class AirgapScenario:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
                                        f"did not pass")
             try:
-                results = venv.check_imports(*self.settings.imports,
-                                             distributions=self.distributions_for(target),
-                                             every=self.lock is None)
+                results = self._imports(venv, target)
             except ImportCheckError as exc:
                 self.report.imports[target.label] = list(exc.results)
                 raise ImportCheckError(f"{target.label}: {exc}", results=exc.results) from None
@@ -539,8 +505,15 @@ class AirgapScenario:
         with self.step(Step.BUNDLE, target) as record:
             if bundle is None:
                 raise BundleError("no export was asked for (--offline-index-export)")
+            proof = BundleProof(
+                bundle, lambda t: self.index.fresh_venv(t, installer="pip"),
+                lambda: getattr(self.index, "server", None), self.workdir,
+                self.settings.step_timeout)
             try:
-                self._bundle(bundle, target, record)
+                record.detail = proof.prove(
+                    target, self.report.warmed.get(target.label),
+                    self.report.installed.get(target.label),
+                    lambda venv: self._imports(venv, target))
             except NotInstallChecked as exc:
                 bundle.result(target.label, BUNDLED_ONLY, str(exc))
                 raise
@@ -549,78 +522,13 @@ class AirgapScenario:
                 raise
             bundle.result(target.label, str(PASSED), record.detail)
 
-    def _bundle(self, bundle: Bundle, target: Target, record: StepRecord) -> None:
-        warm = self.report.warmed.get(target.label)
-        installed = self.report.installed.get(target.label)
-        if warm is None or (installed is None and not target.foreign):
-            raise BundleError(f"{target.label}: nothing to bundle: the warm and the install "
-                              f"check of this target did not pass")
-        # a foreign target's warm is wheels only, no build requirements: each is a pin
-        pins = installed if installed is not None else {
-            name: versions[-1]
-            for name, versions in warmed_versions(f.name for f in warm.files).items()}
-        requirements = bundle.add(target.label, target.version, target.platform, pins,
-                                  warm.files)
-        part = bundle.parts[target.label]
-        devpi, index = self._devpi_written(bundle)
-        where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"
-        if target.foreign:
-            raise NotInstallChecked(f"{target.label}: {requirements.name} and its files "
-                                    f"written to {where}; bundled, not install-checked "
-                                    f"(foreign platform)")
-        venv = self.index.fresh_venv(target, installer="pip")
-        try:
-            venv.install_bundle(bundle.wheelhouse, requirements)
-        except OfflineInstallError as exc:
-            gone = [name for name in part.files if not (bundle.wheelhouse / name).exists()]
-            why = (f"missing from the wheelhouse: {', '.join(gone)}" if gone
-                   else f"pip: {exc.message}")
-            raise BundleError(f"{target.label}: {requirements.name} does not install from "
-                              f"{bundle.wheelhouse} alone: {why}") from None
-        if venv.added != pins:
-            raise BundleError(f"{target.label}: the bundle installed "
-                              f"{_pins(venv.added)}, the check {_pins(pins)}")
-        served = self._devpi_proof(devpi, index, target, requirements, pins)
-        try:
-            results = venv.check_imports(*self.settings.imports,
-                                         distributions=self.distributions_for(target),
-                                         every=self.lock is None)
-        except ImportCheckError as exc:
-            raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
-                              ) from None
-        record.detail = (f"{requirements.name}: {len(pins)} distribution(s) from {where} "
-                         f"with pip --no-index{served}, in a network namespace of its own; "
-                         f"{', '.join(r.detail for r in results)}")
-
-    def _devpi_written(self, bundle: Bundle) -> tuple[Path, str]:
-        """The bundle's devpi part (written once, for every target), and its index."""
-        server = getattr(self.index, "server", None)
-        if server is None:
-            raise BundleError("no devpi-server of the run's own to export")
-        return bundle.devpi_exported(functools.partial(self._export_devpi, server.serverdir),
-                                     server.index_name), server.index_name
-
-    def _devpi_proof(self, devpi: Path, index: str, target: Target, requirements: Path,
-                     pins: Mapping[str, str]) -> str:
-        """``target``'s install from a fresh devpi-server imported from ``devpi``, offline;
-        what the detail says of it."""
-        venv = self.index.fresh_venv(target, installer="pip")
-        try:
-            venv.install_from_devpi_export(devpi, requirements, index,
-                                           self.workdir / "bundle-devpi" / target.label)
-        except OfflineInstallError as exc:
-            raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
-                              f"offline, does not serve {requirements.name}: {exc.message}"
-                              ) from None
-        if venv.added != pins:
-            raise BundleError(f"{target.label}: the devpi export served "
-                              f"{_pins(venv.added)}, the check installed {_pins(pins)}")
-        return f", and from {devpi} imported into a fresh devpi-server --offline-mode"
-
-    def _export_devpi(self, serverdir: Path, dest: Path) -> None:
-        done = run_command(export_argv(serverdir, dest), timeout=self.settings.step_timeout)
-        if not done.ok:
-            raise BundleError(f"devpi-export of {serverdir} failed: {pip_error(done.output)}")
+    def _imports(self, venv: BundleVenv | InstalledVenv, target: Target
+                 ) -> list[ImportResult]:
+        """The import check of ``target``'s request, in ``venv`` (its install step's or a
+        bundle's)."""
+        return venv.check_imports(*self.settings.imports,
+                                  distributions=self.distributions_for(target),
+                                  every=self.lock is None)
 
     def _checked_with(self) -> dict[str, object]:
         """What the manifest says the check ran with."""
@@ -650,11 +558,3 @@ class AirgapScenario:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _pins(versions: Mapping[str, str]) -> str:
-    return ", ".join(f"{name}=={version}" for name, version in sorted(versions.items()))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -116,3 +116,16 @@ def test_a_lock_through_the_plugin_reports_its_entries(
     (label,) = check["locked"]
     assert check["locked"][label] == {"lock": str(pytester.path / "pylock.toml"),
                                       "entries": ["lockapp==1.0", "lockdep==1.0"]}
+
+
+def test_an_existing_index_serves_a_lock_exactly(
+        fresh_upstream: LocalUpstream, make_scenario: Any) -> None:
+    publish_locked(fresh_upstream)
+    scenario = make_scenario(fresh_upstream, requirements=str(lock("pylock.toml")),
+                             index_url=fresh_upstream.url)
+
+    scenario.run_all()
+
+    label = scenario.targets[0].label
+    assert scenario.report.installed[label] == LOCKED  # lockdep 2.0 is there, not taken
+    assert "2 of its 3 entries apply to" in scenario.record("install", None).detail

@@ -65,12 +65,16 @@ class Settings:
 
     @property
     def distribution_names(self) -> tuple[str, ...]:
-        """Names of every requested distribution: packages, then the requirements file's."""
+        """Names of every requested distribution: packages, then the requirements file's
+        (a lock's: all its entries; a check takes, per target, those that apply to it)."""
         names = [Requirement(spec).name for spec in self.packages]
-        if self.requirements is not None:  # a lock's: the scenario's, per target
+        if self.requirements is not None:
+            from .lockfile import is_lock, load_lock
             from .requirements import requirements_in
 
-            names += [req.name for req in requirements_in(self.requirements)]
+            names += ([entry.name for entry in load_lock(self.requirements).entries]
+                      if is_lock(self.requirements)
+                      else [req.name for req in requirements_in(self.requirements)])
         return tuple(dict.fromkeys(names))
 
     @property

@@ -148,3 +148,9 @@ def test_an_entry_of_a_default_group_applies_and_one_of_another_group_does_not(
     here = running_target()
 
     assert [e.name for e in kept.entries_for(here, marker_environment(here))] == ["six"]
+
+
+def test_the_settings_name_every_entry_of_a_lock() -> None:
+    settings = Settings.resolve(cli={"requirements": str(lock("pylock.toml"))})
+
+    assert settings.distribution_names == ("lockapp", "lockdep", "lockwin")

@@ -13,7 +13,6 @@ alone; an earlier export is replaced, and only what its manifest lists is remove
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -24,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from .errors import BundleError, SettingsError
 from .holes import parse_filename
-from .origin import sha256_of
+from .installed import version_key
 from .whole import copy_whole, write_whole
 
 SCHEMA = "pytest-offline-index/bundle/1"
@@ -121,7 +120,6 @@ class Bundle:
     checked_with: Mapping[str, object]
     parts: dict[str, Part] = field(default_factory=dict)
     _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
-    expect_devpi: bool = True  # complete only with devpi's export written
     devpi: dict[str, str] | None = None  # the devpi part, once written
     _begun: bool = False
     _failure: str = ""
@@ -134,23 +132,24 @@ class Bundle:
     def complete(self) -> bool:
         """Every target's part written and proven (a foreign one: written), devpi's export
         written, nothing failed."""
-        return (not self._failure and (self.devpi is not None or not self.expect_devpi)
+        return (not self._failure and self.devpi is not None
                 and all(label in self.parts and self.parts[label].status in PROVEN
                         for label in self.labels))
 
     def add(self, label: str, python: str, platform: str | None, pins: Mapping[str, str],
-            files: Iterable[Path]) -> Path:
-        """Write ``label``'s part: its files into the wheelhouse and its pins, each with the
-        hashes of its files there; returns its requirements file. A part written already
-        is left as it is (a second proof proves what is there)."""
+            files: Iterable[tuple[Path, str]]) -> Path:
+        """Write ``label``'s part: its files (each with its sha256, as the warm took it)
+        into the wheelhouse and its pins, each with the hashes of its files there; returns
+        its requirements file. A part written already is left as it is (a second proof
+        proves what is there)."""
         if label in self.parts:
             return self.directory / self.parts[label].requirements
         try:
             self._begin()
-            by_pin: dict[tuple[str, str], list[str]] = {}
+            by_pin: dict[tuple[str, Version | str], list[str]] = {}
             names = []
-            for path in files:
-                digest = self._copy(path, label)
+            for path, digest in files:
+                self._copy(path, digest, label)
                 names.append(path.name)
                 name, version = parse_filename(path.name)
                 by_pin.setdefault(_pin(name, version or ""), []).append(digest)
@@ -212,21 +211,19 @@ class Bundle:
         self.wheelhouse.mkdir()
         self._begun = True
 
-    def _copy(self, path: Path, label: str) -> str:
+    def _copy(self, path: Path, digest: str, label: str) -> None:
         known = self._files.get(path.name)
-        digest = sha256_of(path)
         if known is not None:
             if known[1] != digest:  # one name, two contents: the bundle could carry only one
                 raise BundleError(f"{path.name}: two warms fetched different files of this "
                                   f"name (sha256 {known[1]} and {digest})")
             if label not in known[2]:
                 known[2].append(label)
-            return digest
+            return
         target = self.wheelhouse / path.name
         copy_whole(path, target)
         size = target.stat().st_size
         self._files[path.name] = (size, digest, [label])
-        return digest
 
     def _failed(self, doing: str, exc: OSError) -> BundleError:
         """The export could not be written: say so in its manifest, or remove it whole."""
@@ -256,8 +253,6 @@ class Bundle:
         write_whole(self.directory / MANIFEST, json.dumps(self.manifest(), indent=2) + "\n")
 
 
-def _pin(name: str, version: str) -> tuple[str, str]:
+def _pin(name: str, version: str) -> tuple[str, Version | str]:
     """A distribution as a file name and as metadata both say it: normalised."""
-    with contextlib.suppress(InvalidVersion):
-        version = str(Version(version))
-    return canonicalize_name(name), version
+    return canonicalize_name(name), version_key(version)

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .bundle import Bundle
+from .bundle import BUNDLED_ONLY, Bundle
 from .devpiproof import export_index
 from .errors import BundleError, ImportCheckError, OfflineInstallError
 from .installed import warmed_versions
 from .outcomes import NotInstallChecked
+from .steps import Status
 from .targets import Target
 from .venv import ImportResult
 from .warm import WarmResult
@@ -57,8 +58,23 @@ class BundleProof:
     def prove(self, target: Target, warm: WarmResult | None,
               installed: Mapping[str, str] | None,
               imports: Callable[[BundleVenv], Sequence[ImportResult]]) -> str:
-        """``target``'s part written and proven; what its item says. A foreign target's is
-        written only (NotInstallChecked); any failure is one line (BundleError)."""
+        """``target``'s part written and proven, and the manifest told how it fared; what
+        its item says. A foreign target's is written only (NotInstallChecked); any failure
+        is one line (BundleError)."""
+        try:
+            detail = self._prove(target, warm, installed, imports)
+        except NotInstallChecked as exc:
+            self.bundle.result(target.label, BUNDLED_ONLY, str(exc))
+            raise
+        except BaseException as exc:
+            self.bundle.result(target.label, str(Status.FAILED), str(exc))
+            raise
+        self.bundle.result(target.label, str(Status.PASSED), detail)
+        return detail
+
+    def _prove(self, target: Target, warm: WarmResult | None,
+               installed: Mapping[str, str] | None,
+               imports: Callable[[BundleVenv], Sequence[ImportResult]]) -> str:
         if warm is None or (installed is None and not target.foreign):
             raise BundleError(f"{target.label}: nothing to bundle: the warm and the install "
                               f"check of this target did not pass")
@@ -68,7 +84,7 @@ class BundleProof:
             for name, versions in warmed_versions(f.name for f in warm.files).items()}
         bundle = self.bundle
         requirements = bundle.add(target.label, target.version, target.platform, pins,
-                                  warm.files)
+                                  zip(warm.files, warm.sha256, strict=True))
         part = bundle.parts[target.label]
         devpi, index = self._devpi_written()
         where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"

@@ -82,9 +82,13 @@ def differences(warmed: Mapping[str, Sequence[str]], installed: Versions) -> lis
 
 
 def _same(a: str | None, b: str) -> bool:
-    if a is None:
-        return False
+    return a is not None and version_key(a) == version_key(b)
+
+
+def version_key(version: str) -> Version | str:
+    """What two spellings of one version share (``1.0`` and ``1.0.0``, ``1-RC1`` and
+    ``1rc1``): its PEP 440 value, else the text as it is."""
     try:
-        return Version(a) == Version(b)
+        return Version(version)
     except InvalidVersion:
-        return a == b
+        return version

@@ -120,7 +120,7 @@ def foreign_installs(added: Mapping[str, str], origins: Mapping[str, Origin], in
     return found
 
 
-def foreign_files(files: Iterable[Path], held: Held) -> list[str]:
-    """One line for each of ``files`` the index does not hold, by content."""
+def foreign_files(files: Iterable[tuple[Path, str]], held: Held) -> list[str]:
+    """One line for each of ``files`` (with its sha256) the index does not hold."""
     return [f"{path.name}: not fetched through the index under test (it holds no file with "
-            f"this sha256)" for path in files if sha256_of(path) not in held]
+            f"this sha256)" for path, digest in files if digest not in held]

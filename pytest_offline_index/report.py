@@ -62,9 +62,9 @@ def build_check(scenario: AirgapScenario) -> dict[str, Any]:
                     "bytes": result.bytes, "seconds": round(result.seconds, 3),
                     "build_requirements": list(report.build_requirements.get(label, ()))}
             for label, result in report.warmed.items()},
-        "export": ({"dir": str(scenario.bundle_dir.directory),
-                    "complete": scenario.bundle_dir.complete}
-                   if scenario.bundle_dir is not None else None),
+        "export": ({"dir": str(scenario.bundler.bundle.directory),
+                    "complete": scenario.bundler.bundle.complete}
+                   if scenario.bundler is not None else None),
         "locked": {label: {"lock": str(scenario.settings.requirements), "entries": pins}
                    for label, pins in report.locked.items()},
         "imports": {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .bundle import BUNDLED_ONLY, Bundle
+from .bundle import Bundle
 from .bundling import BundleProof, BundleVenv
 from .checkpool import CheckPool, Progress, held_progress, holdable
 from .errors import (
@@ -184,8 +184,11 @@ class AirgapScenario:
         else:
             self.targets = [find_python(python) if python else running_target()]
         self.plan = plan_steps(self.targets, self.existing, settings.export is not None)
-        self.bundle_dir: Bundle | None = None if settings.export is None else Bundle(
-            settings.export, [t.label for t in self.targets], self._checked_with())
+        self.bundler: BundleProof | None = None if settings.export is None else BundleProof(
+            Bundle(settings.export, [t.label for t in self.targets], self._checked_with()),
+            lambda t: self.index.fresh_venv(t, installer="pip"),
+            lambda: getattr(self.index, "server", None), self.workdir,
+            settings.step_timeout)
         self.report = ScenarioReport()
         for step, target in self.plan:
             record = StepRecord(step, target.label if target else None)
@@ -501,26 +504,13 @@ class AirgapScenario:
         """Write ``target``'s part of the export and prove it: a fresh venv installs it from
         the wheelhouse alone, in a network namespace of its own, and imports the modules."""
         target = target or self.targets[0]
-        bundle = self.bundle_dir
         with self.step(Step.BUNDLE, target) as record:
-            if bundle is None:
+            if self.bundler is None:
                 raise BundleError("no export was asked for (--offline-index-export)")
-            proof = BundleProof(
-                bundle, lambda t: self.index.fresh_venv(t, installer="pip"),
-                lambda: getattr(self.index, "server", None), self.workdir,
-                self.settings.step_timeout)
-            try:
-                record.detail = proof.prove(
-                    target, self.report.warmed.get(target.label),
-                    self.report.installed.get(target.label),
-                    lambda venv: self._imports(venv, target))
-            except NotInstallChecked as exc:
-                bundle.result(target.label, BUNDLED_ONLY, str(exc))
-                raise
-            except BaseException as exc:
-                bundle.result(target.label, str(FAILED), str(exc))
-                raise
-            bundle.result(target.label, str(PASSED), record.detail)
+            record.detail = self.bundler.prove(
+                target, self.report.warmed.get(target.label),
+                self.report.installed.get(target.label),
+                lambda venv: self._imports(venv, target))
 
     def _imports(self, venv: BundleVenv | InstalledVenv, target: Target
                  ) -> list[ImportResult]:

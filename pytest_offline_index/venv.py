@@ -305,6 +305,9 @@ class FreshVenv:
         those that have any (a lock's entries include stubs and data-only distributions).
         Raise ImportCheckError naming every failure; a module that imports from outside
         the venv counts as a failure too. One interpreter does it all."""
+        if not modules and not distributions:
+            raise ImportCheckError("nothing to import: name a module (or the distributions "
+                                   "whose modules to import)")
         # -I: not the harness's working dir first on sys.path, where a same-named dir wins
         done = self._run([self.python, "-I", "-c", IMPORT_SCRIPT, json.dumps(SMOKE),
                           json.dumps(list(modules) or None), json.dumps(list(distributions)),

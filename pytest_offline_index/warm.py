@@ -23,7 +23,7 @@ from .errors import UpstreamUnreachableError, WarmError
 from .hermetic import index_args
 from .holes import hash_refusal, pip_error, project_of, unmatched_requirement
 from .installed import warmed_versions
-from .origin import foreign_files
+from .origin import foreign_files, sha256_of
 from .requirements import check_sources
 from .server import DevpiServer
 from .settings import parse_packages
@@ -48,12 +48,14 @@ class WarmResult:
     seconds: float
     sizes: tuple[int, ...] = ()  # bytes of each file, taken when warmed (files may go later)
     build_requirements: tuple[str, ...] = ()  # the sdists' among them, warmed too
+    sha256: tuple[str, ...] = ()  # of each file, once: the origin check's, the bundle's
 
     @classmethod
     def of(cls, python: str, files: tuple[Path, ...], seconds: float,
-           build_requirements: tuple[str, ...] = ()) -> WarmResult:
+           build_requirements: tuple[str, ...] = (),
+           sha256: tuple[str, ...] = ()) -> WarmResult:
         return cls(python, files, seconds, tuple(f.stat().st_size for f in files),
-                   build_requirements)
+                   build_requirements, sha256)
 
     @property
     def bytes(self) -> int:
@@ -164,10 +166,12 @@ class Warmer:
         else:
             build_reqs = self._everything(target, python, specs, dest)
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
-        if foreign := foreign_files(files, self.server.held_files()):
+        digests = tuple(map(sha256_of, files))
+        if foreign := foreign_files(zip(files, digests, strict=True),
+                                    self.server.held_files()):
             raise WarmError(f"{target.label}: " + "; ".join(foreign))
         self.record.add(target, files)
-        return WarmResult.of(python, files, time.monotonic() - started, build_reqs)
+        return WarmResult.of(python, files, time.monotonic() - started, build_reqs, digests)
 
     def _everything(self, target: Target, python: str, specs: Sequence[str],
                     dest: Path) -> tuple[str, ...]:

@@ -142,17 +142,3 @@ def test_an_export_through_the_plugin_is_one_item_per_target(
         result.assert_outcomes(passed=5)
         result.stdout.fnmatch_lines(["*offline-index?py3.*?::bundle PASSED*"])
     assert json.loads((pytester.path / "export" / "manifest.json").read_text())["complete"]
-
-
-def test_the_wheelhouse_holds_one_copy_of_a_file_two_targets_share(tmp_path: Path) -> None:
-    # plain Python, no network: the bundle's bookkeeping across targets
-    from pytest_offline_index.bundle import Bundle
-
-    wheel = Dist("shared", "1.0").write(tmp_path / "warm")
-    bundle = Bundle(tmp_path / "export", ["py3.11", "py3.12"], {})
-    bundle.add("py3.11", "3.11", None, {"shared": "1.0"}, [wheel])
-    bundle.add("py3.12", "3.12", None, {"shared": "1.0"}, [wheel])
-
-    (entry,) = bundle.manifest()["files"]
-    assert entry["targets"] == ["py3.11", "py3.12"]
-    assert [p.name for p in (tmp_path / "export" / "wheelhouse").iterdir()] == [wheel.name]

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_offline_index import SettingsError
 from pytest_offline_index.bundle import Bundle, parse_export_dir
+from pytest_offline_index.origin import sha256_of
 from tests.support.dists import Dist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +37,12 @@ def test_a_dir_holding_something_else_is_refused_and_left_alone(tmp_path: Path) 
 def test_an_earlier_export_is_replaced_but_not_if_something_was_added(tmp_path: Path) -> None:
     wheel = Dist("one", "1.0").write(tmp_path / "warm")
     export = tmp_path / "export"
-    Bundle(export, ["py3.11"], {}).add("py3.11", "3.11", None, {"one": "1.0"}, [wheel])
+    Bundle(export, ["py3.11"], {}).add("py3.11", "3.11", None, {"one": "1.0"},
+                                       [(wheel, sha256_of(wheel))])
     assert parse_export_dir(str(export)) == export
 
     second = Bundle(export, ["py3.12"], {})
-    second.add("py3.12", "3.12", None, {"one": "1.0"}, [wheel])
+    second.add("py3.12", "3.12", None, {"one": "1.0"}, [(wheel, sha256_of(wheel))])
     assert sorted(p.name for p in export.iterdir()) == [
         "manifest.json", "requirements-py3.12.txt", "wheelhouse"]  # nothing of the first
 
@@ -57,7 +59,7 @@ def test_an_export_is_complete_only_with_every_part_proven_and_devpis_written(
         tmp_path: Path) -> None:
     wheel = Dist("one", "1.0").write(tmp_path / "warm")
     bundle = Bundle(tmp_path / "export", ["py3.11"], {})
-    bundle.add("py3.11", "3.11", None, {"one": "1.0"}, [wheel])
+    bundle.add("py3.11", "3.11", None, {"one": "1.0"}, [(wheel, sha256_of(wheel))])
     bundle.result("py3.11", "passed")
     assert not bundle.complete  # devpi's export is not written yet
 
@@ -83,7 +85,7 @@ signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails wi
 resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 try:
     Bundle(Path(sys.argv[1]), ["py3.11"], {}).add(
-        "py3.11", "3.11", None, {"big": "1.0"}, [Path(sys.argv[2])])
+        "py3.11", "3.11", None, {"big": "1.0"}, [(Path(sys.argv[2]), "0" * 64)])
 except BundleError as exc:
     print(exc)
 """
@@ -104,3 +106,14 @@ def test_a_disk_that_fills_up_leaves_a_manifest_saying_incomplete(tmp_path: Path
     assert manifest["failure"] == "writing py3.11's part: File too large"
     assert not (export / "requirements-py3.11.txt").exists()
     assert list((export / "wheelhouse").iterdir()) == []  # not half a wheel either
+
+
+def test_the_wheelhouse_holds_one_copy_of_a_file_two_targets_share(tmp_path: Path) -> None:
+    wheel = Dist("shared", "1.0").write(tmp_path / "warm")
+    bundle = Bundle(tmp_path / "export", ["py3.11", "py3.12"], {})
+    bundle.add("py3.11", "3.11", None, {"shared": "1.0"}, [(wheel, sha256_of(wheel))])
+    bundle.add("py3.12", "3.12", None, {"shared": "1.0"}, [(wheel, sha256_of(wheel))])
+
+    (entry,) = bundle.manifest()["files"]
+    assert entry["targets"] == ["py3.11", "py3.12"]
+    assert [p.name for p in (tmp_path / "export" / "wheelhouse").iterdir()] == [wheel.name]

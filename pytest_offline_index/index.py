@@ -103,7 +103,7 @@ class OfflineIndex:
         record = WarmRecord(self.workdir / "warmed")
         warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
                                    self._relay_failures, self.progress,
-                                   alive=self._ensure_server_alive)
+                                   alive=self._ensure_server_alive, issuer=self._issuer)
         venvs = VenvFactory(self.workdir / "venvs", run, self.server.simple_url,
                             self.settings.installer, held=self.server.held_files,
                             crossings=self._crossings, warmed=record.versions,
@@ -190,6 +190,9 @@ class OfflineIndex:
 
     def _relay_failures(self, since: float) -> list[str]:
         return [str(e) for e in self._relay.events(since)] if self._relay else []
+
+    def _issuer(self, host: str, port: int) -> str | None:
+        return self._relay.peer_issuer(host, port) if self._relay else None
 
     @property
     def _relay(self) -> Relay | None:  # None in a process attached to another's index

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .certificate import issuer_of
 from .proxy import Proxies, UpstreamProxy
 
 log = logging.getLogger(__name__)
@@ -220,6 +222,38 @@ class Relay:
             return None
 
         return asyncio.run_coroutine_threadsafe(attempt(), self._loop).result(
+            self.connect_timeout * 4 + 30)
+
+    def peer_issuer(self, host: str, port: int = 443) -> str | None:
+        """Who issued the certificate ``host`` shows on the relay's way there (through the
+        host's proxy too: a TLS-inspecting one shows its own); None if it shows none."""
+        if self._loop is None:
+            raise RuntimeError("relay not started")
+
+        async def handshake() -> str | None:
+            try:
+                _, writer = await self._open(host, port)
+            except ConnectFailed:
+                return None
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # only to look
+            try:
+                transport = await asyncio.wait_for(asyncio.get_running_loop().start_tls(
+                    writer.transport, writer.transport.get_protocol(), context,
+                    server_hostname=host), self.connect_timeout)
+            except (OSError, ValueError, asyncio.TimeoutError):
+                writer.close()
+                return None
+            if transport is None:
+                return None
+            der = transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            transport.close()
+            try:
+                return issuer_of(der) if der else None
+            except ValueError:  # not a certificate we can read: the reason alone is named
+                return None
+
+        return asyncio.run_coroutine_threadsafe(handshake(), self._loop).result(
             self.connect_timeout * 4 + 30)
 
     async def _open(self, host: str, port: int, scheme: str = "https",

@@ -18,6 +18,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -363,11 +364,12 @@ class DevpiServer:
         except OSError:
             return 0
 
-    def tls_failures(self, since: int = 0) -> list[str]:
+    def tls_failures(self, since: int = 0,
+                     issuer: Callable[[str, int], str | None] | None = None) -> list[str]:
         """TLS failures devpi logged fetching from the upstream after offset ``since``.
 
         Through a CONNECT tunnel the relay sees only bytes, so a certificate devpi refuses
-        is named from devpi's own log.
+        is named from devpi's own log; who issued it, by ``issuer(host, port)``.
         """
         if self.log_path is None:
             return []
@@ -377,15 +379,22 @@ class DevpiServer:
                 text = log_file.read().decode(errors="replace")
         except OSError:
             return []
-        found = []
+        found: list[str] = []
+        issuers: dict[tuple[str, int], str | None] = {}
         for line in text.splitlines():
             if (match := FETCH_FAILURE.search(line)) and "SSL" in match.group(2):
-                host = urlsplit(match.group(1)).hostname
+                url = urlsplit(match.group(1))
+                host = url.hostname or ""
                 trusted = (f"verified with {self.ca_bundle}; name another CA bundle with "
                            f"--offline-index-upstream-cert" if self.ca_bundle else
                            "verified with certifi's bundle")
+                where = (host, url.port or 443)
+                if where not in issuers:  # one look at each, however often devpi retried
+                    issuers[where] = issuer(*where) if issuer is not None else None
+                seen = issuers[where]
+                shown = f"the certificate it showed was issued by {seen}; " if seen else ""
                 found.append(f"TLS failure talking to {host}: {match.group(2).strip()} "
-                             f"({trusted})")
+                             f"({shown}{trusted})")
         return list(dict.fromkeys(found))
 
     def mirror_status(self, project: str) -> int | None:

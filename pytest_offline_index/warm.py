@@ -38,6 +38,7 @@ DOWNLOAD_LINE = re.compile(r"^\s*Downloading (?:\S*/)?([^/\s]+)(?: \(([^)]*)\))?
 MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's mirror page
 UpstreamFailures = Callable[[], "list[str]"]  # why the relay could not reach the upstream
 RelayFailures = Callable[[float], "list[str]"]  # the relay's failures since a monotonic time
+Issuer = Callable[[str, int], "str | None"]  # who issued the certificate host:port shows
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -140,13 +141,15 @@ class Warmer:
 
     def __init__(self, server: DevpiServer, run: Runner, upstream: str, record: WarmRecord,
                  relay_failures: RelayFailures, progress: Callable[[str], None],
-                 alive: Callable[[], None] | None = None) -> None:
+                 alive: Callable[[], None] | None = None,
+                 issuer: Issuer | None = None) -> None:
         self.server = server
         self.alive = alive or server.ensure_alive  # raises ServerError if devpi is gone
         self.run = run
         self.upstream = upstream
         self.record = record
         self.relay_failures = relay_failures
+        self.issuer = issuer  # names a certificate devpi refused (None: not from here)
         self.progress = progress
 
     def warm(self, target: Target, python: str, specs: Sequence[str], dest: Path,
@@ -197,7 +200,7 @@ class Warmer:
                 self.run, self.server.simple_url, specs, python=python, dest=dest,
                 upstream=self.upstream, mirror_status=self.server.mirror_status,
                 upstream_failures=lambda: [*self.relay_failures(started),
-                                           *self.server.tls_failures(since=log_offset)],
+                                           *self.server.tls_failures(log_offset, self.issuer)],
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
                 target=target, build_isolation=self.build_isolation)
         except (WarmError, UpstreamUnreachableError):

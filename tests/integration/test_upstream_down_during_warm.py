@@ -48,6 +48,9 @@ def test_a_certificate_devpi_refuses_is_named_as_a_tls_failure(tmp_path, make_sc
         f"upstream unreachable during warm of tlspkg: TLS failure talking to "
         f"{untrusted.address}: ")
     assert "CERTIFICATE_VERIFY_FAILED" in message
+    # who issued what it saw, looked at the relay's way there, and what it was checked with
+    assert (f"(the certificate it showed was issued by CN={untrusted.address}, "
+            f"O=offline-index test CA; verified with ") in message
     assert "name another CA bundle with --offline-index-upstream-cert" in message
 
 

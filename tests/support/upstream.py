@@ -98,7 +98,7 @@ class LocalUpstream:
                 key = self.root / "key.pem"
                 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                                "-subj", f"/CN={self.address}",
+                                "-subj", f"/O=offline-index test CA/CN={self.address}",
                                 "-addext", f"subjectAltName=IP:{self.address}",
                                 "-keyout", str(key),
                                 "-out", str(self.pem)], check=True, capture_output=True)

@@ -132,7 +132,7 @@ class OfflineIndex:
     def close(self) -> None:
         """Stop the server, remove the network. Safe after any failure, and twice."""
         if os.getpid() != self._owner_pid:
-            return  # a forked helper (pyroute2 forks) must never tear down its parent's run
+            return  # a forked child must never tear down its parent's run
         self.stop_commands()
         if self._running is not None:
             self._running.venvs.close()

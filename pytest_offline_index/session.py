@@ -122,8 +122,8 @@ class SessionIndex:
     def _install_sigterm_handler(self) -> None:
         """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
 
-        Only in this process: pyroute2 forks helper children that inherit the handler, and
-        a helper that ran our teardown would tear down the run it is helping.
+        Only in this process: a forked child (a library's helper) inherits the handler, and
+        a child that ran our teardown would tear down the run it came from.
         """
         owner = os.getpid()
 

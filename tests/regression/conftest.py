@@ -1,4 +1,4 @@
-"""Regression tests reach the public package index; they need root and namespaces."""
+"""Regression tests reach the public package index; they need user and network namespaces."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The installers a fresh venv can be made and filled with: pip, uv and devpi-client.
 
-pip (the default) makes the venv with virtualenv and installs with ``pip install``. uv makes
-it with ``uv venv`` and installs with ``uv pip install``. devpi-client's ``devpi install``
-runs the venv's own pip against the index ``devpi use`` points it at. Each runs with the
+pip (the default) makes the venv as the far side does (``python -m venv``, see
+:mod:`.farside`) and installs with its own ``pip install``. uv makes it with ``uv venv`` (no
+seed packages) and installs with ``uv pip install``. devpi-client's ``devpi install`` runs the
+far-side venv's own pip against the index ``devpi use`` points it at. Each runs with the
 hermetic environment (no inherited ``PIP_*``/``UV_*``, no config file, no cache), naming the
 index alone; uv and devpi-client come from the extras of the same names.
 
@@ -27,6 +28,7 @@ from packaging.version import Version
 
 from .commands import Completed, LineCallback, Runner
 from .errors import OfflineInstallError
+from .farside import FarSide
 from .hermetic import hermetic_env, index_args
 from .holes import pip_error
 from .origin import Origin, from_pip_report, from_pylock
@@ -184,6 +186,8 @@ class InstallRequest:
     proxy: str | None = None  # the relay, for an existing index (its only way there)
     cert: Path | None = None  # the CA bundle to verify an existing https index with
     netrc: Path | None = None  # the existing index's credentials, as a netrc file
+    # install the requirements again from the index, alone, though the venv has them
+    reinstall: bool = False
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
         """``base`` with this install's netrc (every installer reads ``NETRC``)."""
@@ -195,17 +199,14 @@ class InstallRequest:
 
 
 class Installer:
-    """pip's way (virtualenv, ``pip install``); the other installers vary a step of it."""
+    """pip's way (``python -m venv``, ``pip install``); the others vary a step of it."""
 
     name = PIP
-    maker = "virtualenv"  # what makes the venv, for messages
     steps = ""  # what a run says it does, where it is not pip's way
 
-    def make_venv(self, run: Runner, base_python: str, path: Path,
-                  seed: Sequence[str] = ()) -> Completed:
-        # virtualenv runs from the harness's interpreter and builds a venv of any target
-        return run([sys.executable, "-m", "virtualenv", "--python", base_python,
-                    "--no-periodic-update", "--quiet", *seed, str(path)])
+    def make_venv(self, run: Runner, base_python: str, path: Path, far_side: FarSide) -> None:
+        """Make the install check's venv at ``path``; raise OfflineInstallError if not."""
+        far_side.make(base_python, path)
 
     def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
                 on_line: LineCallback | None = None) -> Completed:
@@ -216,6 +217,8 @@ class Installer:
             argv += ["--proxy", request.proxy]
         if request.cert:
             argv += ["--cert", str(request.cert)]
+        if request.reinstall:
+            argv += ["--force-reinstall", "--no-deps"]
         if request.requirements_file is not None:
             argv += ["-r", str(request.requirements_file)]
             if request.require_hashes:
@@ -229,19 +232,21 @@ class Installer:
 
 class UvInstaller(Installer):
     name = UV
-    maker = "uv venv"
     steps = "uv venv, then uv pip install"
 
-    def make_venv(self, run: Runner, base_python: str, path: Path,
-                  seed: Sequence[str] = ()) -> Completed:
-        return run(uv_venv_argv(uv_binary(), base_python, str(path)), uv_env())
+    def make_venv(self, run: Runner, base_python: str, path: Path, far_side: FarSide) -> None:
+        # uv's own far side: ``uv venv`` seeds nothing
+        done = run(uv_venv_argv(uv_binary(), base_python, str(path)), uv_env())
+        if not done.ok:
+            raise OfflineInstallError(f"uv venv failed for {base_python}: {done.tail(1)}")
 
     def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
                 on_line: LineCallback | None = None) -> Completed:
         reqs = str(request.requirements_file) if request.requirements_file else None
-        return run(uv_install_argv(uv_binary(), python, request.simple_url,
-                                   request.requirements, reqs,
-                                   require_hashes=request.require_hashes),
+        again = ["--reinstall", "--no-deps"] if request.reinstall else []
+        return run([*uv_install_argv(uv_binary(), python, request.simple_url,
+                                     request.requirements, reqs,
+                                     require_hashes=request.require_hashes), *again],
                    _uv_env_for(request), on_line)
 
     def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
@@ -263,7 +268,7 @@ class UvInstaller(Installer):
 
 class DevpiInstaller(Installer):
     name = DEVPI
-    steps = "virtualenv, then devpi use + devpi install"
+    steps = "python -m venv, then devpi use + devpi install"
 
     def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
                 on_line: LineCallback | None = None) -> Completed:
@@ -278,6 +283,8 @@ class DevpiInstaller(Installer):
         # it and refuse the (never hashed) build requirements; a file with --hash turns
         # hash-checking on for the install by itself
         env["PIP_REPORT"] = str(request.report)  # devpi install passes no options to its pip
+        if request.reinstall:
+            env.update(PIP_FORCE_REINSTALL="1", PIP_NO_DEPS="1")
         used = run(devpi_use_argv(devpi_command(), request.simple_url, clientdir, venv),
                    env, on_line)
         if not used.ok:

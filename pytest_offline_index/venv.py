@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .commands import Completed, LineCallback, Runner
 from .devpiproof import PIP_INSTALL, proof_argv
@@ -21,8 +25,9 @@ from .errors import (
     NotAsWarmedError,
     OfflineInstallError,
 )
+from .farside import FarSide
 from .holes import holes_in, pip_error
-from .installed import added, differences, distributions_in, site_packages
+from .installed import added, differences, distributions_in
 from .installers import PIP, InstallRequest, installer_named
 from .netns import without_network
 from .origin import Held, foreign_installs
@@ -57,11 +62,17 @@ def top_level(name):
                 top.append(first)
             elif len(f.parts) == 1 and first.endswith((".py", ".so", ".pyd")):
                 top.append(first.split(".")[0])
-    public = sorted({t for t in top if t.isidentifier() and not t.startswith("_")})
-    return public or sorted({t for t in top if t.isidentifier()})
+    return sorted({t for t in top if t.isidentifier()})
 
+def public(tops):
+    return [t for t in tops if not t.startswith("_")] or tops
+
+shipped = {}  # top-level module -> the requested distribution that ships it
+for n in distributions:
+    for t in top_level(n) or []:
+        shipped.setdefault(t, n)
 if modules is None:
-    tops = {n: t for n in distributions if (t := top_level(n)) is not None}
+    tops = {n: public(t) for n in distributions if (t := top_level(n)) is not None}
     missing = [n for n, t in tops.items() if not t]
     if (every and missing) or not any(tops.values()):
         print(json.dumps({"no_module": missing if every else list(tops)}))
@@ -80,7 +91,8 @@ for name in modules:
         if name in smoke:
             assert eval(smoke[name]), "smoke test returned False: " + smoke[name]
         file = getattr(m, "__file__", None)
-        out[name] = {"ok": True, "file": file, "stdlib": bool(file) and in_stdlib(file),
+        out[name] = {"ok": True, "file": file, "stdlib": bool(file) and in_stdlib(file)
+                     or name in sys.stdlib_module_names, "shipped_by": shipped.get(name),
                      "version": str(getattr(m, "__version__", "")),
                      "seconds": time.perf_counter() - t}
     except BaseException as exc:
@@ -108,13 +120,20 @@ def sent_elsewhere(refused: tuple[str, int], output: str) -> str:
             f"--offline-index-allow-host {host}")
 
 
+def requirement_name(spec: str) -> str:
+    """The normalised project name of a (valid) requirement spec."""
+    return canonicalize_name(Requirement(spec).name)
+
+
 class FreshVenv:
     """A brand-new virtualenv created and used on the client host (``run``'s namespace).
 
     ``simple_url`` is the index its installs use; ``factory`` (set by the harness) makes
     :meth:`for_python` hand out a fresh venv of another target on the same client.
-    ``installer`` makes and fills it: ``pip`` (virtualenv, ``pip install``), ``uv`` (``uv
-    venv``, ``uv pip install``) or ``devpi`` (virtualenv, ``devpi use`` + ``devpi install``).
+    ``installer`` makes and fills it: ``pip`` (``python -m venv``, ``pip install``), ``uv``
+    (``uv venv``, ``uv pip install``) or ``devpi`` (``python -m venv``, ``devpi use`` +
+    ``devpi install``). Its venv is the far side's (``far_side``, see :mod:`.farside`);
+    the warmer's (``download_only``) is the harness's own: virtualenv's.
     """
 
     def __init__(self, path: Path, *, base_python: str, run: Runner | None = None,
@@ -127,7 +146,7 @@ class FreshVenv:
                  alive: Callable[[], None] | None = None, proxy: str | None = None,
                  cert: Path | None = None, file_hosts: Sequence[str] = (),
                  refusals: Callable[[float], list[tuple[str, int]]] | None = None,
-                 netrc: Path | None = None) -> None:
+                 netrc: Path | None = None, far_side: FarSide | None = None) -> None:
         self.way = installer_named(installer)
         self.installer = installer
         self.path = Path(path)
@@ -160,6 +179,7 @@ class FreshVenv:
         self.file_hosts = tuple(file_hosts)
         self.refusals = refusals
         self.netrc = netrc
+        self.far_side = far_side or FarSide(None, lambda argv: self._run(argv, here=True))
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -174,24 +194,22 @@ class FreshVenv:
     def create(self) -> FreshVenv:
         if self.path.exists():
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
-        seed = ["--setuptools", "bundle"] if self.build_tools else []
         if self.download_only:
-            seed.append("--symlink-app-data")
-        done = self.way.make_venv(self._run, self.base_python, self.path, seed)
-        if not done.ok:
-            raise OfflineInstallError(f"{self.way.maker} failed for {self.base_python}: "
-                                      f"{done.tail(1)}")
-        if not self.download_only:
-            self._compile_pip()
+            self._make_warmer()
+        else:
+            self.way.make_venv(self._run, self.base_python, self.path, self.far_side)
         return self
 
-    def _compile_pip(self) -> None:
-        """Leave pip compiled, as ``python -m venv`` does (ensurepip compiles it): a copied
-        virtualenv seed has no bytecode, and the first pip would compile itself on the
-        install step's clock (~1.3 s). Done where the venv is made, ahead of the check."""
-        pips = [str(p / "pip") for p in site_packages(self.path) if (p / "pip").is_dir()]
-        if pips:  # bytecode is an optimisation: a failure here only costs that time back
-            self._run([self.python, "-m", "compileall", "-q", "-j0", *pips], here=True)
+    def _make_warmer(self) -> None:
+        """virtualenv's venv, its seed linked from virtualenv's image (compiled once per
+        machine): the warm only runs the harness's own ``pip download`` in it."""
+        seed = ["--setuptools", "bundle"] if self.build_tools else []
+        done = self._run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
+                          "--no-periodic-update", "--quiet", "--symlink-app-data", *seed,
+                          str(self.path)])
+        if not done.ok:
+            raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
+                                      f"{done.tail(1)}")
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 index_url: str | None = None, on_line: LineCallback | None = None,
@@ -222,24 +240,22 @@ class FreshVenv:
                                  proxy=self.proxy, cert=self.cert, netrc=self.netrc)
         done = self.way.install(self._run, self.python, self.path, request, on_line)
         if not done.ok:
-            if self.alive is not None:
-                self.alive()
-            holes = holes_in(done.output)
-            refused = self.refusals(started) if self.refusals else []
-            where = "the index" if self.proxy else "the cache"  # an existing index, or devpi
-            if done.timed_out:
-                why = f"timed out after {self._run.timeout:.0f}s"
-            elif refused:
-                why = sent_elsewhere(refused[0], done.output)
-            elif holes:
-                why = f"missing from {where}: " + ", ".join(str(h) for h in holes)
-            else:
-                why = pip_error(done.output)
-            raise OfflineInstallError(
-                f"{' '.join(what)}: not installable from {where} alone: {why}",
-                holes=holes, output=done.output)
+            self._not_installable(done, what, started)
         self.added = added(before, distributions_in(self.path))
         origins = self.way.origins(self._run, self.python, request)
+        if seeded := self._seeded(request, before):
+            # the venv's own seed satisfied these (pip, setuptools): the far side would not
+            # ask the index for them, but they were asked for, so the index must serve them
+            again = replace(request, requirements=seeded, requirements_file=None,
+                            report=request.report.with_name(f"{request.report.name}-seeded"),
+                            reinstall=True)
+            done = self.way.install(self._run, self.python, self.path, again, on_line)
+            if not done.ok:
+                self._not_installable(done, seeded, started)
+            after = distributions_in(self.path)
+            self.added = {**added(before, after), **{
+                n: after[n] for n in map(requirement_name, seeded) if n in after}}
+            origins.update(self.way.origins(self._run, self.python, again))
         if foreign := foreign_installs(self.added, origins, simple_url,
                                        self.held() if self.held else None, self.file_hosts):
             raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
@@ -247,6 +263,30 @@ class FreshVenv:
         if crossed is not None:
             self._keep_the_cut_promises(crossed, warmed)
         return time.monotonic() - started
+
+    def _seeded(self, request: InstallRequest, before: Mapping[str, str]) -> tuple[str, ...]:
+        """The requested distributions that the install left as the venv's seed had them."""
+        return tuple(r for r in request.requirements if (name := requirement_name(r)) in before
+                     and name not in self.added)
+
+    def _not_installable(self, done: Completed, what: Sequence[str], started: float) -> None:
+        """Raise OfflineInstallError naming why the install ``done`` of ``what`` failed."""
+        if self.alive is not None:
+            self.alive()
+        holes = holes_in(done.output)
+        refused = self.refusals(started) if self.refusals else []
+        where = "the index" if self.proxy else "the cache"  # an existing index, or devpi
+        if done.timed_out:
+            why = f"timed out after {self._run.timeout:.0f}s"
+        elif refused:
+            why = sent_elsewhere(refused[0], done.output)
+        elif holes:
+            why = f"missing from {where}: " + ", ".join(str(h) for h in holes)
+        else:
+            why = pip_error(done.output)
+        raise OfflineInstallError(
+            f"{' '.join(what)}: not installable from {where} alone: {why}",
+            holes=holes, output=done.output)
 
     def install_bundle(self, wheelhouse: Path, requirements: Path) -> None:
         """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
@@ -326,10 +366,20 @@ class FreshVenv:
         results = []
         for name in answer["modules"]:
             row = rows[name]
-            if row["ok"] and row["file"] and not row["stdlib"] and not Path(
+            if row["ok"] and row["stdlib"] and row["shipped_by"]:
+                # the interpreter's module comes first on sys.path: the one the
+                # distribution ships never imports, here or on the far side
+                results.append(ImportResult(
+                    name, False, f"{name} is the standard library's "
+                    f"({row['file'] or 'built in'}), not the one {row['shipped_by']} ships: "
+                    f"the standard library shadows it"))
+            elif row["ok"] and row["file"] and not row["stdlib"] and not Path(
                     row["file"]).resolve().is_relative_to(self.path.resolve()):
                 results.append(ImportResult(
                     name, False, f"imported from outside the venv: {row['file']}"))
+            elif row["ok"] and row["stdlib"]:
+                results.append(ImportResult(name, True, f"{name} (the standard library's)",
+                                            row["seconds"]))
             elif row["ok"]:
                 detail = f"{name} {row['version']}".strip()
                 results.append(ImportResult(name, True, detail, row["seconds"]))

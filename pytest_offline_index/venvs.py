@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .commands import Runner
 from .errors import OfflineIndexError
+from .farside import FarSide
 from .installers import PIP
 from .origin import Held
 from .targets import Target, find_python, running_target
@@ -47,6 +48,8 @@ class VenvFactory:
         self.proxy, self.cert, self.file_hosts, self.refusals = proxy, cert, file_hosts, refusals
         self.netrc = netrc
         self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
+        # the far side's venv, one ``python -m venv`` per target, copied for each venv
+        self.far_side = FarSide(directory, lambda argv: run(argv, here=True))
         self._serial = itertools.count(1)  # never reused
         self._spares: dict[SpareKey, concurrent.futures.Future[FreshVenv]] = {}
         self._making: concurrent.futures.ThreadPoolExecutor | None = None
@@ -105,7 +108,7 @@ class VenvFactory:
                          download_only=warmer, held=self.held, crossings=self.crossings,
                          warmed=self._warmed_for(target), alive=self.alive,
                          proxy=self.proxy, cert=self.cert, file_hosts=self.file_hosts,
-                         refusals=self.refusals, netrc=self.netrc)
+                         refusals=self.refusals, netrc=self.netrc, far_side=self.far_side)
 
     def _warmed_for(self, target: Target) -> Callable[[], Mapping[str, Sequence[str]]] | None:
         warmed = self.warmed

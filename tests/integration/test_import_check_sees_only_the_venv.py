@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index import OfflineIndex, Settings
+from pytest_offline_index import ImportCheckError, OfflineIndex, Settings
 from tests.support.dists import Dist
 
 
@@ -26,3 +26,26 @@ def test_the_working_dir_does_not_shadow_the_venv(upstream, unique, tmp_path,
         venv.install(dist.name)
         results = venv.check_imports(dist.module, "json")
         assert [(r.module, r.ok) for r in results] == [(dist.module, True), ("json", True)]
+
+
+def test_a_module_the_standard_library_shadows_fails_naming_it(upstream, unique,
+                                                               tmp_path) -> None:
+    # its only module is calendar.py, which raises: the stdlib's calendar imports instead
+    dist = Dist(unique("calendar-shipper"), "1.0",
+                payload=(("calendar.py", "raise ImportError('the shipped one')\n"),))
+    upstream.publish(dist)
+    settings = Settings.resolve(cli={**upstream.settings})
+    with OfflineIndex(settings, workdir=tmp_path / "run", progress=lambda line: None) as index:
+        index.warm([dist.name])
+        index.cut()
+        venv = index.fresh_venv()
+        venv.install(dist.name)
+        with pytest.raises(ImportCheckError) as caught:
+            venv.check_imports(distributions=[dist.name])
+        assert str(caught.value) == (
+            f"import calendar failed: calendar is the standard library's "
+            f"({caught.value.results[0].detail.split('(')[1].split(')')[0]}), not the one "
+            f"{dist.name} ships: the standard library shadows it")
+        # named by hand, a standard-library module is the interpreter's own, and says so
+        (json,) = venv.check_imports("json")
+        assert json.ok and json.detail == "json (the standard library's)"

@@ -1,9 +1,9 @@
 """The venvs a check is made with start ready, without being anything but fresh.
 
-The install check's venv is a plain copy of virtualenv's seed, with pip compiled — as
-``python -m venv`` leaves it — so its first pip does not compile itself on the install
-step's clock. The warmer, which only runs ``pip download``, links virtualenv's compiled
-seed image instead of copying it.
+The install check's venv is the far side's: a copy of the target's own ``python -m venv``
+(made once per target), with pip compiled as ensurepip leaves it, so its first pip does not
+compile itself on the install step's clock. The warmer, which only runs ``pip download``,
+links virtualenv's compiled seed image instead of copying it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from pytest_offline_index.installed import distributions_in, site_packages
 from tests.support.dists import Dist
 
-SEED = {"pip", "setuptools", "wheel"}  # what virtualenv seeds (setuptools up to 3.11)
+SEED = {"pip", "setuptools"}  # what ensurepip seeds (setuptools up to 3.11)
 
 
 def _pip(venv: Path) -> Path:

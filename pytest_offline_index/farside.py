@@ -1,0 +1,91 @@
+"""The far side's venv: what ``python -m venv`` gives on the air-gapped machine.
+
+A pass must hold where the set lands, so the install check's venv holds what the target
+Python's own ``venv`` module and its ``ensurepip`` seed put there (3.11: pip 23.x and
+setuptools 65.5; 3.12 and later: pip alone) and nothing of the harness's own (virtualenv
+seeds pip 26 and setuptools 8x: a requirement they satisfy is one the far side may lack).
+
+``python -m venv`` costs ~3-4 s (ensurepip installs its wheels with pip). So one venv is made
+that way per target Python and kept as a template; each fresh venv is a copy of it with its
+paths moved — the same files, byte for byte, pip's bytecode included, in ~0.1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .commands import Completed
+from .errors import OfflineInstallError
+
+MakeHere = Callable[[list[str]], Completed]  # runs a command on the host, hermetically
+
+
+def no_venv_module(base_python: str, output: str) -> str | None:
+    """One line saying that ``base_python`` lacks ``venv``/``ensurepip`` (Debian and Ubuntu
+    split them into ``python3.X-venv``), or None when that is not why it failed."""
+    if "ensurepip" not in output and "No module named venv" not in output:
+        return None
+    return (f"{base_python} cannot make a venv the way the far side does: its venv module "
+            f"or ensurepip is missing (on Debian and Ubuntu: apt-get install python3-venv, "
+            f"or python3.X-venv for that version)")
+
+
+def python_m_venv(make_here: MakeHere, base_python: str, path: Path) -> None:
+    """``base_python -m venv path``, or OfflineInstallError in one line."""
+    done = make_here([base_python, "-m", "venv", str(path)])
+    if not done.ok:
+        shutil.rmtree(path, ignore_errors=True)
+        raise OfflineInstallError(no_venv_module(base_python, done.output) or
+                                  f"python -m venv failed for {base_python}: {done.tail(1)}")
+
+
+class FarSide:
+    """Makes far-side venvs: one ``python -m venv`` template per target Python in
+    ``directory``, copied for each venv asked for (no ``directory``: each venv made by
+    ``python -m venv`` itself). Safe to use from several threads."""
+
+    def __init__(self, directory: Path | None, make_here: MakeHere) -> None:
+        self.directory = directory
+        self._make_here = make_here
+        self._templates: dict[str, Path] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def make(self, base_python: str, path: Path) -> None:
+        """A venv of ``base_python`` at ``path``, as ``python -m venv`` makes it there."""
+        if self.directory is None:
+            python_m_venv(self._make_here, base_python, path)
+            return
+        template = self.template(base_python)
+        shutil.copytree(template, path, symlinks=True)
+        _moved(path, template)
+
+    def template(self, base_python: str) -> Path:
+        """The ``python -m venv`` of ``base_python`` the copies are made from."""
+        assert self.directory is not None
+        with self._guard:
+            lock = self._locks.setdefault(base_python, threading.Lock())
+        with lock:  # one template per Python, however many threads ask at once
+            if (made := self._templates.get(base_python)) is not None:
+                return made
+            path = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
+            python_m_venv(self._make_here, base_python, path)
+            self._templates[base_python] = path
+            return path
+
+
+def _moved(venv: Path, old: Path) -> None:
+    """Name ``venv`` instead of ``old`` where ``venv`` writes its own path: the scripts in
+    ``bin`` (``activate``, ``pip``'s shebang) and ``pyvenv.cfg``'s command line. Python finds
+    its prefix from where ``pyvenv.cfg`` is, so nothing else holds the old path."""
+    before, after = os.fsencode(old), os.fsencode(venv)
+    for file in [venv / "pyvenv.cfg", *(venv / "bin").iterdir()]:
+        if file.is_symlink() or not file.is_file():
+            continue
+        data = file.read_bytes()
+        if before in data:
+            file.write_bytes(data.replace(before, after))

@@ -5,8 +5,14 @@ tests/unit/test_usage_errors_are_one_line.py.)"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
+from pytest_offline_index.targets import find_python
+from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
 
 
@@ -54,3 +60,25 @@ def test_an_upstream_inside_the_runs_addressing_is_one_line(pytester) -> None:
     result.stdout.fnmatch_lines([
         "offline-index [[]py3.*[]] warm: upstream address 10.213.0.1 collides with the run's "
         "own addressing*--offline-index-subnet*"])
+
+
+def test_a_target_python_without_ensurepip_is_one_line(pytester, upstream, unique,
+                                                       tmp_path) -> None:
+    # Debian's split, for real: a Python whose ensurepip is gone (a hard-linked copy of
+    # pyenv's 3.12, which finds its prefix from where it runs, without that one package)
+    dist = Dist(unique("no-ensurepip"), "1.0")
+    upstream.publish(dist)
+    source = Path(find_python("3.12").executable or "").resolve().parents[1]
+    copy = tmp_path / "python-without-ensurepip"
+    subprocess.run(["cp", "-al", str(source), str(copy)], check=True)
+    shutil.rmtree(next(copy.glob("lib/python3.*/ensurepip")))
+    python = copy / "bin" / "python3.12"
+    result = run_check(pytester, f"--offline-index-url={upstream.url}",
+                       f"--offline-index-package={dist.name}",
+                       f"--offline-index-python={python}")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        f"offline-index [[]*[]] install: *{python} cannot make a venv the way the far side "
+        f"does: its venv module or ensurepip is missing (on Debian and Ubuntu: apt-get "
+        f"install python3-venv*"])
+    assert "Traceback" not in result.stdout.str()

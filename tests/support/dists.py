@@ -39,6 +39,7 @@ class Dist:
     # a wheel's files besides its metadata (path, text); default: the module's __init__.py.
     # An sdist's files besides its pyproject.toml, PKG-INFO and __init__.py (path in it).
     payload: tuple[tuple[str, str], ...] = ()
+    top_level: tuple[str, ...] = ()  # the wheel's top_level.txt; default: the module
 
     @property
     def module(self) -> str:
@@ -74,7 +75,7 @@ class Dist:
             f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: offline-index-tests\n"
                               f"Root-Is-Purelib: {'true' if 'none-any' in self.tag else 'false'}\n"
                               f"Tag: {self.tag}\n"),
-            f"{info}/top_level.txt": f"{self.module}\n",
+            f"{info}/top_level.txt": "".join(f"{t}\n" for t in self.top_level or [self.module]),
         }
         record = []
         buffer = io.BytesIO()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from .errors import CutNotEffectiveError, SettingsError
 from .netns import Endpoint, Topology, endpoints_for, probe, tunnel
 from .proxy import relay_proxies
+from .redaction import redacted
 from .settings import Settings
 
 HOSTS = {"srv": "the server host", "cli": "the client host"}  # in messages
@@ -95,7 +96,7 @@ def upstream_endpoints(settings: Settings) -> list[Endpoint]:
     endpoints = endpoints_for(urls)
     if proxy is None and not endpoints_for([settings.upstream]):
         raise SettingsError(
-            f"upstream {settings.upstream}: its host does not resolve; check "
+            f"upstream {redacted(settings.upstream)}: its host does not resolve; check "
             f"--offline-index-upstream")
     for endpoint in endpoints:
         address = ipaddress.ip_address(endpoint.address)

@@ -2,6 +2,11 @@
 the run's server dir, and, on the far side's terms, ``devpi-import`` into a new server dir, a
 ``devpi-server --offline-mode`` on it and a pip install from it — all in a network namespace
 of its own whose only interface is its loopback.
+
+devpi-export writes each mirror's URL as it was configured, credentials and all (the
+``mirror_url`` of ``dataindex.json``, and the ``url`` of every mirrored file): the export is
+rewritten without them (:func:`carried_without_credentials`), and the far side adds its own
+(docs/user-guide.md).
 """
 
 from __future__ import annotations
@@ -9,11 +14,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .commands import run
 from .errors import BundleError
 from .holes import pip_error
 from .netns import without_network
+from .redaction import secrets_of, split_userinfo
 
 # pip as the far side of a gap runs it: no config, no cache, no questions
 PIP_INSTALL = ("-m", "pip", "install", "--isolated", "--no-cache-dir",
@@ -68,6 +75,38 @@ def export_index(serverdir: Path, dest: Path, timeout: float) -> None:
                 "--include-mirrored-files", str(dest)], timeout=timeout)
     if not done.ok:
         raise BundleError(f"devpi-export of {serverdir} failed: {pip_error(done.output)}")
+    carried_without_credentials(dest)
+
+
+def carried_without_credentials(export: Path) -> None:
+    """Take every mirror's credentials out of ``export``'s ``dataindex.json``: its mirror
+    URL and its files' URLs keep the host and path. The file is checked after: a secret
+    still in it (written some other way by a later devpi) fails the export, not the far
+    side's trust."""
+    index = export / "dataindex.json"
+    data = json.loads(index.read_text())
+    mirrors = [str(meta.get("indexconfig", {}).get("mirror_url") or "")
+               for meta in data.get("indexes", {}).values()]
+    userinfos = {userinfo for url in mirrors if (userinfo := split_userinfo(url)[1])}
+    if not userinfos:
+        return
+
+    def bare(value: Any) -> Any:
+        if isinstance(value, str):
+            for userinfo in userinfos:
+                value = value.replace(f"//{userinfo}@", "//")
+            return value
+        if isinstance(value, list):
+            return [bare(item) for item in value]
+        if isinstance(value, dict):
+            return {key: bare(item) for key, item in value.items()}
+        return value
+
+    text = json.dumps(bare(data), indent=2)
+    if left := [s for url in mirrors for s in secrets_of(url) if s in text]:
+        raise BundleError(f"devpi-export of the mirror wrote its credentials where they "
+                          f"could not be taken out ({len(left)} form(s) left in {index})")
+    index.write_text(text)
 
 
 def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, index: str,

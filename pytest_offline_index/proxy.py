@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from .errors import SettingsError
+from .redaction import redacted, unreadable_userinfo
 
 OFF = "none"  # the option's value that turns the host's proxy off
 
@@ -39,7 +40,10 @@ class UpstreamProxy:
     @classmethod
     def from_url(cls, url: str) -> UpstreamProxy:
         """``http://[user:password@]host[:port]`` (a bare ``host:port`` means http)."""
-        parts = urlsplit(url if "://" in url else f"http://{url}")
+        url = url if "://" in url else f"http://{url}"
+        if why := unreadable_userinfo(url):
+            raise ProxyURLError(f"proxy {redacted(url)}: {why}")
+        parts = urlsplit(url)
         if parts.scheme != "http":
             raise ProxyURLError(f"proxy {parts.scheme}://{parts.hostname or ''}: only an "
                                 f"http:// proxy can carry the relay's tunnels (TLS to the "

@@ -17,8 +17,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .holes import parse_filename
+from .redaction import redacted
 from .scenario import NOT_RUN, AirgapScenario
-from .settings import redacted
 from .steps import Status, Step
 
 SCHEMA_ID = "pytest-offline-index/report/2"
@@ -31,7 +31,7 @@ def build_report(checks: Sequence[AirgapScenario],
     the files the cache held at the end."""
     return {
         "schema": SCHEMA_ID,
-        "upstream": checks[0].settings.upstream if checks else None,
+        "upstream": redacted(checks[0].settings.upstream) if checks else None,
         "checks": [build_check(check) for check in checks],
         "cache": {"files": cached_files} if cached_files is not None else None,
     }

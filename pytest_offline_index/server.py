@@ -3,9 +3,13 @@
 The server runs with a fresh server dir, a random root password and a ``root/pypi`` mirror
 of the chosen upstream with ``mirror_no_project_list`` (so the first request does not fetch
 the whole project list), fetching from the upstream only through the run's relay
-(``HTTPS_PROXY``/``HTTP_PROXY``). Readiness means "*our* server answers": the
-``X-Devpi-Uuid`` header must match the uuid devpi-init wrote into this server dir. The
-harness's own HTTP calls to it go over sockets made inside the server's namespace.
+(``HTTPS_PROXY``/``HTTP_PROXY``). The upstream's credentials never reach devpi's mirror
+URL: devpi would keep them in its database, write them to its log and its export, and send
+a percent-encoded password still encoded. The mirror URL is the bare one, and devpi sends
+the credentials as an ``Authorization`` header handed to it in its environment. Readiness
+means "*our* server answers": the ``X-Devpi-Uuid`` header must match the uuid devpi-init
+wrote into this server dir. The harness's own HTTP calls to it go over sockets made
+inside the server's namespace.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .netns import Place
 from .netns.http import session_in
 from .origin import sha256_of
 from .processes import is_alive
+from .redaction import redacted, scrub, split_userinfo, without_credentials
 from .trust import devpi_trust_env
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ READY_POLL = 0.01  # seconds between "does it answer yet?"
 API_TIMEOUT = 60.0
 UPSTREAM_REQUEST_TIMEOUT = 30
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+AUTHORIZATION_VARIABLE = "OFFLINE_INDEX_UPSTREAM_AUTHORIZATION"  # read once by LAUNCH
 # What the run's throwaway server can do without (see docs/benchmark.md).
 # - devpi derives a key from its auth secret with argon2 at every start (~3.6 s with its
 #   defaults). The secret lives for one run, on private namespaces no one else can reach,
@@ -65,6 +71,15 @@ THROWAWAY_ARGS = ("--argon2-memory-cost", "8", "--argon2-time-cost", "1",
 LAUNCH = """\
 import sys
 password, serverdir, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+import os
+# The upstream's credentials, as the header its mirror sends with every request (the
+# mirror URL holds none): taken out of the environment before anything else starts.
+authorization = os.environ.pop("OFFLINE_INDEX_UPSTREAM_AUTHORIZATION", "")
+if authorization:
+    import devpi_server.mirror
+    configured = devpi_server.mirror.MirrorStage.mirror_url_authorization_header
+    devpi_server.mirror.MirrorStage.mirror_url_authorization_header = property(
+        lambda stage: configured.fget(stage) or authorization)
 # Users' passwords, like the auth secret, with the cheapest argon2: devpi hashes at its
 # defaults (~0.17 s each) the root password at init, at login, and the index user's.
 import devpi_server.auth
@@ -100,7 +115,9 @@ class DevpiServer:
         self.ca_bundle = ca_bundle  # what it verifies the upstream with (None: certifi's)
         self.cache = cache  # a server dir that outlives the run, or None: one of its own
         self.serverdir = cache.serverdir if cache else self.workdir / "devpi-data"
-        self.upstream = upstream
+        self.upstream = upstream  # as given, credentials and all: shown only redacted
+        self.mirror_url = without_credentials(upstream)  # what devpi is told, and keeps
+        self._authorization = basic_authorization(upstream)  # never shown
         self.namespace = namespace
         self.port = port
         self.client_host = client_host
@@ -212,6 +229,9 @@ class DevpiServer:
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
         if self.proxy:
             env.update(HTTP_PROXY=self.proxy, HTTPS_PROXY=self.proxy)
+        env.pop(AUTHORIZATION_VARIABLE, None)
+        if self._authorization:
+            env[AUTHORIZATION_VARIABLE] = self._authorization
         env.update(devpi_trust_env(self.ca_bundle))
         return env
 
@@ -297,7 +317,7 @@ class DevpiServer:
             raise ServerError(f"devpi API {method} {path} failed: {exc}") from None
         if answer.status_code not in ok:
             raise ServerError(f"devpi API {method} {path} answered {answer.status_code}: "
-                              f"{answer.text[:200]}")
+                              f"{scrub(answer.text[:200], [self.upstream])}")
         try:
             data = answer.json()
         except ValueError:
@@ -315,12 +335,12 @@ class DevpiServer:
             "result")
         if mirror is None:
             self._request("PUT", "/root/pypi", {
-                "type": "mirror", "mirror_url": self.upstream, "mirror_no_project_list": True,
-                "volatile": True})
-        elif mirror.get("mirror_url") != self.upstream:
+                "type": "mirror", "mirror_url": self.mirror_url,
+                "mirror_no_project_list": True, "volatile": True})
+        elif mirror.get("mirror_url") not in (self.mirror_url, self.upstream):  # or older
             raise ServerError(
-                f"cache dir {self.serverdir} mirrors {mirror.get('mirror_url')}, not "
-                f"{self.upstream}; give another --offline-index-cache-dir")
+                f"cache dir {self.serverdir} mirrors {redacted(str(mirror.get('mirror_url')))}, "
+                f"not {redacted(self.upstream)}; give another --offline-index-cache-dir")
         if fresh or self._request("GET", f"/{self.index_name}", ok=(200, 404)).get(
                 "result") is None:
             self._request("PUT", f"/{USER}", {"password": secrets.token_urlsafe(16)})
@@ -411,6 +431,16 @@ class DevpiServer:
         if answer.status_code != 200:
             raise ServerError(f"devpi API GET /root/pypi/+simple/ answered {answer.status_code}")
         return sorted(set(re.findall(r'<a href="([^"/]+)/"', answer.text)))
+
+
+def basic_authorization(url: str) -> str | None:
+    """The ``Authorization`` header ``url``'s credentials make (percent-decoded), or None."""
+    _, userinfo, _ = split_userinfo(url)
+    if userinfo is None:
+        return None
+    user, _, password = userinfo.partition(":")
+    secret = f"{unquote(user)}:{unquote(password)}".encode()
+    return "Basic " + base64.b64encode(secret).decode()
 
 
 class _Config:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import SettingsError
+from .redaction import redacted as redacted  # re-exported: the one redaction, for all
+from .redaction import unreadable_userinfo
 
 DEFAULT_PACKAGES = ("pandas",)
 DEFAULT_UPSTREAM = "https://pypi.org/simple/"
@@ -174,10 +176,12 @@ def parse_imports(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def parse_upstream(url: str) -> str:
+    if why := unreadable_userinfo(url):
+        raise SettingsError(f"upstream: {redacted(url)!r}: {why}")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(
-            f"upstream: {url!r} is not an http(s) URL of a simple index, "
+            f"upstream: {redacted(url)!r} is not an http(s) URL of a simple index, "
             f"e.g. '{DEFAULT_UPSTREAM}'")
     return url if url.endswith("/") else url + "/"
 
@@ -293,26 +297,20 @@ def parse_cert(text: str, what: str = "upstream cert") -> Path:
     return path
 
 
-def redacted(url: str) -> str:
-    """``url`` with any credentials replaced: what every line, report and item shows."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"***@{host}").geturl()
-
-
 def parse_index_url(text: str) -> str:
     """An existing index's simple URL: http(s), with a host; a trailing slash added."""
     url = text.strip()
+    if why := unreadable_userinfo(url):
+        raise SettingsError(f"index url: {redacted(url)!r}: {why}")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"index url: {redacted(url)!r} is not an http(s) URL with a host")
     try:
         parts.port  # noqa: B018  (raises for a port that is not a number)
     except ValueError:
-        raise SettingsError(f"index url: {redacted(url)!r} has a port that is not a number"
-                            ) from None
+        raise SettingsError(f"index url: {redacted(url)!r} has a port that is not a number; "
+                            f"give digits after the host (HOST:8443), and percent-encode an "
+                            f"'@' in the password as %40") from None
     return url if url.endswith("/") else url + "/"
 
 

@@ -15,6 +15,7 @@ from .cutproof import upstream_port
 from .errors import ServerError, UpstreamUnreachableError
 from .netns import Addressing, Topology
 from .proxy import relay_proxies
+from .redaction import redacted
 from .relay import Relay
 from .server import DevpiServer
 from .settings import Settings
@@ -63,7 +64,7 @@ class Stack:
         upstream = urlsplit(settings.upstream)
         if failure := relay.reach(upstream.hostname or "", upstream_port(settings.upstream),
                                   upstream.scheme):
-            raise UpstreamUnreachableError(f"upstream {settings.upstream}: {failure}")
+            raise UpstreamUnreachableError(f"upstream {redacted(settings.upstream)}: {failure}")
         if settings.cache_dir is not None:
             self.cache = CacheDir(settings.cache_dir).acquire(self.progress)
         self.server = DevpiServer(

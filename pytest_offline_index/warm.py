@@ -24,6 +24,7 @@ from .hermetic import index_args
 from .holes import hash_refusal, pip_error, project_of, unmatched_requirement
 from .installed import warmed_versions
 from .origin import foreign_files, sha256_of
+from .redaction import redacted
 from .requirements import check_sources
 from .server import DevpiServer
 from .settings import parse_packages
@@ -213,6 +214,7 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
                           upstream_failures: Sequence[str] = ()) -> Exception:
     """Turn pip's output into one error: upstream unreachable (naming the relay's reason),
     unknown package, or pip's own line."""
+    upstream = redacted(upstream)  # named in the error, never with its credentials
     if upstream_failures:
         return UpstreamUnreachableError(
             f"upstream unreachable during warm of {' '.join(specs)}: {upstream_failures[0]}")

@@ -12,8 +12,11 @@ paths moved — the same files, byte for byte, pip's bytecode included, in ~0.1 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -48,8 +51,10 @@ class FarSide:
     ``directory``, copied for each venv asked for (no ``directory``: each venv made by
     ``python -m venv`` itself). Safe to use from several threads."""
 
-    def __init__(self, directory: Path | None, make_here: MakeHere) -> None:
+    def __init__(self, directory: Path | None, make_here: MakeHere,
+                 cache: Path | None = None) -> None:
         self.directory = directory
+        self.cache = cache  # where templates outlive the run (None: they do not)
         self._make_here = make_here
         self._templates: dict[str, Path] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -72,10 +77,59 @@ class FarSide:
         with lock:  # one template per Python, however many threads ask at once
             if (made := self._templates.get(base_python)) is not None:
                 return made
-            path = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
-            python_m_venv(self._make_here, base_python, path)
-            self._templates[base_python] = path
-            return path
+            made = self._kept(base_python) if self.cache is not None else None
+            if made is None:
+                made = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
+                python_m_venv(self._make_here, base_python, made)
+            self._templates[base_python] = made
+            return made
+
+    def _kept(self, base_python: str) -> Path | None:
+        """The template of ``base_python`` kept in the cache, made there first if need be;
+        None when the cache cannot hold it (then the run makes its own)."""
+        assert self.cache is not None
+        key = self._key(base_python)
+        if key is None:
+            return None  # python -m venv will say what is wrong with this Python
+        kept = self.cache / key
+        if (kept / "pyvenv.cfg").is_file():
+            return kept
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(prefix=f"{key}.", suffix=".part", dir=self.cache))
+        except OSError:
+            return None
+        try:
+            python_m_venv(self._make_here, base_python, partial / "venv")
+            # whole or not at all: another run may be making the same one meanwhile
+            with contextlib.suppress(OSError):
+                (partial / "venv").rename(kept)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        return kept if (kept / "pyvenv.cfg").is_file() else None
+
+    def _key(self, base_python: str) -> str | None:
+        """What a kept template of ``base_python`` is valid for: the interpreter (its
+        path, version and build) and the ensurepip seed it carries."""
+        done = self._make_here([base_python, "-I", "-c", KEY])
+        if not done.ok:
+            return None
+        what = f"{os.path.realpath(base_python)}\n{done.output}"
+        return hashlib.sha256(what.encode()).hexdigest()[:16]
+
+
+# what a kept template depends on, printed by the target Python itself
+KEY = ("import ensurepip, os, sys; "
+       "print(sys.version, sys.executable, os.stat(sys.executable).st_mtime_ns, "
+       "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
+       "ensurepip.__file__), '_bundled'))) if os.path.isdir(os.path.join(os.path.dirname("
+       "ensurepip.__file__), '_bundled')) else None)")
+
+
+def user_cache() -> Path:
+    """Where this user's kept templates go (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pytest-offline-index" / "far-side"
 
 
 def _moved(venv: Path, old: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .commands import Runner
 from .errors import OfflineIndexError
-from .farside import FarSide
+from .farside import FarSide, user_cache
 from .installers import PIP
 from .origin import Held
 from .targets import Target, find_python, running_target
@@ -49,7 +49,7 @@ class VenvFactory:
         self.netrc = netrc
         self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
         # the far side's venv, one ``python -m venv`` per target, copied for each venv
-        self.far_side = FarSide(directory, lambda argv: run(argv, here=True))
+        self.far_side = FarSide(directory, lambda argv: run(argv, here=True), user_cache())
         self._serial = itertools.count(1)  # never reused
         self._spares: dict[SpareKey, concurrent.futures.Future[FreshVenv]] = {}
         self._making: concurrent.futures.ThreadPoolExecutor | None = None

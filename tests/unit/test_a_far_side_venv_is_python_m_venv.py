@@ -1,0 +1,48 @@
+"""The far side's venv is what the target's own ``python -m venv`` makes, copied from a
+template that is made once and kept across runs (as virtualenv keeps its app-data)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_offline_index.commands import Completed, run
+from pytest_offline_index.farside import FarSide
+from pytest_offline_index.installed import distributions_in
+
+
+def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_path) -> None:
+    asked: list[list[str]] = []
+
+    def here(argv: list[str]) -> Completed:
+        asked.append(argv)
+        return run(argv)
+
+    cache = tmp_path / "cache"
+    first = FarSide(tmp_path / "run1", here, cache)
+    first.make(sys.executable, tmp_path / "a")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    (kept,) = [p for p in cache.iterdir()]  # whole, no partial left beside it
+    assert (kept / "pyvenv.cfg").is_file()
+
+    asked.clear()
+    later = FarSide(tmp_path / "run2", here, cache)  # another run, the same cache
+    later.make(sys.executable, tmp_path / "b")
+    assert [a for a in asked if "venv" in a] == []  # no python -m venv this time
+    assert distributions_in(tmp_path / "b") == distributions_in(kept)
+    # the copy is a venv of its own: its prefix, its scripts
+    prefix = subprocess.run([str(tmp_path / "b" / "bin" / "python"), "-c",
+                             "import sys; print(sys.prefix)"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    assert Path(prefix) == tmp_path / "b"
+    assert str(kept) not in (tmp_path / "b" / "bin" / "activate").read_text()
+
+
+def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("")
+    far_side = FarSide(tmp_path / "run", run, blocked / "cache")
+    far_side.make(sys.executable, tmp_path / "v")
+    assert (tmp_path / "v" / "pyvenv.cfg").is_file()
+    assert [p.name for p in (tmp_path / "run").iterdir()][0].startswith("far-side-")

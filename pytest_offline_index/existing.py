@@ -2,11 +2,13 @@
 
 The client namespace never has a route anywhere. Its only way out is the relay, whose
 listening socket is made inside the client namespace and served from the harness, and which
-lets through only the index's host (for PyPI also its files host, and every
-``--offline-index-allow-host``): the installers reach that index alone, from the first
-packet. TLS stays end to end (the relay only tunnels), so the installers verify the index's
-certificate with the user's trust (``--offline-index-cert``). The URL's credentials are used
-and never shown (:func:`~pytest_offline_index.settings.redacted`).
+lets through only the index's origin — its host *and* port — (for PyPI also its files host,
+and every ``--offline-index-allow-host``): the installers reach that index alone, from the
+first packet. What the relay saw of each request (:class:`RelayWitness`) is what the origin
+check judges each file by, and tells where an install's files came from. TLS stays end to
+end (the relay only tunnels), so the installers verify the index's certificate with the
+user's trust (``--offline-index-cert``). The URL's credentials are used and never shown
+(:func:`~pytest_offline_index.settings.redacted`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .cutproof import upstream_port
 from .errors import CutNotEffectiveError, OfflineIndexError, UpstreamUnreachableError
 from .netns import Addressing, Topology, endpoints_for, probe, tunnel
 from .proxy import relay_proxies
-from .relay import Relay, RelayStats
+from .relay import Relay, RelayRequest, RelayStats, split_origin
 from .settings import Settings, redacted
 from .stack import started_or_closed
 from .targets import Target
@@ -36,6 +38,34 @@ from .warm import WarmResult
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refused unresolved
+
+
+class RelayWitness:
+    """What the relay saw, for the origin check (:class:`~.origin.Witness`): called, the
+    hosts it refused since a time (what a fresh venv's ``refusals`` is); each request's
+    real target; and, per thread, where the last install's files came from (a matrix's
+    installs run on threads of their own)."""
+
+    def __init__(self, relay: Callable[[], Relay | None]) -> None:
+        self._relay = relay
+        self._said = threading.local()
+
+    def __call__(self, since: float) -> list[tuple[str, int]]:
+        relay = self._relay()
+        return [] if relay is None else [(e.host, e.port) for e in relay.events(since)
+                                         if e.kind == "refused-host"]
+
+    def requests(self, since: float) -> list[RelayRequest]:
+        relay = self._relay()
+        return [] if relay is None else relay.requests(since)
+
+    def judged(self, said: str) -> None:
+        self._said.value = said
+
+    def last(self) -> str | None:
+        """What the origin check said of this thread's last install, if it judged one."""
+        said: str | None = getattr(self._said, "value", None)
+        return said
 
 
 def credentials_apart(url: str, user_netrc: Path | None, into: Path) -> tuple[str, Path | None]:
@@ -74,6 +104,7 @@ class ExistingIndex:
         self._venvs: VenvFactory | None = None
         self._stopping = threading.Event()
         self._owner_pid = os.getpid()
+        self.witness = RelayWitness(lambda: self._relay)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -112,7 +143,7 @@ class ExistingIndex:
         self._venvs = VenvFactory(self.workdir / "venvs", run, bare, settings.installer,
                                   proxy=relay.url, cert=settings.index_cert,
                                   file_hosts=settings.allowed_hosts,
-                                  refusals=self._refusals, netrc=netrc)
+                                  refusals=self.witness, netrc=netrc)
         self._venvs.prepare([t for t in prepare if t.executable], warmers=False)
 
     def stop_commands(self) -> None:
@@ -154,9 +185,10 @@ class ExistingIndex:
         if routes := topology.default_routes(topology.client):
             raise CutNotEffectiveError(f"the client is not isolated: it has a default route "
                                        f"({routes[0]})")
-        scheme = urlsplit(self.url).scheme
+        parts = urlsplit(self.url)
+        scheme = parts.scheme
         proxies = [p for h in self.settings.allowed_hosts
-                   if (p := relay.proxies.for_host(scheme, h)) is not None]
+                   if (p := relay.proxies.for_host(scheme, split_origin(h)[0])) is not None]
         direct = endpoints_for([self.url, *(f"{scheme}://{h}/" for h in
                                             self.settings.allowed_hosts),
                                 *(f"http://{p.host}:{p.port}/" for p in proxies)])
@@ -168,9 +200,19 @@ class ExistingIndex:
         if ok or " 403 " not in f" {status} ":
             raise CutNotEffectiveError(f"the relay is not an allowlist: CONNECT "
                                        f"{OFF_THE_LIST}:443 answered {status!r}")
-        return (f"{len(direct)} address(es) of the index (and of the host's proxy) "
+        said = (f"{len(direct)} address(es) of the index (and of the host's proxy) "
                 f"unreachable from the client but through the relay; a tunnel to a host off "
                 f"the list refused ({status})")
+        # the index is one origin: its host on a port not on the list is another server
+        host = parts.hostname or ""
+        if (port := next((p for p in (upstream_port(self.url) + 1, 1, 2)
+                          if 0 < p < 65536 and not relay.allows(host, p)), None)) is not None:
+            ok, status = tunnel(topology.client, relay.address, host, port)
+            if ok or " 403 " not in f" {status} ":
+                raise CutNotEffectiveError(f"the relay is not an allowlist of origins: "
+                                           f"CONNECT {host}:{port} answered {status!r}")
+            said += f", and one to the index's host on another port ({host}:{port})"
+        return said
 
     # what an index of the run's own does, and an existing one never: one line each
     def restore(self) -> None:
@@ -197,11 +239,11 @@ class ExistingIndex:
         """What the client fetched through the relay so far."""
         return self._relay.stats() if self._relay is not None else RelayStats()
 
-    def _refusals(self, since: float) -> list[tuple[str, int]]:
-        """The hosts the relay refused to let the client reach since ``since``."""
-        if self._relay is None:
-            return []
-        return [(e.host, e.port) for e in self._relay.events(since) if e.kind == "refused-host"]
+    def sources(self) -> str | None:
+        """Where the files of this thread's last install came from, as the origin check
+        judged them by the relay's records: how many from the index, how many from each
+        allowed host (None: no install judged yet)."""
+        return self.witness.last()
 
     def _topology(self) -> Topology:
         if self.topology is None:

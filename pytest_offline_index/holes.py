@@ -6,23 +6,35 @@ uv names the same file in "Failed to fetch: <url>" (in backticks in uv 0.5) and 
 as "<name> was not found in the package registry" (wrapped over lines in uv 0.5).
 devpi-client's ``devpi install`` runs pip, so its output has pip's shapes. This module turns
 that output into those names, so a failure says what to warm.
+
+A project whose only candidates are yanked (PEP 592) is named as such: newer pip (26.3)
+prints "Ignored the following yanked versions: ..." before "Could not find a version"; older
+pip (ensurepip's 23.2) lists them among "(from versions: ...)" and takes none, so there a
+listed version the requirement admits is one only its yank kept out; uv says "<name>==<v>
+was yanked".
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+NO_VERSION = re.compile(r"Could not find a version that satisfies the requirement (\S+) "
+                        r"\(from versions: ([^)]*)\)")
+YANKED_IGNORED = re.compile(r"Ignored the following yanked versions: ([^\n]+)")
+UV_YANKED = re.compile(r"([^\s`'\"]+?)==([^\s`'\"]+)\s+was\s+yanked")
 # any index's file it lists and cannot serve (an existing index: a remote's uncached file)
 UNSERVED = re.compile(r"Could not install requirement \S+ from ([^\s#]+)\S*(?: \(from [^)]*\))?"
                       r" because of HTTP error [45]\d\d")
@@ -48,11 +60,17 @@ class Hole:
     project: str
     version: str | None = None
     filename: str | None = None
+    yanked: tuple[str, ...] = ()  # its only candidates, each yanked (PEP 592)
+    where: str = field(default="the cache", compare=False)  # an existing index: "the index"
 
     def __str__(self) -> str:
         if self.filename:
             return f"{self.project} {self.version} ({self.filename})"
-        return f"{self.project} (no release of it is in the cache)"
+        if self.yanked:
+            return (f"{self.project} (only yanked releases in {self.where}: "
+                    f"{', '.join(self.yanked)}; an installer takes a yanked release only when "
+                    f"pinned with ==)")
+        return f"{self.project} (no release of it is in {self.where})"
 
 
 def parse_filename(filename: str) -> tuple[str, str | None]:
@@ -66,9 +84,11 @@ def parse_filename(filename: str) -> tuple[str, str | None]:
         return filename, None
 
 
-def holes_in(output: str) -> list[Hole]:
-    """Every missing file or project named in pip's output, in order, without repeats."""
+def holes_in(output: str, where: str = "the cache") -> list[Hole]:
+    """Every missing file or project named in pip's output, in order, without repeats;
+    ``where`` is what lacks them, as a project's hole says it."""
     found: dict[str, Hole] = {}
+    yanked = yanked_in(output)
     # pip < 26 prints the URL of every file it fetches ("Downloading <url>"): those are no holes
     fetched = (ln for ln in output.splitlines() if not ln.lstrip().startswith("Downloading "))
     for match in FILE_URL.finditer(unquote("\n".join(fetched))):
@@ -81,11 +101,50 @@ def holes_in(output: str) -> list[Hole]:
         found.setdefault(filename, Hole(project, version, filename))
     for match in NO_MATCH.finditer(output):
         project = project_of(match.group(1))
-        found.setdefault(project, Hole(project))
+        found.setdefault(project, Hole(project, yanked=yanked.pop(project, ()), where=where))
     for match in UV_NOT_FOUND.finditer(output):
         project = project_of(match.group(1))
-        found.setdefault(project, Hole(project))
+        found.setdefault(project, Hole(project, where=where))
+    for project, versions in yanked.items():  # uv's: no "no matching distribution" there
+        found.setdefault(project, Hole(project, yanked=versions, where=where))
     return list(found.values())
+
+
+def yanked_in(output: str) -> dict[str, tuple[str, ...]]:
+    """The projects an install found only yanked candidates of, with those versions."""
+    found: dict[str, tuple[str, ...]] = {}
+    ignored: list[str] = []  # newer pip: the yanked versions it just said it ignored
+    for line in output.splitlines():
+        if match := YANKED_IGNORED.search(line):
+            ignored = [v.strip() for v in match.group(1).split(",") if v.strip()]
+        elif match := NO_VERSION.search(line):
+            spec, listed = match.groups()
+            # older pip lists yanked versions and takes none of them: one the requirement
+            # admits was kept out by its yank alone
+            versions = admitted(spec, ignored or [v.strip() for v in listed.split(",")])
+            if versions:
+                found[project_of(spec)] = versions
+            ignored = []
+    for match in UV_YANKED.finditer(output):
+        project = project_of(match.group(1))
+        found[project] = (*found.get(project, ()), match.group(2))
+    return found
+
+
+def admitted(spec: str, versions: list[str]) -> tuple[str, ...]:
+    """The ``versions`` that the requirement ``spec`` admits (pre-releases too)."""
+    try:
+        specifier = Requirement(spec).specifier
+    except InvalidRequirement:
+        return ()
+    said = []
+    for version in versions:
+        try:
+            if specifier.contains(Version(version), prereleases=True):
+                said.append(version)
+        except InvalidVersion:  # "none", or a version pip lists as it found it
+            continue
+    return tuple(said)
 
 
 def unmatched_requirement(output: str) -> str | None:

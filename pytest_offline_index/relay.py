@@ -3,9 +3,12 @@
 Its listening socket is handed in ready-made — the harness makes it inside the gateway
 namespace — and it is served from this process, whose outbound connections leave from the
 host's own namespace: names resolve exactly as on the host, and no packet of the run crosses
-the host's forward hook. It lets through only allowed hosts (``CONNECT host:port`` for https,
-absolute-URI requests for http), counts every request and byte that crossed the gap, and
-remembers why a connection failed, so a warm that cannot reach the upstream names the cause.
+the host's forward hook. It lets through only allowed origins (``CONNECT host:port`` for https,
+absolute-URI requests for http): an entry ``host:port`` admits that port alone, a bare ``host``
+its usual ports (443 and 80). It counts every request and byte that crossed the gap, records
+each request's real target (for http the URL, and a redirect's ``Location``; for https the
+tunnel's ``host:port``), and remembers why a connection failed, so a warm that cannot reach
+the upstream names the cause.
 On a host whose way out is a proxy, it asks that proxy for each tunnel (:mod:`.proxy`).
 It knows nothing of namespaces, devpi or pytest.
 """
@@ -20,11 +23,11 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from .certificate import issuer_of
 from .proxy import Proxies, UpstreamProxy
@@ -36,8 +39,60 @@ HEADER_LIMIT = 64 * 1024
 CHUNK = 64 * 1024
 HOP_BY_HOP = (b"proxy-connection", b"proxy-authorization", b"connection", b"keep-alive")
 TALLY_EVERY = 0.25  # seconds between the tally file's byte counts (requests: at once)
+USUAL_PORTS = (443, 80)  # what an allowed bare host admits: https's and http's
 
-# Makes an unconnected socket of a family where the upstream lives (default: here).
+
+def origin_name(host: str, port: int | None = None) -> str:
+    """An origin as an allowlist writes it: ``host``, ``host:port``, ``[v6]``, ``[v6]:port``."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None else f"{shown}:{port}"
+
+
+def split_origin(entry: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` (a bare v6 address has no port):
+    the host, lower-case, and the port (None: none named). ValueError names a bad port."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{rest!r} after the address is not ':PORT'")
+        port_text = rest[1:] if rest else None
+    elif entry.count(":") == 1:
+        host, port_text = entry.split(":")
+    else:  # a host name, or a bare IPv6 address (its colons are no port)
+        host, port_text = entry, None
+    if port_text is None:
+        return host.lower(), None
+    if not port_text:
+        raise ValueError("no port after ':'")
+    if not port_text.isdigit():
+        raise ValueError(f"the port {port_text!r} is not a number")
+    if not 1 <= (port := int(port_text)) <= 65535:
+        raise ValueError(f"the port {port} is not a TCP port (1-65535)")
+    return host.lower(), port
+
+
+@dataclass(frozen=True)
+class RelayRequest:
+    """One request a client asked the relay to carry: its real target, what came of it."""
+
+    scheme: str  # "http": an absolute URI, seen whole; "https": CONNECT, a tunnel
+    host: str
+    port: int
+    path: str | None  # http: the path (and query) asked for; https: None (it is inside)
+    at: float  # time.monotonic() when it was asked
+    refused: bool = False  # the allowlist turned it away
+    status: int | None = None  # http: the upstream's answer
+    location: str | None = None  # http: where a redirect sent the client, absolute
+
+    @property
+    def origin(self) -> str:
+        return origin_name(self.host, self.port)
+
+    @property
+    def url(self) -> str:
+        """The real target: http's URL, or ``https://host:port`` for a tunnel."""
+        return f"{self.scheme}://{self.origin}{self.path or ''}"
 
 
 @dataclass(frozen=True)
@@ -97,10 +152,11 @@ class Relay:
         self.tally = tally
         self._tallied = 0.0  # when the tally file was last written
         self._flush_due = False  # a write of the latest counts is scheduled
-        self.allow = frozenset(h.lower().strip("[]") for h in allow)
+        self.allow = frozenset(split_origin(entry) for entry in allow)
         self.connect_timeout = connect_timeout
         self._stats = RelayStats()
         self._events: list[RelayEvent] = []
+        self._requests: list[RelayRequest] = []  # every client request, in order
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -170,6 +226,29 @@ class Relay:
         """Failed connections at or after ``since`` (a ``time.monotonic()`` value)."""
         with self._lock:
             return [e for e in self._events if e.at >= since]
+
+    def requests(self, since: float = 0.0) -> list[RelayRequest]:
+        """The requests clients asked it to carry at or after ``since``, refused ones too,
+        each with its real target (and, for http, the upstream's answer)."""
+        with self._lock:
+            return [r for r in self._requests if r.at >= since]
+
+    def allows(self, host: str, port: int) -> bool:
+        """Whether ``host:port`` is on the list: named with that port, or bare and usual."""
+        host = host.lower().strip("[]")
+        return (host, port) in self.allow or (
+            (host, None) in self.allow and port in USUAL_PORTS)
+
+    def _record(self, request: RelayRequest) -> Callable[..., None]:
+        """Keep ``request``; what is learnt of it later goes in through the returned call."""
+        with self._lock:
+            at = len(self._requests)
+            self._requests.append(request)
+
+        def learnt(**changes: Any) -> None:
+            with self._lock:
+                self._requests[at] = replace(self._requests[at], **changes)
+        return learnt
 
     def _count(self, requests: int = 0, sent: int = 0, received: int = 0) -> None:
         with self._lock:
@@ -261,11 +340,13 @@ class Relay:
         """A connection to an allowed upstream host: direct, or tunnelled through the
         host's proxy for ``scheme``."""
         host = host.lower().strip("[]")
-        if host not in self.allow:
+        if not self.allows(host, port):
+            allowed = sorted(origin_name(h, p) for h, p in self.allow)
+            hint = origin_name(host, None if port in USUAL_PORTS else port)
             raise self._fail("refused-host", host, port,
-                             f"the relay refused {host}: not an allowed host (allowed: "
-                             f"{', '.join(sorted(self.allow))}); add it with "
-                             f"--offline-index-allow-host {host}")
+                             f"the relay refused {origin_name(host, port)}: not an allowed "
+                             f"host (allowed: {', '.join(allowed)}); add it with "
+                             f"--offline-index-allow-host {hint}")
         if (proxy := self.proxies.for_host(scheme, host)) is not None:
             return await self._tunnel(proxy, host, port)
         return await self._direct(host, port)
@@ -365,6 +446,7 @@ class Relay:
         if method == "CONNECT":
             host, _, port_text = target.rpartition(":")
             host, port = host.strip("[]"), int(port_text)
+            path = None
         else:
             parts = urlsplit(target)
             if parts.scheme != "http" or not parts.hostname:
@@ -372,11 +454,14 @@ class Relay:
                 return
             host = parts.hostname
             port = parts.port or 80
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        scheme = "https" if method == "CONNECT" else "http"
+        learnt = self._record(RelayRequest(scheme, host.lower(), port, path, time.monotonic()))
         try:
-            up_reader, up_writer = await self._open(
-                host, port, "https" if method == "CONNECT" else "http")
+            up_reader, up_writer = await self._open(host, port, scheme)
         except ConnectFailed as exc:
             status = 403 if exc.event.kind == "refused-host" else 502
+            learnt(refused=status == 403)
             await _answer(writer, status, exc.event.detail)
             return
         self._count(requests=1)
@@ -385,30 +470,37 @@ class Relay:
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await writer.drain()
             else:
-                origin = parts.path or "/"
-                if parts.query:
-                    origin += "?" + parts.query
                 headers = [line for line in header_block.split(b"\r\n")
                            if line and line.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
                 forwarded = b"\r\n".join([
-                    f"{method} {origin} {version}".encode("latin-1"), *headers,
+                    f"{method} {path} {version}".encode("latin-1"), *headers,
                     b"Connection: close", b"", b""])
                 self._count(sent=len(forwarded))
                 up_writer.write(forwarded)
                 await up_writer.drain()
-            await self._pipe(reader, writer, up_reader, up_writer)
+            url = f"http://{origin_name(host.lower(), port)}{path}"  # what the answer is to
+            await self._pipe(reader, writer, up_reader, up_writer,
+                             None if path is None else lambda head: learnt(**_answered(head, url)))
         finally:
             up_writer.close()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter) -> None:
+                    up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter,
+                    on_head: Callable[[bytes], None] | None = None) -> None:
+        """Both ways until either side closes; ``on_head`` gets the answer's head (http)."""
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
                        upstream_bound: bool) -> None:
+            head = b"" if on_head is not None and not upstream_bound else None
             while data := await src.read(CHUNK):
                 if upstream_bound:  # counted before it is passed on: a reader sees it counted
                     self._count(sent=len(data))
                 else:
                     self._count(received=len(data))
+                if head is not None and on_head is not None:  # looked at, never held back
+                    head += data
+                    if b"\r\n\r\n" in head or len(head) > HEADER_LIMIT:
+                        on_head(head)
+                        head = None
                 dst.write(data)
                 await dst.drain()
 
@@ -425,6 +517,18 @@ class Relay:
                 await writer.drain()
             with self._lock:  # an exchange's last bytes reach the tally file too
                 self._write_tally()
+
+
+def _answered(head: bytes, url: str) -> dict[str, Any]:
+    """An http answer's status and, for a redirect, its absolute ``Location``."""
+    lines = head.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    words = lines[0].split(b" ", 2)
+    status = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+    location = next((line.split(b":", 1)[1].strip().decode("latin-1") for line in lines[1:]
+                     if line.lower().startswith(b"location:")), None)
+    return {"status": status,
+            "location": urljoin(url, location) if location and status and
+            300 <= status < 400 else None}
 
 
 async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:

@@ -475,6 +475,8 @@ class AirgapScenario:
                                   f"{target.label} venv with {self.settings.installer}; "
                                   f"{fetched.bytes / 1e6:.1f} MB through the relay in "
                                   f"{fetched.requests} request(s)")
+                if isinstance(self.index, ExistingIndex) and (came := self.index.sources()):
+                    record.detail += f"; {came}"  # by where each file's bytes came from
                 return venv
             record.detail += (f" into a fresh {target.label} venv with "
                               f"{self.settings.installer}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -11,7 +10,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import unquote
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -30,7 +28,7 @@ from .holes import holes_in, pip_error
 from .installed import added, differences, distributions_in
 from .installers import PIP, InstallRequest, installer_named
 from .netns import without_network
-from .origin import Held, foreign_installs
+from .origin import Held, foreign_installs, sent_elsewhere
 from .requirements import check_sources
 from .settings import parse_packages
 
@@ -107,17 +105,6 @@ class ImportResult:
     ok: bool
     detail: str
     seconds: float = 0.0
-
-
-def sent_elsewhere(refused: tuple[str, int], output: str) -> str:
-    """Why an install from an existing index failed when its pages send the client to a
-    host the relay does not let through: that host, and the file the installer wanted."""
-    host, port = refused
-    urls = re.findall(rf"https?://{re.escape(host)}(?::\d+)?/[^\s'\")]*", output)
-    what = f" for {unquote(urls[0].rsplit('/', 1)[-1].split('#')[0])}" if urls else ""
-    return (f"the index sends the client to {host}:{port}{what}, which the relay does not "
-            f"let through; if that host serves the index's files, add it with "
-            f"--offline-index-allow-host {host}")
 
 
 def requirement_name(spec: str) -> str:
@@ -257,7 +244,8 @@ class FreshVenv:
                 n: after[n] for n in map(requirement_name, seeded) if n in after}}
             origins.update(self.way.origins(self._run, self.python, again))
         if foreign := foreign_installs(self.added, origins, simple_url,
-                                       self.held() if self.held else None, self.file_hosts):
+                                       self.held() if self.held else None, self.file_hosts,
+                                       witness=self.refusals, since=started):
             raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
                                    + "; ".join(foreign), foreign=foreign)
         if crossed is not None:
@@ -273,13 +261,13 @@ class FreshVenv:
         """Raise OfflineInstallError naming why the install ``done`` of ``what`` failed."""
         if self.alive is not None:
             self.alive()
-        holes = holes_in(done.output)
-        refused = self.refusals(started) if self.refusals else []
         where = "the index" if self.proxy else "the cache"  # an existing index, or devpi
+        holes = holes_in(done.output, where)
+        refused = self.refusals(started) if self.refusals else []
         if done.timed_out:
             why = f"timed out after {self._run.timeout:.0f}s"
         elif refused:
-            why = sent_elsewhere(refused[0], done.output)
+            why = sent_elsewhere(refused[0], done.output, self.refusals, started)
         elif holes:
             why = f"missing from {where}: " + ", ".join(str(h) for h in holes)
         else:

@@ -84,11 +84,12 @@ def test_a_page_that_sends_the_client_to_another_host_is_named_until_it_is_allow
         scenario.install()
     assert (f"the index sends the client to {upstream.other_address}:{upstream.port} for "
             f"{dist.filename}") in str(caught.value)
-    assert f"--offline-index-allow-host {upstream.other_address}" in str(caught.value)
+    assert (f"--offline-index-allow-host {upstream.other_address}:{upstream.port}"
+            in str(caught.value))
     scenario.close()
 
     allowed = make_scenario(upstream, dist.name, index_url=upstream.url,
-                            allow_hosts=[upstream.other_address])
+                            allow_hosts=[f"{upstream.other_address}:{upstream.port}"])
     allowed.run_all()  # the files host is part of the index now: it passes
     assert allowed.record("import").status == "passed"
 

@@ -45,7 +45,7 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
 
     # what crossed the relay: the warmed bytes (and the pages) before the cut, nothing after
     gap = report["gap"]
-    assert gap["allowed_hosts"] == [upstream.address]
+    assert gap["allowed_hosts"] == [f"{upstream.address}:{upstream.port}"]
     assert gap["before_cut"]["bytes"] > warmed["bytes"]
     assert gap["after_cut"] == {"requests": 0, "bytes": 0}
     steps = {s["name"]: s for s in report["steps"]}

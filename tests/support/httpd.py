@@ -1,5 +1,7 @@
-"""Static file server for the local upstream; ``<root>/.delay`` slows file downloads, and
-``<root>/.auth`` (``user:password``) makes every request need those credentials.
+"""Static file server for the local upstream; ``<root>/.delay`` slows file downloads,
+``<root>/.auth`` (``user:password``) makes every request need those credentials, and
+``<root>/.redirect`` (a base URL) answers every file download with a 302 to that base URL
+plus the file's name (an index whose files are served by another server).
 
 Run as a script (``python httpd.py ROOT ADDRESS[,ADDRESS...] PORT [PEM]``): it serves on
 PORT (0: a free one) of every address, and prints the port; with a PEM file (certificate and
@@ -32,6 +34,14 @@ class Handler(SimpleHTTPRequestHandler):
         delay = Path(self.directory) / ".delay"
         if self.path.startswith("/files/") and delay.exists():
             time.sleep(float(delay.read_text() or 0))
+        redirect = Path(self.directory) / ".redirect"
+        if self.path.startswith("/files/") and redirect.exists():
+            self.send_response(302)
+            self.send_header("Location", redirect.read_text().strip()
+                             + self.path.split("?", 1)[0].rsplit("/", 1)[-1])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         super().do_GET()
 
     def log_message(self, format: str, *args: object) -> None:

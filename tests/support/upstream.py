@@ -40,6 +40,7 @@ class LocalUpstream:
         self.process: subprocess.Popen[str] | None = None
         self.published: list[Dist] = []
         self.elsewhere: dict[str, str] = {}  # file name -> the base URL its page links to
+        self.yanked: set[str] = set()  # file names the pages mark yanked (PEP 592)
 
     @contextlib.contextmanager
     def requiring(self, user: str, password: str) -> Iterator[None]:
@@ -156,14 +157,25 @@ class LocalUpstream:
         self.write_index()
         return paths
 
-    def publish_elsewhere(self, *dists: Dist) -> list[Path]:
-        """Publish files that the pages link to on a second host (``other_address``)."""
+    def publish_elsewhere(self, *dists: Dist, base: str | None = None) -> list[Path]:
+        """Publish files that the pages link to on a second host (``other_address``), or at
+        ``base`` (a base URL ending in ``/``: e.g. another server's ``files/``)."""
         for dist in dists:
-            self.elsewhere[dist.filename] = f"http://{self.other_address}:{self.port}/files/"
+            self.elsewhere[dist.filename] = (
+                base or f"http://{self.other_address}:{self.port}/files/")
         return self.publish(*dists)
 
+    def publish_yanked(self, *dists: Dist) -> list[Path]:
+        """Publish files the pages mark yanked (``data-yanked``, PEP 592)."""
+        self.yanked.update(dist.filename for dist in dists)
+        return self.publish(*dists)
+
+    def redirect_files(self, base: str) -> None:
+        """Answer every file download with a 302 to ``base`` + its name from now on."""
+        (self.root / ".redirect").write_text(base)
+
     def write_index(self) -> None:
-        write_simple_index(self.root, self.published, self.elsewhere)
+        write_simple_index(self.root, self.published, self.elsewhere, self.yanked)
 
     def __enter__(self) -> LocalUpstream:
         return self.start()
@@ -173,7 +185,8 @@ class LocalUpstream:
 
 
 def write_simple_index(root: Path, published: Iterable[Dist] = (),
-                       elsewhere: dict[str, str] | None = None) -> None:
+                       elsewhere: dict[str, str] | None = None,
+                       yanked: Iterable[str] = ()) -> None:
     """A static PEP 503 index under ``root/simple`` for every file in ``root/files``.
 
     ``published`` supplies ``data-requires-python`` for the files the builder wrote.
@@ -189,18 +202,19 @@ def write_simple_index(root: Path, published: Iterable[Dist] = (),
     for project, paths in projects.items():
         (simple / project).mkdir(exist_ok=True)
         (simple / project / "index.html").write_text(
-            _page(project, paths, requires_python, elsewhere or {}))
+            _page(project, paths, requires_python, elsewhere or {}, set(yanked)))
     links = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
     (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
 def _page(project: str, paths: Iterable[Path], requires_python: dict[str, str | None],
-          elsewhere: dict[str, str]) -> str:
+          elsewhere: dict[str, str], yanked: set[str]) -> str:
     rows = []
     for path in paths:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         spec = requires_python.get(path.name) or wheel_requires_python(path)
         attr = f' data-requires-python="{html.escape(spec)}"' if spec else ""
+        attr += ' data-yanked="withdrawn by its maintainer"' if path.name in yanked else ""
         base = elsewhere.get(path.name, "../../files/")
         rows.append(f'<a href="{base}{path.name}#sha256={digest}"{attr}>'
                     f"{path.name}</a><br>\n")

@@ -86,7 +86,8 @@ def test_bytes_that_are_no_certificate_are_said_to_be_none() -> None:
 
 def test_the_relay_names_who_issued_what_a_host_shows(tls_server) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
-    with Relay(listener, ["127.0.0.1"], connect_timeout=2).start() as relay:
+    with Relay(listener, [f"127.0.0.1:{tls_server}", "127.0.0.1:9"],
+               connect_timeout=2).start() as relay:
         assert relay.peer_issuer("127.0.0.1", tls_server) == (
             "CN=Inspecting Proxy Root CA, O=Inspecting Proxy Ltd, OU=Egress, C=DE")
         assert relay.peer_issuer("127.0.0.1", 9) is None  # nothing listens there

@@ -32,10 +32,10 @@ def test_an_index_url_must_be_http_with_a_host_and_is_shown_redacted_when_it_is_
 
 def test_the_relay_allows_the_index_host_and_for_pypi_its_files_host() -> None:
     settings = Settings.resolve(cli={"index_url": "https://pypi.org/simple/"})
-    assert settings.allowed_hosts == ("pypi.org", "files.pythonhosted.org")
+    assert settings.allowed_hosts == ("pypi.org:443", "files.pythonhosted.org")
     settings = Settings.resolve(cli={"index_url": "https://u:p@repo.example/simple/",
                                      "allow_hosts": ["cdn.example"]})
-    assert settings.allowed_hosts == ("repo.example", "cdn.example")
+    assert settings.allowed_hosts == ("repo.example:443", "cdn.example")
 
 
 def test_devpi_client_is_refused_for_an_index_that_is_not_a_devpi() -> None:

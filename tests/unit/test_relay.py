@@ -48,7 +48,7 @@ def via(relay: Relay) -> requests.Session:
 
 def test_an_allowed_host_is_carried_and_every_byte_counted(origin) -> None:
     host, port = origin
-    with make_relay(host) as relay, via(relay) as session:
+    with make_relay(f"{host}:{port}") as relay, via(relay) as session:
         answer = session.get(f"http://{host}:{port}/page.txt", timeout=10)
         assert answer.status_code == 200 and answer.content == b"x" * 5000
         stats = relay.stats()
@@ -60,7 +60,8 @@ def test_an_allowed_host_is_carried_and_every_byte_counted(origin) -> None:
 
 def test_a_connect_tunnel_is_carried(origin) -> None:
     host, port = origin
-    with make_relay(host) as relay, socket.create_connection(relay.address, timeout=5) as sock:
+    with make_relay(f"{host}:{port}") as relay, socket.create_connection(
+            relay.address, timeout=5) as sock:
         sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\n\r\n".encode())
         stream = sock.makefile("rb")
         assert stream.readline().startswith(b"HTTP/1.1 200")
@@ -78,8 +79,8 @@ def test_a_host_outside_the_allowlist_is_refused_and_named(origin) -> None:
         assert answer.status_code == 403
         (event,) = relay.events()
         assert event.kind == "refused-host"
-        assert f"the relay refused {host}: not an allowed host" in str(event)
-        assert f"--offline-index-allow-host {host}" in str(event)
+        assert f"the relay refused {host}:{port}: not an allowed host" in str(event)
+        assert f"--offline-index-allow-host {host}:{port}" in str(event)
         assert relay.stats().requests == 0
 
 
@@ -88,7 +89,7 @@ def test_a_refused_connection_is_named_with_its_address() -> None:
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
-    with make_relay("127.0.0.1") as relay:
+    with make_relay(f"127.0.0.1:{port}") as relay:
         event = relay.reach("127.0.0.1", port)
     assert event is not None and event.kind == "refused"
     assert str(event) == f"127.0.0.1 at 127.0.0.1:{port} refused the connection"
@@ -102,13 +103,13 @@ def test_a_name_that_does_not_resolve_is_named() -> None:
 
 
 def test_a_reachable_host_reports_no_failure_and_no_traffic(origin) -> None:
-    with make_relay(origin[0]) as relay:
+    with make_relay("{}:{}".format(*origin)) as relay:
         assert relay.reach(*origin) is None
         assert relay.stats().requests == 0 and relay.events() == []
 
 
 def test_closing_with_a_tunnel_open_ends_it_quietly(origin, caplog) -> None:
-    relay = make_relay(origin[0])
+    relay = make_relay("{}:{}".format(*origin))
     with socket.create_connection(relay.address, timeout=5) as sock:
         sock.sendall(f"CONNECT {origin[0]}:{origin[1]} HTTP/1.1\r\n\r\n".encode())
         assert sock.makefile("rb").readline().startswith(b"HTTP/1.1 200")

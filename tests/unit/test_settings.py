@@ -70,10 +70,11 @@ def test_subnet_gateway_and_port_are_parsed() -> None:
 
 
 def test_the_relay_allows_the_upstream_its_file_host_and_what_the_user_adds() -> None:
-    assert Settings().allowed_hosts == ("pypi.org", "files.pythonhosted.org")
+    # the upstream's own origin, port and all; a bare allowed host: its ports 443 and 80
+    assert Settings().allowed_hosts == ("pypi.org:443", "files.pythonhosted.org")
     mirror = Settings.resolve(cli={"upstream": "http://Mirror.example:8080/simple/",
-                                   "allow_hosts": ["Files.Example", "10.1.2.3"]})
-    assert mirror.allowed_hosts == ("mirror.example", "files.example", "10.1.2.3")
+                                   "allow_hosts": ["Files.Example", "10.1.2.3:8443"]})
+    assert mirror.allowed_hosts == ("mirror.example:8080", "files.example", "10.1.2.3:8443")
 
 
 def test_workdir_must_be_writable(tmp_path) -> None:

@@ -45,4 +45,4 @@ def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None
     far_side = FarSide(tmp_path / "run", run, blocked / "cache")
     far_side.make(sys.executable, tmp_path / "v")
     assert (tmp_path / "v" / "pyvenv.cfg").is_file()
-    assert [p.name for p in (tmp_path / "run").iterdir()][0].startswith("far-side-")
+    assert next(p.name for p in (tmp_path / "run").iterdir()).startswith("far-side-")

@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from .errors import SettingsError
 from .redaction import redacted as redacted  # re-exported: the one redaction, for all
 from .redaction import unreadable_userinfo
+from .relay import origin_name, split_origin
 
 DEFAULT_PACKAGES = ("pandas",)
 DEFAULT_UPSTREAM = "https://pypi.org/simple/"
@@ -43,7 +44,9 @@ class Settings:
         default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET))
     gateway: ipaddress.IPv4Address = field(
         default_factory=lambda: ipaddress.IPv4Address(DEFAULT_GATEWAY))
-    allow_hosts: tuple[str, ...] = ()  # hosts the relay lets through besides the upstream's
+    # what the relay lets through besides the upstream's origin: "host" (its ports 443 and
+    # 80) or "host:port" (that port alone); IPv6 in brackets
+    allow_hosts: tuple[str, ...] = ()
     port: int = DEFAULT_PORT
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     workdir: Path | None = None  # parent of each run's work dir; None: the system temp dir
@@ -81,10 +84,14 @@ class Settings:
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
-        """What the relay lets through: the upstream's host — or the existing index's —
-        (and, for PyPI, its file host), then every ``allow_hosts`` entry."""
-        host = (urlsplit(self.index_url or self.upstream).hostname or "").lower()
-        hosts = [host, *([PYPI_FILES_HOST] if host == "pypi.org" else []), *self.allow_hosts]
+        """What the relay lets through: the upstream's origin — or the existing index's —
+        as ``host:port`` (that port alone: another port of its host is another server), for
+        PyPI its file host, then every ``allow_hosts`` entry."""
+        parts = urlsplit(self.index_url or self.upstream)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        hosts = [origin_name(host, port), *([PYPI_FILES_HOST] if host == "pypi.org" else []),
+                 *self.allow_hosts]
         return tuple(dict.fromkeys(hosts))
 
     def describe(self) -> str:
@@ -211,18 +218,29 @@ def parse_gateway(text: str) -> ipaddress.IPv4Address:
     return address
 
 
+ALLOW_HOST_FIX = ("give the host (its ports 443 and 80) or host:port (that port alone), "
+                  "e.g. 'files.example.org' or 'files.example.org:8443'")
+
+
 def parse_allow_hosts(hosts: Iterable[str]) -> tuple[str, ...]:
+    """Each entry as the relay reads it: ``host`` or ``host:port``, lower-case, IPv6 in
+    brackets."""
     out = []
-    for host in hosts:
-        bare = host.strip().strip("[]")
+    for entry in hosts:
+        if "/" in entry or "@" in entry:  # a URL, or credentials: neither is a host
+            raise SettingsError(f"allow-host: {entry!r} is not a host name or an IP address; "
+                                f"{ALLOW_HOST_FIX}")
         try:
-            ipaddress.ip_address(bare)
+            host, port = split_origin(entry)
+        except ValueError as exc:
+            raise SettingsError(f"allow-host: {entry!r}: {exc}; {ALLOW_HOST_FIX}") from None
+        try:
+            ipaddress.ip_address(host)
         except ValueError:
-            if not HOST_NAME.match(bare):
-                raise SettingsError(
-                    f"allow-host: {host!r} is not a host name or an IP address; give the "
-                    f"bare host, e.g. 'files.example.org'") from None
-        out.append(bare.lower())
+            if not HOST_NAME.match(host):
+                raise SettingsError(f"allow-host: {entry!r} is not a host name or an IP "
+                                    f"address; {ALLOW_HOST_FIX}") from None
+        out.append(origin_name(host, port))
     return tuple(out)
 
 
@@ -390,8 +408,9 @@ OPTIONS: tuple[Option, ...] = (
            help="simple index that devpi mirrors (default: https://pypi.org/simple/)"),
     Option("allow_hosts", "--offline-index-allow-host", "offline_index_allow_hosts",
            lambda v: parse_allow_hosts(_as_list(v)), repeatable=True,
-           help="another host the relay lets devpi reach, e.g. where the upstream's pages "
-                "send files (repeatable; the upstream's own host, and for PyPI "
+           help="another host the relay lets through, e.g. where the index's pages send "
+                "files: HOST (ports 443 and 80) or HOST:PORT (that port alone) (repeatable; "
+                "the upstream's or index's own host:port, and for PyPI "
                 "files.pythonhosted.org, are always allowed)"),
     Option("subnet", "--offline-index-subnet", "offline_index_subnet",
            lambda v: parse_subnet(str(v)),

@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pytest_offline_index import AirgapScenario, OfflineIndex, Settings
-from pytest_offline_index.hermetic import hermetic_env
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.execute.hermetic import hermetic_env
+from pytest_offline_index.inputs.targets import find_python
 
 CASES = {"six": ["six"], "pandas": ["pandas"], "jupyterlab": ["jupyterlab"]}
 PUBLIC = "https://pypi.org/simple/"

@@ -7,6 +7,8 @@ The plain-Python API (usable without pytest) and the errors it raises::
 
 from __future__ import annotations
 
+from .check.scenario import AirgapScenario
+from .client.venv import FreshVenv
 from .errors import (
     BundleError,
     CutNotEffectiveError,
@@ -22,10 +24,8 @@ from .errors import (
     UpstreamUnreachableError,
     WarmError,
 )
-from .index import OfflineIndex
-from .scenario import AirgapScenario
-from .settings import Settings
-from .venv import FreshVenv
+from .index.offline import OfflineIndex
+from .inputs.settings import Settings
 
 __all__ = [
     "AirgapScenario",

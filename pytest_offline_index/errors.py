@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .holes import Hole
-    from .installed import Difference
-    from .venv import ImportResult
+    from .client.venv import ImportResult
+    from .proof.as_warmed import Difference
+    from .proof.holes import Hole
 
 
 class OfflineIndexError(Exception):
@@ -90,7 +90,7 @@ class ForeignFileError(OfflineInstallError):
 class NotAsWarmedError(OfflineInstallError):
     """The install passed but installed other versions than the warm resolved.
 
-    ``differences`` lists them (see :mod:`pytest_offline_index.installed`).
+    ``differences`` lists them (see :mod:`pytest_offline_index.proof.as_warmed`).
     """
 
     def __init__(self, message: str, differences: Sequence[Difference] = (),

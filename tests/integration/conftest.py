@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.index import OfflineIndex
-from pytest_offline_index.scenario import AirgapScenario
-from pytest_offline_index.settings import Settings
-from pytest_offline_index.targets import Target, pyenv_roots, running_target
+from pytest_offline_index.check.scenario import AirgapScenario
+from pytest_offline_index.index.offline import OfflineIndex
+from pytest_offline_index.inputs.settings import Settings
+from pytest_offline_index.inputs.targets import Target, pyenv_roots, running_target
 from tests.support.machine import require_namespaces
 from tests.support.upstream import LocalUpstream
 

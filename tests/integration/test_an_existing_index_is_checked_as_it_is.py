@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_offline_index.devpi.server import DevpiServer
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.existing import ExistingIndex
-from pytest_offline_index.server import DevpiServer
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.index.existing import ExistingIndex
+from pytest_offline_index.inputs.targets import find_python
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
 

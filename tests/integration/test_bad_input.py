@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.inputs.targets import find_python
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.cachedir import devpi_state_version
+from pytest_offline_index.devpi.cachedir import devpi_state_version
 from pytest_offline_index.errors import SettingsError
 from tests.support.dists import Dist
 

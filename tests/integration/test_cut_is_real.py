@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from pytest_offline_index.commands import run
 from pytest_offline_index.errors import CutNotEffectiveError, OfflineInstallError
+from pytest_offline_index.execute.commands import run
 from pytest_offline_index.netns import endpoints_for, probe
 from tests.support.dists import Dist
 

@@ -30,7 +30,7 @@ def smuggling_requirements(tmp_path: Path, local: Dist, *also: str) -> Path:
 
 def skip_the_input_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """The route the input check does not see: the check itself switched off."""
-    for module in ("pytest_offline_index.venv", "pytest_offline_index.warm"):
+    for module in ("pytest_offline_index.client.venv", "pytest_offline_index.index.warm"):
         monkeypatch.setattr(f"{module}.check_sources", lambda path: None)
 
 

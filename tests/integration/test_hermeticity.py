@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.commands import Runner, run
+from pytest_offline_index.client.venv import FreshVenv
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.hermetic import hermetic_env, index_args
-from pytest_offline_index.venv import FreshVenv
+from pytest_offline_index.execute.commands import Runner, run
+from pytest_offline_index.execute.hermetic import hermetic_env, index_args
 from tests.support.dists import Dist, embedded_wheel
 from tests.support.upstream import write_simple_index
 

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from pytest_offline_index.commands import run
+from pytest_offline_index.check.scenario import FAILED, NOT_RUN
 from pytest_offline_index.errors import NotAsWarmedError
-from pytest_offline_index.hermetic import hermetic_env, index_args
-from pytest_offline_index.scenario import FAILED, NOT_RUN
+from pytest_offline_index.execute.commands import run
+from pytest_offline_index.execute.hermetic import hermetic_env, index_args
 from tests.support.devpi import refresh
 from tests.support.dists import Dist, normalize
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.commands import run
+from pytest_offline_index.client.installers import uv_binary, uv_env
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.hermetic import hermetic_env, index_args
-from pytest_offline_index.installers import uv_binary, uv_env
+from pytest_offline_index.execute.commands import run
+from pytest_offline_index.execute.hermetic import hermetic_env, index_args
 from tests.support.dists import Dist
 from tests.support.upstream import write_simple_index
 

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUN = """
 import json, os, subprocess, tempfile, time
 from pathlib import Path
-from pytest_offline_index.settings import Settings
+from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.netns import Addressing, Topology
 
 def up():
@@ -60,7 +60,7 @@ def test_teardown_never_runs():
 """
 
 KEPT = RUN + """
-from pytest_offline_index.index import OfflineIndex
+from pytest_offline_index.index.offline import OfflineIndex
 from tests.support.upstream import LocalUpstream
 
 def test_the_index_keeps_its_work_dir():

@@ -8,7 +8,7 @@ import sysconfig
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.inputs.targets import find_python
 from tests.support.dists import Dist
 
 PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")

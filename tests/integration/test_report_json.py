@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from pytest_offline_index.report import SCHEMA_PATH
+from pytest_offline_index.check.report import SCHEMA_PATH
 from tests.support.dists import Dist
 
 

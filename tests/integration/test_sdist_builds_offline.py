@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.index import OfflineIndex
-from pytest_offline_index.warm import Warmer
+from pytest_offline_index.index.offline import OfflineIndex
+from pytest_offline_index.index.warm import Warmer
 from tests.support.dists import Dist, embedded_wheel
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index.errors import OfflineInstallError
-from pytest_offline_index.installed import distributions_in
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.inputs.targets import find_python
+from pytest_offline_index.proof.as_warmed import distributions_in
 from tests.support.dists import Dist, embedded_wheel
 
 PYTHONS = ["3.11", "3.12"]

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from pytest_offline_index.errors import CutNotEffectiveError
-from pytest_offline_index.index import OfflineIndex
+from pytest_offline_index.index.offline import OfflineIndex
 from tests.support.dists import Dist
 
 

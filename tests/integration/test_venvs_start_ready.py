@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from pytest_offline_index.installed import distributions_in, site_packages
+from pytest_offline_index.proof.as_warmed import distributions_in, site_packages
 from tests.support.dists import Dist
 
 SEED = {"pip", "setuptools"}  # what ensurepip seeds (setuptools up to 3.11)

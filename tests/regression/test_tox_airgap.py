@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.targets import find_python
+from pytest_offline_index.inputs.targets import find_python
 from tests.support.machine import machine_snapshot, snapshot_diff
 
 ROOT = Path(__file__).resolve().parents[2]

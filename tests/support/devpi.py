@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_offline_index.server import DevpiServer
+from pytest_offline_index.devpi.server import DevpiServer
 
 
 def refresh(server: DevpiServer, project: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.processes import is_alive, process_start_time
+from pytest_offline_index.execute.processes import is_alive, process_start_time
 
 from .machine import root_snapshot, snapshot_diff
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_offline_index.hermetic import SCRUBBED_PREFIXES
+from pytest_offline_index.execute.hermetic import SCRUBBED_PREFIXES
 
 
 def leaked_variables(env: Mapping[str, str]) -> list[str]:

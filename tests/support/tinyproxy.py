@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_offline_index.commands import die_with_parent
+from pytest_offline_index.execute.commands import die_with_parent
 
 UID = GID = 65534
 START_WAIT = 10.0

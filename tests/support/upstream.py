@@ -18,8 +18,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pytest_offline_index.commands import die_with_parent
-from pytest_offline_index.holes import parse_filename
+from pytest_offline_index.execute.commands import die_with_parent
+from pytest_offline_index.proof.holes import parse_filename
 
 from .dists import Dist, normalize
 

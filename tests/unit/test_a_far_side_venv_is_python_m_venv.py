@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pytest_offline_index.commands import Completed, run
-from pytest_offline_index.farside import FarSide
-from pytest_offline_index.installed import distributions_in
+from pytest_offline_index.client.farside import FarSide
+from pytest_offline_index.execute.commands import Completed, run
+from pytest_offline_index.proof.as_warmed import distributions_in
 
 
 def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_path) -> None:

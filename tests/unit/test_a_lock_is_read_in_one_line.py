@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index import SettingsError
-from pytest_offline_index.lockfile import (
+from pytest_offline_index.inputs.lockfile import (
     foreign_environment,
     is_lock,
     marker_environment,
     read_lock,
 )
-from pytest_offline_index.settings import Settings
-from pytest_offline_index.targets import Target, running_target
+from pytest_offline_index.inputs.settings import Settings
+from pytest_offline_index.inputs.targets import Target, running_target
 from tests.support.locked import lock
 
 ENTRY = '[[packages]]\nname = "six"\nversion = "1.17.0"\n'

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.certificate import NotACertificate, issuer_of
-from pytest_offline_index.relay import Relay
+from pytest_offline_index.relay.certificate import NotACertificate, issuer_of
+from pytest_offline_index.relay.relay import Relay
 
 CA_NAME = "/C=DE/O=Inspecting Proxy Ltd/OU=Egress/CN=Inspecting Proxy Root CA"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.requirements import check_sources
-from pytest_offline_index.settings import Settings
+from pytest_offline_index.inputs.requirements import check_sources
+from pytest_offline_index.inputs.settings import Settings
 
 SHA = "sha256:" + "a" * 64
 

@@ -8,7 +8,7 @@ import threading
 
 import psutil
 
-from pytest_offline_index import commands
+from pytest_offline_index.execute import commands
 
 
 def test_setting_stop_kills_the_command_and_its_group() -> None:

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.devpiproof import carried_without_credentials
+from pytest_offline_index.bundle.devpi import carried_without_credentials
+from pytest_offline_index.devpi.server import basic_authorization
 from pytest_offline_index.errors import BundleError, SettingsError
-from pytest_offline_index.proxy import ProxyURLError, UpstreamProxy
-from pytest_offline_index.redaction import (
+from pytest_offline_index.inputs.settings import Settings, parse_index_url, parse_upstream
+from pytest_offline_index.inputs.settings import redacted as settings_redacted
+from pytest_offline_index.relay.host_proxy import ProxyURLError, UpstreamProxy
+from pytest_offline_index.util.redaction import (
     redacted,
     scrub,
     secrets_of,
@@ -21,9 +24,6 @@ from pytest_offline_index.redaction import (
     unreadable_userinfo,
     without_credentials,
 )
-from pytest_offline_index.server import basic_authorization
-from pytest_offline_index.settings import Settings, parse_index_url, parse_upstream
-from pytest_offline_index.settings import redacted as settings_redacted
 
 SECRET = "Zx9/t0k@en#v4?l:ue=="
 ENCODED = "Zx9%2Ft0k%40en%23v4%3Fl%3Aue%3D%3D"

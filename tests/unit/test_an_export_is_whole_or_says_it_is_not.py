@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index import SettingsError
-from pytest_offline_index.bundle import Bundle, parse_export_dir
-from pytest_offline_index.origin import sha256_of
+from pytest_offline_index.bundle.export import Bundle, parse_export_dir
+from pytest_offline_index.proof.origin import sha256_of
 from tests.support.dists import Dist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_a_missing_parent_or_a_file_is_refused(tmp_path: Path) -> None:
 FULL_DISK = """\
 import resource, signal, sys
 from pathlib import Path
-from pytest_offline_index.bundle import Bundle
+from pytest_offline_index.bundle.export import Bundle
 from pytest_offline_index.errors import BundleError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))

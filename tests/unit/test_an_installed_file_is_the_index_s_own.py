@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_offline_index.origin import foreign_installs, from_pip_report, from_pylock
+from pytest_offline_index.proof.origin import foreign_installs, from_pip_report, from_pylock
 
 INDEX = "http://10.7.0.2:3141/offline/airgap/+simple/"
 HELD_SHA = "a" * 64

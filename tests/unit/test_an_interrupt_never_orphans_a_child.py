@@ -14,7 +14,7 @@ import sys
 DRIVER = r'''
 import os, random, signal, threading, time
 import psutil
-from pytest_offline_index import commands
+from pytest_offline_index.execute import commands
 
 def handler(signum, frame):
     raise KeyboardInterrupt(signum)

@@ -10,10 +10,10 @@ import pytest
 
 import pytest_offline_index
 from pytest_offline_index import errors
-from pytest_offline_index.holes import Hole
-from pytest_offline_index.installed import Difference
+from pytest_offline_index.client.venv import ImportResult
 from pytest_offline_index.outcomes import NotInstallChecked, StepNotRun
-from pytest_offline_index.venv import ImportResult
+from pytest_offline_index.proof.as_warmed import Difference
+from pytest_offline_index.proof.holes import Hole
 
 FAMILY = [cls for _, cls in inspect.getmembers(errors, inspect.isclass)
           if issubclass(cls, errors.OfflineIndexError)]

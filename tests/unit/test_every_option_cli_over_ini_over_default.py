@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index import plugin
-from pytest_offline_index.settings import DEFAULT_UPSTREAM, OPTIONS
+from pytest_offline_index.inputs.settings import DEFAULT_UPSTREAM, OPTIONS
+from pytest_offline_index.plugin.hooks import hooks as plugin
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pytest_offline_index.hermetic import hermetic_env, index_args
+from pytest_offline_index.execute.hermetic import hermetic_env, index_args
 from tests.support.hermetic_checks import leaked_variables
 
 POLLUTED = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.holes import (
+from pytest_offline_index.proof.holes import (
     Hole,
     holes_in,
     parse_filename,

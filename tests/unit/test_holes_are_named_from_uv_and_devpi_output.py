@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.holes import Hole, holes_in, pip_error
+from pytest_offline_index.proof.holes import Hole, holes_in, pip_error
 from tests.unit.installer_captures import UV_VERSIONS, devpi_captured, uv_captured
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_offline_index.installed import (
+from pytest_offline_index.proof.as_warmed import (
     Difference,
     added,
     differences,

@@ -6,9 +6,8 @@ import importlib.util
 
 import pytest
 
-from pytest_offline_index import installers
-from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.installers import (
+from pytest_offline_index.client import installers
+from pytest_offline_index.client.installers import (
     devpi_env,
     devpi_index_url,
     devpi_install_argv,
@@ -17,7 +16,8 @@ from pytest_offline_index.installers import (
     uv_install_argv,
     uv_venv_argv,
 )
-from pytest_offline_index.settings import Settings
+from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.inputs.settings import Settings
 from tests.support.hermetic_checks import leaked_variables
 
 SIMPLE = "http://10.213.0.5:3141/offline/airgap/+simple/"

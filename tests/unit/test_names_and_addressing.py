@@ -7,8 +7,8 @@ import ipaddress
 import pytest
 
 from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.netns import Addressing
-from pytest_offline_index.settings import Settings
 
 
 def test_the_holder_is_told_every_address_by_name() -> None:

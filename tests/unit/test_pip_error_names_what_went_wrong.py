@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.holes import pip_error
+from pytest_offline_index.proof.holes import pip_error
 from tests.unit.pip_captures import CURRENT, DATA, OLDER, PIP_VERSIONS, captured
 
 FAILURES = sorted(p.name for p in DATA.glob("pip-*.txt")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_offline_index.holes import Hole
-from pytest_offline_index.report import project_table
-from pytest_offline_index.scenario import AirgapScenario, StepRecord
-from pytest_offline_index.settings import Settings
-from pytest_offline_index.targets import Target
-from pytest_offline_index.venv import ImportResult
-from pytest_offline_index.warm import WarmResult
+from pytest_offline_index.check.report import project_table
+from pytest_offline_index.check.scenario import AirgapScenario, StepRecord
+from pytest_offline_index.client.venv import ImportResult
+from pytest_offline_index.index.warm import WarmResult
+from pytest_offline_index.inputs.settings import Settings
+from pytest_offline_index.inputs.targets import Target
+from pytest_offline_index.proof.holes import Hole
 
 
 def test_rows_show_warmed_bytes_install_import_and_holes(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_offline_index.relay import Relay
+from pytest_offline_index.relay.relay import Relay
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.requirements import logical_lines, pins_hashes, requirements_in
+from pytest_offline_index.inputs.requirements import logical_lines, pins_hashes, requirements_in
 
 SHA_A = "sha256:" + "a" * 64
 SHA_B = "sha256:" + "b" * 64

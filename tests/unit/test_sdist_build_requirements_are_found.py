@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.builddeps import (
+from pytest_offline_index.index.builddeps import (
     LEGACY_BACKEND,
     build_requirements,
     build_requirements_of,

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.settings import DEFAULT_UPSTREAM, Settings
+from pytest_offline_index.inputs.settings import DEFAULT_UPSTREAM, Settings
 
 
 def test_defaults_check_pandas_against_the_public_index() -> None:

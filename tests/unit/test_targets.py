@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.targets import find_python, foreign_target, resolve_targets
+from pytest_offline_index.inputs.targets import find_python, foreign_target, resolve_targets
 
 RUNNING = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

@@ -12,23 +12,23 @@ from typing import TypeVar
 
 import pytest
 
-from pytest_offline_index.checkpool import CheckPool
+from pytest_offline_index.check.pool import CheckPool
+from pytest_offline_index.check.scenario import AirgapScenario, CheckableIndex, plan_steps
+from pytest_offline_index.client.installers import Installer
+from pytest_offline_index.client.venv import ImportResult
 from pytest_offline_index.errors import (
     CutNotEffectiveError,
     NotAsWarmedError,
     OfflineInstallError,
     WarmError,
 )
-from pytest_offline_index.holes import Hole
-from pytest_offline_index.installers import Installer
+from pytest_offline_index.index.warm import WarmResult
+from pytest_offline_index.inputs.settings import Settings
+from pytest_offline_index.inputs.targets import Target
 from pytest_offline_index.outcomes import StepNotRun
-from pytest_offline_index.relay import RelayStats
-from pytest_offline_index.scenario import AirgapScenario, CheckableIndex, plan_steps
-from pytest_offline_index.settings import Settings
+from pytest_offline_index.proof.holes import Hole
+from pytest_offline_index.relay.relay import RelayStats
 from pytest_offline_index.steps import Status, Step
-from pytest_offline_index.targets import Target
-from pytest_offline_index.venv import ImportResult
-from pytest_offline_index.warm import WarmResult
 
 T = TypeVar("T")
 PY311, PY312 = Target("3.11", "/usr/bin/python3.11"), Target("3.12", "/usr/bin/python3.12")

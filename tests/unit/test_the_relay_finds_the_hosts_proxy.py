@@ -8,11 +8,16 @@ import socket
 
 import pytest
 
-from pytest_offline_index.cutproof import upstream_endpoints
 from pytest_offline_index.errors import SettingsError
+from pytest_offline_index.index.cut import upstream_endpoints
+from pytest_offline_index.inputs.settings import Settings, parse_proxy
 from pytest_offline_index.netns import Endpoint
-from pytest_offline_index.proxy import ProxyURLError, UpstreamProxy, bypassed, proxies_for
-from pytest_offline_index.settings import Settings, parse_proxy
+from pytest_offline_index.relay.host_proxy import (
+    ProxyURLError,
+    UpstreamProxy,
+    bypassed,
+    proxies_for,
+)
 
 
 def test_each_scheme_takes_its_own_variable_then_all_proxy() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.errors import UpstreamUnreachableError, WarmError
-from pytest_offline_index.warm import DOWNLOAD_LINE, diagnose_warm_failure
+from pytest_offline_index.index.warm import DOWNLOAD_LINE, diagnose_warm_failure
 from tests.unit.pip_captures import CURRENT, OLDER, PIP_VERSIONS, captured
 
 UPSTREAM = "https://pypi.org/simple/"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.holes import Hole, holes_in, yanked_in
+from pytest_offline_index.proof.holes import Hole, holes_in, yanked_in
 from tests.unit.installer_captures import uv_captured
 from tests.unit.pip_captures import CURRENT, captured
 

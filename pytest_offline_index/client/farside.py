@@ -1,0 +1,145 @@
+"""The far side's venv: what ``python -m venv`` gives on the air-gapped machine.
+
+A pass must hold where the set lands, so the install check's venv holds what the target
+Python's own ``venv`` module and its ``ensurepip`` seed put there (3.11: pip 23.x and
+setuptools 65.5; 3.12 and later: pip alone) and nothing of the harness's own (virtualenv
+seeds pip 26 and setuptools 8x: a requirement they satisfy is one the far side may lack).
+
+``python -m venv`` costs ~3-4 s (ensurepip installs its wheels with pip). So one venv is made
+that way per target Python and kept as a template; each fresh venv is a copy of it with its
+paths moved — the same files, byte for byte, pip's bytecode included, in ~0.1 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import OfflineInstallError
+from ..execute.commands import Completed
+
+MakeHere = Callable[[list[str]], Completed]  # runs a command on the host, hermetically
+
+
+def no_venv_module(base_python: str, output: str) -> str | None:
+    """One line saying that ``base_python`` lacks ``venv``/``ensurepip`` (Debian and Ubuntu
+    split them into ``python3.X-venv``), or None when that is not why it failed."""
+    if "ensurepip" not in output and "No module named venv" not in output:
+        return None
+    return (f"{base_python} cannot make a venv the way the far side does: its venv module "
+            f"or ensurepip is missing (on Debian and Ubuntu: apt-get install python3-venv, "
+            f"or python3.X-venv for that version)")
+
+
+def python_m_venv(make_here: MakeHere, base_python: str, path: Path) -> None:
+    """``base_python -m venv path``, or OfflineInstallError in one line."""
+    done = make_here([base_python, "-m", "venv", str(path)])
+    if not done.ok:
+        shutil.rmtree(path, ignore_errors=True)
+        raise OfflineInstallError(no_venv_module(base_python, done.output) or
+                                  f"python -m venv failed for {base_python}: {done.tail(1)}")
+
+
+class FarSide:
+    """Makes far-side venvs: one ``python -m venv`` template per target Python in
+    ``directory``, copied for each venv asked for (no ``directory``: each venv made by
+    ``python -m venv`` itself). Safe to use from several threads."""
+
+    def __init__(self, directory: Path | None, make_here: MakeHere,
+                 cache: Path | None = None) -> None:
+        self.directory = directory
+        self.cache = cache  # where templates outlive the run (None: they do not)
+        self._make_here = make_here
+        self._templates: dict[str, Path] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def make(self, base_python: str, path: Path) -> None:
+        """A venv of ``base_python`` at ``path``, as ``python -m venv`` makes it there."""
+        if self.directory is None:
+            python_m_venv(self._make_here, base_python, path)
+            return
+        template = self.template(base_python)
+        shutil.copytree(template, path, symlinks=True)
+        _moved(path, template)
+
+    def template(self, base_python: str) -> Path:
+        """The ``python -m venv`` of ``base_python`` the copies are made from."""
+        assert self.directory is not None
+        with self._guard:
+            lock = self._locks.setdefault(base_python, threading.Lock())
+        with lock:  # one template per Python, however many threads ask at once
+            if (made := self._templates.get(base_python)) is not None:
+                return made
+            made = self._kept(base_python) if self.cache is not None else None
+            if made is None:
+                made = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
+                python_m_venv(self._make_here, base_python, made)
+            self._templates[base_python] = made
+            return made
+
+    def _kept(self, base_python: str) -> Path | None:
+        """The template of ``base_python`` kept in the cache, made there first if need be;
+        None when the cache cannot hold it (then the run makes its own)."""
+        assert self.cache is not None
+        key = self._key(base_python)
+        if key is None:
+            return None  # python -m venv will say what is wrong with this Python
+        kept = self.cache / key
+        if (kept / "pyvenv.cfg").is_file():
+            return kept
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(prefix=f"{key}.", suffix=".part", dir=self.cache))
+        except OSError:
+            return None
+        try:
+            python_m_venv(self._make_here, base_python, partial / "venv")
+            # whole or not at all: another run may be making the same one meanwhile
+            with contextlib.suppress(OSError):
+                (partial / "venv").rename(kept)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        return kept if (kept / "pyvenv.cfg").is_file() else None
+
+    def _key(self, base_python: str) -> str | None:
+        """What a kept template of ``base_python`` is valid for: the interpreter (its
+        path, version and build) and the ensurepip seed it carries."""
+        done = self._make_here([base_python, "-I", "-c", KEY])
+        if not done.ok:
+            return None
+        what = f"{os.path.realpath(base_python)}\n{done.output}"
+        return hashlib.sha256(what.encode()).hexdigest()[:16]
+
+
+# what a kept template depends on, printed by the target Python itself
+KEY = ("import ensurepip, os, sys; "
+       "print(sys.version, sys.executable, os.stat(sys.executable).st_mtime_ns, "
+       "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
+       "ensurepip.__file__), '_bundled'))) if os.path.isdir(os.path.join(os.path.dirname("
+       "ensurepip.__file__), '_bundled')) else None)")
+
+
+def user_cache() -> Path:
+    """Where this user's kept templates go (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pytest-offline-index" / "far-side"
+
+
+def _moved(venv: Path, old: Path) -> None:
+    """Name ``venv`` instead of ``old`` where ``venv`` writes its own path: the scripts in
+    ``bin`` (``activate``, ``pip``'s shebang) and ``pyvenv.cfg``'s command line. Python finds
+    its prefix from where ``pyvenv.cfg`` is, so nothing else holds the old path."""
+    before, after = os.fsencode(old), os.fsencode(venv)
+    for file in [venv / "pyvenv.cfg", *(venv / "bin").iterdir()]:
+        if file.is_symlink() or not file.is_file():
+            continue
+        data = file.read_bytes()
+        if before in data:
+            file.write_bytes(data.replace(before, after))

@@ -1,0 +1,1 @@
+"""devpi-server: its lifecycle, the server dir that lasts, and what it trusts."""

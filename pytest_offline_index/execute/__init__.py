@@ -1,0 +1,2 @@
+"""Commands that never outlive the run: subprocesses, interrupts, processes, the hermetic
+environment."""

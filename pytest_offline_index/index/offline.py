@@ -1,0 +1,258 @@
+"""The library face of the harness: a caching index behind a network you can cut.
+
+``OfflineIndex`` owns the topology and the devpi-server of one run. Test suites warm it for
+any requirements and target Pythons, cut it, hand out fresh venvs on the air-gapped client,
+and ask what the cache really holds. The pytest fixtures and the reference scenario are both
+built on it; the parts it composes (warmer, cut proof, venv factory) are their own modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..client.factory import VenvFactory
+from ..client.venv import FreshVenv
+from ..devpi.server import DevpiServer
+from ..errors import CutNotEffectiveError, OfflineIndexError, ServerError
+from ..execute.commands import Runner
+from ..inputs.settings import Settings
+from ..inputs.targets import Target, find_python, running_target
+from ..netns import Addressing, Endpoint, Topology
+from ..relay.relay import Relay, RelayStats, read_tally
+from .cut import CutProof, upstream_endpoints
+from .handle import IndexHandle
+from .stack import Stack, started_or_closed
+from .warm import Warmer, WarmRecord, WarmResult, warm_specs
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+NOT_STARTED = "the offline index is not started: call start() first"
+
+
+@dataclass(frozen=True)
+class _Running:
+    """What a started index is made of, the same whether it owns the server and network
+    or is attached to another process's."""
+
+    relay: tuple[str, int]
+    cut: CutProof
+    venvs: VenvFactory
+    warmer: Warmer
+
+
+class OfflineIndex:
+    """One devpi-server in a server namespace, one air-gapped client namespace."""
+
+    warmer_class: type[Warmer] = Warmer  # a test suite's subclass varies how it warms
+
+    def __init__(self, settings: Settings, workdir: Path | None = None,
+                 progress: Progress | None = None) -> None:
+        self.settings = replace(settings, index_url=None)  # its own devpi, not an existing one
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
+                                                        dir=settings.workdir))
+        self.progress: Progress = progress or (lambda line: log.info("%s", line))
+        self.topology: Topology | None = None  # the parts, for tests that reach into them
+        self.server: DevpiServer | None = None
+        self.keep_workdir = False  # close leaves the work dir: devpi failed, its log is the clue
+        self._running: _Running | None = None
+        self._stack: Stack | None = None  # None in a process attached to another's index
+        self._owner_pid = os.getpid()
+        # set by stop_commands (and close): ends every command a venv or warm of this index
+        # runs, on any thread (a KeyboardInterrupt reaches only the main thread)
+        self._stopping = threading.Event()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, prepare: Sequence[Target] = ()) -> OfflineIndex:
+        """Network, relay and server; idempotent. A failure leaves nothing behind.
+
+        For each local target in ``prepare``, its warmer's venv and the install check's
+        fresh venv are made while devpi-server starts (brand-new, unused until handed out).
+        """
+        if self._running is None:
+            started_or_closed(lambda: self._start(prepare), self.close)
+        return self
+
+    def _start(self, prepare: Sequence[Target]) -> None:
+        self._stopping.clear()  # a closed index started again
+        endpoints = upstream_endpoints(self.settings)
+        self._stack = stack = Stack(self.settings, self.workdir, self._own_workdir,
+                                    self.progress, self._tally)
+        try:
+            self.server = stack.up()
+        finally:
+            self.topology = stack.topology
+        assert stack.relay is not None
+        self._running = self._compose(stack.relay.address, endpoints)
+        self._running.venvs.prepare(prepare)
+        stack.start_server()  # a failure: start() closes, venvs being made included
+
+    def _compose(self, relay: tuple[str, int], endpoints: list[Endpoint]) -> _Running:
+        """The parts of a running index, the same for an owning and an attached one."""
+        assert self.topology is not None and self.server is not None
+        run = Runner(self.topology.client, self.settings.step_timeout, self.workdir / "tmp",
+                     self._stopping)
+        record = WarmRecord(self.workdir / "warmed")
+        warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
+                                   self._relay_failures, self.progress,
+                                   alive=self._ensure_server_alive, issuer=self._issuer)
+        venvs = VenvFactory(self.workdir / "venvs", run, self.server.simple_url,
+                            self.settings.installer, held=self.server.held_files,
+                            crossings=self._crossings, warmed=record.versions,
+                            alive=self._ensure_server_alive,
+                            warmer_build_tools=not warmer.build_isolation)
+        return _Running(relay, CutProof(self.topology, relay, endpoints,
+                                        self.settings.upstream), venvs, warmer)
+
+    def handle(self) -> IndexHandle:
+        """What another process needs to attach to this running index (see ``attach``)."""
+        running = self._started()
+        return IndexHandle.of(running.cut.topology.control, self.workdir, self._server(),
+                              running.relay, tuple(running.cut.endpoints))
+
+    @classmethod
+    def attach(cls, settings: Settings, handle: IndexHandle,
+               progress: Progress | None = None) -> OfflineIndex:
+        """Use an index another process started and owns; closing it tears nothing down."""
+        index = cls(settings, workdir=Path(handle.workdir), progress=progress)
+        index.topology = Topology.attached(Addressing(settings.subnet, settings.gateway),
+                                           handle.control)
+        index.server = handle.server(settings.upstream, index.topology.server)
+        index._running = index._compose(handle.relay, list(handle.endpoints))
+        return index
+
+    def close(self) -> None:
+        """Stop the server, remove the network. Safe after any failure, and twice."""
+        if os.getpid() != self._owner_pid:
+            return  # a forked child must never tear down its parent's run
+        self.stop_commands()
+        if self._running is not None:
+            self._running.venvs.close()
+            self._running = None
+        stack, self._stack = self._stack, None
+        self.server = self.topology = None
+        if stack is not None:  # else another process owns the server and the network
+            self.keep_workdir = stack.keep_workdir = self.keep_workdir or stack.keep_workdir
+            stack.down()
+        elif self._own_workdir and not self.keep_workdir:  # never started, or failed early
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def stop_commands(self) -> None:
+        """End every command this index's venvs and warms run, on any thread, and start
+        no more (their steps are "not run"); ``close`` does it first."""
+        self._stopping.set()
+
+    def __enter__(self) -> OfflineIndex:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what clients see ---------------------------------------------------------------
+
+    @property
+    def simple_url(self) -> str:
+        return self._server().simple_url
+
+    @property
+    def is_started(self) -> bool:
+        return self._running is not None
+
+    @property
+    def is_cut(self) -> bool:
+        return self.topology is not None and self.topology.is_cut
+
+    def cached_files(self, project: str | None = None) -> list[str]:
+        """File names devpi really holds on disk (optionally for one project)."""
+        return self._server().cached_files(project)
+
+    def upstream_stats(self) -> RelayStats:
+        """Requests and bytes that crossed the gap so far (in an attached process: as the
+        owner's relay last wrote them down, at most a moment ago)."""
+        return self._relay.stats() if self._relay else read_tally(self._tally)
+
+    @property
+    def _tally(self) -> Path:
+        """The relay's counts, as every process sharing the work dir reads them."""
+        return self.workdir / "relay-requests"
+
+    def _crossings(self) -> int | None:
+        """Requests the relay has carried, while the index is cut (None: it is not)."""
+        return read_tally(self._tally).requests if self.is_cut else None
+
+    def _relay_failures(self, since: float) -> list[str]:
+        return [str(e) for e in self._relay.events(since)] if self._relay else []
+
+    def _issuer(self, host: str, port: int) -> str | None:
+        return self._relay.peer_issuer(host, port) if self._relay else None
+
+    @property
+    def _relay(self) -> Relay | None:  # None in a process attached to another's index
+        return self._stack.relay if self._stack is not None else None
+
+    # -- warming ------------------------------------------------------------------------
+
+    def warm(self, requirements: Sequence[str] = (), *,
+             requirements_file: Path | str | None = None,
+             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]:
+        """Warm for each target Python (default: the running one); results by target."""
+        running = self._started()
+        if self.is_cut:
+            raise CutNotEffectiveError("cannot warm while cut: call restore() first")
+        specs = warm_specs(requirements, requirements_file)
+        targets = [t if isinstance(t, Target) else find_python(t) for t in pythons or ()]
+        results: dict[str, WarmResult] = {}
+        for target in targets or [running_target()]:
+            warmer = running.venvs.warmer(target)
+            # a dir per warm: its files are what this warm fetched, not an earlier one's too
+            dest = self.workdir / "warm" / warmer.path.name
+            results[target.label] = running.warmer.warm(target, warmer.python, specs, dest)
+        return results
+
+    # -- the cut ------------------------------------------------------------------------
+
+    def cut(self) -> str:
+        """Cut the server off and prove it; returns what the proof checked."""
+        return self._started().cut.cut()
+
+    def verify_cut(self) -> None:
+        """Raise CutNotEffectiveError unless neither host can reach the relay or upstream."""
+        self._started().cut.verify()
+
+    def restore(self) -> None:
+        """Give the server its default route back (to warm more)."""
+        self._started().cut.restore()
+
+    # -- clients ------------------------------------------------------------------------
+
+    def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
+                   installer: str | None = None) -> FreshVenv:
+        """A brand-new virtualenv on the air-gapped client, installing from this index
+        with ``installer`` (default: the settings' ``installer``)."""
+        return self._started().venvs.fresh(python, name, installer)
+
+    def _ensure_server_alive(self) -> None:
+        """Raise ServerError if devpi-server is gone (and keep its log for the clue)."""
+        try:
+            self._server().ensure_alive()
+        except ServerError:
+            self.keep_workdir = True
+            raise
+
+    def _started(self) -> _Running:
+        if self._running is None:
+            raise OfflineIndexError(NOT_STARTED)
+        return self._running
+
+    def _server(self) -> DevpiServer:
+        if self.server is None:
+            raise OfflineIndexError(NOT_STARTED)
+        return self.server

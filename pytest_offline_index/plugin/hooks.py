@@ -1,0 +1,433 @@
+"""The pytest plugin: options, ini keys, fixtures, the marker, generated check items.
+
+``pytest --offline-index`` adds one item per step of the reference check (warm, cut,
+install, import) to the run, even in a directory without test files. The steps are run by
+:class:`~pytest_offline_index.check.scenario.AirgapScenario` on the session's one index
+(:class:`~pytest_offline_index.plugin.session.SessionIndex`), which the ``offline_index`` fixture
+and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..check.report import build_report, gap, project_table, write_report
+from ..check.scenario import AirgapScenario
+from ..client.venv import FreshVenv
+from ..errors import OfflineIndexError, SettingsError
+from ..index.offline import OfflineIndex
+from ..inputs.settings import OPTIONS, Settings
+from ..inputs.targets import Target, resolve_targets
+from ..outcomes import NotInstallChecked, StepNotRun
+from ..steps import Step
+from ..util.toml import TOMLDecodeError, loads
+from .session import XDIST_WORKER_ENV, SessionIndex
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("offline-index", "air-gapped install check through a caching index")
+    group.addoption("--offline-index", action="store_true", dest="offline_index",
+                    help="run the air-gap check: warm a devpi cache, cut the network, "
+                         "install into a fresh venv and import")
+    for option in OPTIONS:
+        group.addoption(option.flag, dest=f"offline_index_{option.field}",
+                        action="append" if option.repeatable else "store",
+                        metavar="SPEC" if option.repeatable else "VALUE", help=option.help)
+        if option.repeatable:  # literal types: newer pytest types them as TypeForm
+            parser.addini(option.ini, help=option.help, type="linelist", default=[])
+        else:
+            parser.addini(option.ini, help=option.help, type="string", default="")
+
+
+MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer", "index_url")
+MARKER_LEAVES = ("export",)  # the --offline-index check's alone
+SESSION_KEY = pytest.StashKey[SessionIndex]()
+CHECK_KEY = pytest.StashKey[AirgapScenario]()
+MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
+TARGETS_KEY = pytest.StashKey["list[Target]"]()
+REPORTED_KEY = pytest.StashKey[Path]()
+
+
+def settings_from_config(config: pytest.Config, *, marker: bool = False,
+                         **overrides: object) -> Settings:
+    """Settings from the command line over the ini file; ``overrides`` (a marker) win. A
+    marker's check writes no export: that is the ``--offline-index`` check's. Settings
+    written in a config file pytest did not load are refused, not replaced by defaults."""
+    if (unloaded := unloaded_config(config)) is not None:
+        raise SettingsError(unloaded)
+    options = [o for o in OPTIONS if o.parse is not None  # the report is the plugin's
+               and not (marker and o.field in MARKER_LEAVES)]
+    cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
+    cli.update({k: v for k, v in overrides.items() if v is not None})
+    ini = {o.field: config.getini(o.ini) for o in options}
+    return Settings.resolve(cli=cli, ini=ini)
+
+
+# Where pytest looks for its configuration, and the section each file must have for pytest
+# to take it (pytest.ini and .pytest.ini count even without one).
+CONFIG_FILES = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"),
+                ("pyproject.toml", "tool.pytest"), ("tox.ini", "pytest"),
+                ("setup.cfg", "tool:pytest"))
+UNLOADED_KEY = pytest.StashKey["str | None"]()
+
+
+def unloaded_config(config: pytest.Config) -> str | None:
+    """Why the plugin's settings in the invocation dir's config file (or the nearest
+    above it) were not read, or None.
+
+    pytest finds its config file from the common ancestor of the path arguments: a path
+    option written with a space (``--offline-index-cache-dir /abs/dir``) is one to it
+    (pytest#8846), so the rootdir moves and the project's settings are silently left out;
+    the run would check the defaults instead of what the project asks for."""
+    if UNLOADED_KEY not in config.stash:
+        config.stash[UNLOADED_KEY] = _unloaded_config(config)
+    return config.stash[UNLOADED_KEY]
+
+
+def _unloaded_config(config: pytest.Config) -> str | None:
+    if getattr(config.option, "inifilename", None):  # -c FILE: the user chose one
+        return None
+    loaded = Path(config.inipath).resolve() if config.inipath else None
+    start = Path(config.invocation_params.dir).resolve()
+    for directory in (start, *start.parents):
+        for name, section in CONFIG_FILES:
+            path = directory / name
+            keys = _pytest_keys(path, section) if path.is_file() else None
+            if keys is None:
+                continue  # not a file pytest would take: look on
+            ours = sorted(key for key in keys if key.startswith("offline_index_"))
+            if path == loaded or not ours:
+                return None  # the file pytest would take is the one it took, or says nothing
+            took = loaded or "no config file"
+            return (f"{path} sets {', '.join(ours)} but pytest did not load it (it loaded "
+                    f"{took}, rootdir {config.rootpath}): a path option written with a "
+                    f"space, e.g. '--offline-index-cache-dir /abs/dir', is taken by pytest "
+                    f"for a test path that moves its rootdir; write it with '=': "
+                    f"--offline-index-cache-dir=PATH (or name the file with -c)")
+    return None
+
+
+def _pytest_keys(path: Path, section: str) -> list[str] | None:
+    """The keys of ``path``'s pytest section, or None if pytest would not take the file."""
+    try:
+        if path.suffix == ".toml":
+            tool = loads(path.read_text()).get("tool", {}).get("pytest")
+            if not isinstance(tool, dict):
+                return None
+            options = tool.get("ini_options")
+            return [*tool, *(options if isinstance(options, dict) else {})]
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.read(path)
+    except (OSError, UnicodeDecodeError, TOMLDecodeError, configparser.Error):
+        return None
+    if not parser.has_section(section):
+        return [] if path.name in ("pytest.ini", ".pytest.ini") else None
+    return list(parser[section])
+
+
+def report_path(config: pytest.Config) -> Path | None:
+    value = config.getoption("offline_index_report") or config.getini("offline_index_report")
+    return Path(str(value)) if value else None
+
+
+def check_report_path(config: pytest.Config) -> None:
+    """A report that could not be written is refused now, not after the whole check."""
+    path = report_path(config)
+    if path is None:
+        return
+    existing = path.resolve().parent  # the report's dirs are made: probe the nearest one
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    probe = existing / f".offline-index-report-probe-{os.getpid()}"
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"offline-index: report: {str(path)!r} cannot be written "
+            f"({exc.strerror or exc}); give a path in a writable directory with "
+            f"--offline-index-report") from None
+
+
+def session_index(config: pytest.Config) -> SessionIndex:
+    """The session's one index, made (not started) on first use."""
+    if SESSION_KEY not in config.stash:
+        try:
+            settings = settings_from_config(config)
+        except SettingsError as exc:
+            raise OfflineIndexError(str(exc)) from None
+        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    return config.stash[SESSION_KEY]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "offline_index(packages=[...], imports=[...], pythons=[...], "
+                   "requirements=path, installer=pip|uv|devpi, index_url=URL): make this "
+                   "test a full air-gap check on the shared offline_index; the generated "
+                   "--offline-index items carry it too, so '-m offline_index' selects "
+                   "every check")
+    check_report_path(config)
+    if not config.getoption("offline_index", False):
+        return
+    try:
+        settings = settings_from_config(config)
+        targets = resolve_targets(settings.pythons, settings.platforms)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"offline-index: {exc}") from None
+    if settings.export is not None and (config.getoption("numprocesses", None)
+                                        or os.environ.get(XDIST_WORKER_ENV)):
+        raise pytest.UsageError(  # each worker would write the one DIR for its own items
+            "offline-index: export: not under pytest-xdist (-n); run the check that "
+            "exports in one process")
+    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    config.stash[TARGETS_KEY] = targets
+
+
+def check_scenario(config: pytest.Config) -> AirgapScenario:
+    """The ``--offline-index`` check, made when its items are collected, on the session's index."""
+    if CHECK_KEY not in config.stash:
+        session = config.stash[SESSION_KEY]
+        targets = config.stash[TARGETS_KEY]
+        config.stash[CHECK_KEY] = session.check(session.settings, targets, started=False)
+    return config.stash[CHECK_KEY]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The check starts side by side only the installs whose items will run."""
+    if TARGETS_KEY in session.config.stash:  # the check was made collecting its items
+        check_scenario(session.config).selected_installs = {
+            item.target.label for item in session.items
+            if isinstance(item, CheckItem) and item.step == Step.INSTALL and item.target}
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    if TARGETS_KEY not in config.stash:
+        return
+    collector = CheckCollector.from_parent(session, name="offline-index",
+                                           nodeid="offline-index")
+    # Collect through the public hooks so reporters count and list the generated items.
+    session.ihook.pytest_collectstart(collector=collector)
+    report = session.ihook.pytest_make_collect_report(collector=collector)
+    session.ihook.pytest_collectreport(report=report)
+    if report.failed:
+        raise pytest.UsageError(f"offline-index: could not generate check items: "
+                                f"{report.longreprtext}")
+    items.extend(node for node in report.result if isinstance(node, pytest.Item))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the report while the server still answers, then tear the index down."""
+    config = session.config
+    index_session = config.stash.get(SESSION_KEY, None)
+    if index_session is None:
+        return
+    checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
+              ) + index_session.checks
+    index_session.stop_checks()  # what still runs (after -x, say) ends "not run"
+    path = report_path(config)
+    if path is not None and checks and REPORTED_KEY not in config.stash:
+        cached = None
+        index = index_session.index
+        if index is not None and index.server is not None and index.server.is_running():
+            with contextlib.suppress(OfflineIndexError):
+                cached = index.cached_files()
+        write_report(path, build_report(checks, cached))
+        config.stash[REPORTED_KEY] = path
+        if index_session.progress is not None:
+            index_session.progress(f"report written to {path}")
+    index_session.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (index_session := config.stash.get(SESSION_KEY, None)) is not None:
+        index_session.close()  # after an internal error, sessionfinish may not have run
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    config = terminalreporter.config
+    scenario = config.stash.get(CHECK_KEY, None)
+    index_session = config.stash.get(SESSION_KEY, None)
+    kept = index_session.kept_workdir if index_session is not None else None
+    if scenario is None and kept is None:
+        return
+    terminalreporter.section("offline-index")
+    if scenario is not None:
+        _summarise(terminalreporter, scenario)
+    if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
+        terminalreporter.write_line(f"work dir kept for inspection: {kept}")
+
+
+def _summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
+    for record in scenario.report.steps.values():
+        terminalreporter.write_line(
+            f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
+            f"{record.seconds:7.1f}s  {record.detail}")
+    if scenario.existing:
+        fetched = [r.upstream for r in scenario.report.steps.values() if r.upstream]
+        terminalreporter.write_line(
+            f"through the relay: the client fetched {sum(f.bytes for f in fetched) / 1e6:.1f} "
+            f"MB in {sum(f.requests for f in fetched)} request(s) from the index (allowed: "
+            f"{', '.join(scenario.settings.allowed_hosts)})")
+    elif crossed := gap(scenario):
+        before, after = crossed["before_cut"], crossed["after_cut"]
+        terminalreporter.write_line(
+            f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
+            f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
+            f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
+    terminalreporter.write_line("")
+    for row in project_table(scenario):
+        terminalreporter.write_line(row)
+
+
+# -- fixtures and the marker: the harness inside a test suite -----------------------------
+
+@pytest.fixture(scope="session")
+def offline_index(pytestconfig: pytest.Config) -> OfflineIndex:
+    """The session's running devpi-server behind a cuttable network.
+
+    ``warm(...)``, ``cut()``, ``restore()``, ``is_cut``, ``simple_url``,
+    ``cached_files(project=None)``, ``fresh_venv(python=None)``. The marker and
+    ``--offline-index`` use the same one; under pytest-xdist every worker of a run attaches
+    to it (the first worker starts it, the last one out tears it down).
+    """
+    try:
+        return session_index(pytestconfig).started()
+    except OfflineIndexError as exc:
+        pytest.fail(f"offline-index: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def fresh_venv(offline_index: OfflineIndex) -> FreshVenv:
+    """A brand-new virtualenv on the air-gapped client, installing from ``offline_index``.
+
+    ``install(*requirements, requirements_file=None)``, ``check_imports(*modules)``,
+    ``run(code)``, ``for_python("3.12")``. Cut the index first for an offline check.
+    """
+    return offline_index.fresh_venv()
+
+
+@pytest.fixture(autouse=True)
+def _offline_index_marker(request: pytest.FixtureRequest) -> None:
+    """Prepare ``@pytest.mark.offline_index(...)``: settings (the marker wins) and the index.
+
+    The check itself runs as the test's call (``pytest_runtest_call``), so a cache that
+    fails it makes the test *fail*; a bad marker or a server that cannot start is an error.
+    """
+    marker = request.node.get_closest_marker("offline_index")
+    if marker is None or not isinstance(request.node, pytest.Function):
+        return
+    if marker.args or set(marker.kwargs) - set(MARKER_KEYS):
+        pytest.fail(f"offline_index marker: takes only keywords {', '.join(MARKER_KEYS)}; "
+                    f"got {marker.args or sorted(set(marker.kwargs) - set(MARKER_KEYS))}",
+                    pytrace=False)
+    kwargs = dict(marker.kwargs)
+    if kwargs.get("requirements"):  # relative to the test's file, as a user writes it
+        kwargs["requirements"] = str(request.node.path.parent / str(kwargs["requirements"]))
+    failure: str | None = None
+    try:
+        settings = settings_from_config(request.config, marker=True, **kwargs)
+        targets = resolve_targets(settings.pythons, settings.platforms)
+    except SettingsError as exc:
+        failure = f"offline_index marker: {exc}"
+    if failure is not None:  # outside the except: one line, no chained exception
+        pytest.fail(failure, pytrace=False)
+    if settings.index_url is None:  # an existing index's check has an index of its own
+        request.getfixturevalue("offline_index")  # the session's index, started
+    request.node.stash[MARKER_CHECK_KEY] = (settings, targets)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    prepared = item.stash.get(MARKER_CHECK_KEY, None)
+    failure = None
+    if prepared is not None:
+        settings, targets = prepared
+        index_session = item.config.stash[SESSION_KEY]
+        shared = index_session.shared
+        scenario = index_session.check(settings, targets, name=item.nodeid)
+        index_session.checks.append(scenario)
+        try:  # with other processes on the index: warming exclusive, installs side by side
+            scenario.run_all(warming=shared.exclusive() if shared else None,
+                             checking=shared.shared() if shared else None)
+        except OfflineIndexError as exc:
+            failure = f"offline-index: {exc}"
+    if failure is not None:  # outside the except: one line, no chained traceback
+        pytest.fail(failure, pytrace=False)
+    return (yield)
+
+
+def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        if line.startswith("  ") and config.get_verbosity() < 1:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capture is None:
+            reporter.write_line(f"offline-index: {line}")
+            return
+        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
+            reporter.write_line(f"offline-index: {line}")
+    return write
+
+
+# -- the generated check items ----------------------------------------------------------
+
+class CheckCollector(pytest.Collector):
+    """The generated collector holding one item per step and target of the check."""
+
+    def collect(self) -> list[pytest.Item]:
+        items: list[pytest.Item] = []
+        for step, target in check_scenario(self.config).plan:
+            nodeid = (f"{self.nodeid}[{target.label}]::{step}" if target
+                      else f"{self.nodeid}::{step}")
+            item = CheckItem.from_parent(self, name=nodeid.split("::", 1)[1], nodeid=nodeid)
+            item.step, item.target = step, target
+            item.add_marker(pytest.mark.offline_index)
+            items.append(item)
+        return items
+
+
+class CheckItem(pytest.Item):
+    """One step of the check: it passes, fails, or is skipped saying why it did not run."""
+
+    step: str
+    target: Target | None
+
+    def runtest(self) -> None:
+        scenario = check_scenario(self.config)
+        record = scenario.record(self.step, self.target)
+        try:
+            scenario.run(self.step, self.target)
+        except (StepNotRun, NotInstallChecked) as exc:
+            pytest.skip(str(exc))
+        finally:  # junit XML carries each step's record
+            self.user_properties += [("offline_index_status", record.status),
+                                     ("offline_index_seconds", f"{record.seconds:.3f}"),
+                                     ("offline_index_detail", record.detail)]
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, OfflineIndexError):
+            where = f"[{self.target.label}] " if self.target else ""
+            line = f"offline-index {where}{self.step}: {excinfo.value}"
+            output = getattr(excinfo.value, "output", "")
+            if output and self.config.get_verbosity() > 0:
+                line += "\n--- pip output ---\n" + output.rstrip()
+            return line
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, None, str]:
+        return self.path, None, self.nodeid

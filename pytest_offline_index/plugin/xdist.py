@@ -1,0 +1,93 @@
+"""One OfflineIndex shared by cooperating processes (pytest-xdist workers).
+
+The first process to take the group's lock starts the index and publishes how to reach it;
+the others attach. Every member is recorded by pid; the owner, whose process holds the
+network and the server, waits at the end until every other live member has left, then tears
+down. Checks serialise through a readers-writer lock: warming (restore, warm, cut) is
+exclusive, installs run side by side under a shared lock while the cut holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..execute.processes import is_alive, process_start_time
+from ..index.handle import IndexHandle
+from ..index.offline import OfflineIndex, Progress
+from ..inputs.settings import Settings
+from ..util.flock import flocked
+
+OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish
+
+
+class SharedIndex:
+    """Membership of one shared index, keyed by a run-wide id (xdist's testrunuid)."""
+
+    def __init__(self, settings: Settings, key: str, progress: Progress | None = None) -> None:
+        self.settings = settings
+        safe = "".join(ch for ch in key if ch.isalnum())[:32]
+        self.dir = Path(tempfile.gettempdir()) / f"pytest-offline-index-shared-{safe}"
+        self.progress = progress
+        self.index: OfflineIndex | None = None
+        self.owner = False
+
+    def _members(self) -> Path:
+        return self.dir / "members"
+
+    def join(self) -> OfflineIndex:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._members().mkdir(exist_ok=True)
+        info_path = self.dir / "info.json"
+        with flocked(self.dir / "lock"):
+            if info_path.exists():
+                self.index = OfflineIndex.attach(
+                    self.settings, IndexHandle.from_json(info_path.read_text()),
+                    progress=self.progress)
+            else:
+                self.index = OfflineIndex(self.settings, progress=self.progress).start()
+                info_path.write_text(self.index.handle().to_json())
+                self.owner = True
+            me = os.getpid()
+            (self._members() / str(me)).write_text(str(process_start_time(me)))
+        return self.index
+
+    def _others_alive(self) -> int:
+        count = 0
+        for entry in self._members().iterdir():
+            pid = int(entry.name)
+            if pid != os.getpid() and is_alive(pid, int(entry.read_text() or 0)):
+                count += 1
+        return count
+
+    def leave(self) -> None:
+        if self.index is None:
+            return
+        self.index.stop_commands()  # none of this process's installs outlives its membership
+        with contextlib.suppress(FileNotFoundError):
+            (self._members() / str(os.getpid())).unlink()
+        if self.owner:
+            deadline = time.monotonic() + OWNER_WAIT
+            while self._others_alive() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        self.index.close()
+        self.index = None
+        if self.owner:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """For restore + warm + cut: no one else installs or warms meanwhile."""
+        with flocked(self.dir / "use.lock"):
+            yield
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """For installs: many at once, while nobody restores the route."""
+        with flocked(self.dir / "use.lock", shared=True):
+            yield

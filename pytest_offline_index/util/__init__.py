@@ -1,0 +1,1 @@
+"""Small helpers with no knowledge of the rest: flock, whole-file writes, TOML, redaction."""

@@ -12,9 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client.venv import ImportResult
-    from .proof.as_warmed import Difference
-    from .proof.holes import Hole
+    from .findings import Difference, Hole, ImportResult
 
 
 class OfflineIndexError(Exception):

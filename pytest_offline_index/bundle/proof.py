@@ -5,31 +5,37 @@ in a network namespace of its own, exactly as the check installed it, and import
 from __future__ import annotations
 
 import functools
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..client.venv import ImportResult
 from ..errors import BundleError, ImportCheckError, OfflineInstallError
+from ..execute.commands import Completed
+from ..findings import ImportResult
 from ..index.warm import WarmResult
+from ..inputs.export_dir import BUNDLED_ONLY
 from ..inputs.targets import Target
+from ..netns import without_network
 from ..outcomes import NotInstallChecked
-from ..proof.as_warmed import warmed_versions
+from ..proof.as_warmed import added, distributions_in, warmed_versions
+from ..proof.holes import holes_in, pip_error
 from ..steps import Status
-from .devpi import export_index
-from .export import BUNDLED_ONLY, Bundle
+from .devpi import PIP_INSTALL, export_index, proof_argv
+from .export import Bundle
 
 
 class BundleVenv(Protocol):
     """What a proof asks of a fresh venv (``FreshVenv``)."""
 
-    added: dict[str, str]
+    path: Path
 
-    def install_bundle(self, wheelhouse: Path, requirements: Path) -> None: ...
+    @property
+    def python(self) -> str: ...
 
-    def install_from_devpi_export(self, export: Path, requirements: Path, index: str,
-                                  workdir: Path) -> None: ...
+    def command(self, argv: Sequence[str]) -> Completed: ...
 
     def check_imports(self, *modules: str, distributions: Sequence[str] = (),
                       every: bool = True) -> list[ImportResult]: ...
@@ -94,14 +100,14 @@ class BundleProof:
                                     f"(foreign platform)")
         venv = self.fresh_venv(target)
         try:
-            venv.install_bundle(bundle.wheelhouse, requirements)
+            got = install_bundle(venv, bundle.wheelhouse, requirements)
         except OfflineInstallError as exc:
             gone = [name for name in part.files if not (bundle.wheelhouse / name).exists()]
             why = (f"missing from the wheelhouse: {', '.join(gone)}" if gone
                    else f"pip: {exc.message}")
             raise BundleError(f"{target.label}: {requirements.name} does not install from "
                               f"{bundle.wheelhouse} alone: {why}") from None
-        _same(target, "the bundle installed", venv.added, pins)
+        _same(target, "the bundle installed", got, pins)
         served = self._devpi_proof(devpi, index, target, requirements, pins)
         try:
             results = imports(venv)
@@ -126,14 +132,50 @@ class BundleProof:
         what the item says of it."""
         venv = self.fresh_venv(target)
         try:
-            venv.install_from_devpi_export(devpi, requirements, index,
+            got = install_from_devpi_export(venv, devpi, requirements, index,
                                            self.workdir / "bundle-devpi" / target.label)
         except OfflineInstallError as exc:
             raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
                               f"offline, does not serve {requirements.name}: {exc.message}"
                               ) from None
-        _same(target, "the devpi export served", venv.added, pins)
+        _same(target, "the devpi export served", got, pins)
         return f", and from {devpi} imported into a fresh devpi-server --offline-mode"
+
+
+def install_bundle(venv: BundleVenv, wheelhouse: Path, requirements: Path) -> dict[str, str]:
+    """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
+    (``pip install --no-index --find-links``, hashes required), in a network namespace of
+    its own: no index, no link, nothing to reach. What it added; OfflineInstallError naming
+    what pip could not find."""
+    return _install_alone(venv, without_network([
+        venv.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
+        "-r", str(requirements)]))
+
+
+def install_from_devpi_export(venv: BundleVenv, export: Path, requirements: Path, index: str,
+                              workdir: Path) -> dict[str, str]:
+    """Install ``requirements`` from a fresh devpi-server imported from ``export``
+    (devpi-export's), offline, in a network namespace whose only interface is its own
+    loopback; its server dir and log go in ``workdir``. What it added."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    serverdir = Path(tempfile.mkdtemp(prefix="serverdir-", dir=workdir))
+    serverdir.rmdir()  # devpi-import makes it: it refuses one that exists
+    try:
+        return _install_alone(venv, proof_argv(export, serverdir, venv.python, requirements,
+                                               index, serverdir.with_suffix(".log")))
+    finally:
+        shutil.rmtree(serverdir, ignore_errors=True)
+
+
+def _install_alone(venv: BundleVenv, argv: Sequence[str]) -> dict[str, str]:
+    before = distributions_in(venv.path)
+    done = venv.command(argv)
+    if not done.ok:
+        holes = holes_in(done.output)
+        why = ("timed out" if done.timed_out else
+               ", ".join(str(h) for h in holes) if holes else pip_error(done.output))
+        raise OfflineInstallError(why, holes=holes, output=done.output)
+    return added(before, distributions_in(venv.path))
 
 
 def _same(target: Target, what: str, got: Mapping[str, str], pins: Mapping[str, str]) -> None:

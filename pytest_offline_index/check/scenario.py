@@ -21,7 +21,6 @@ from typing import Protocol
 from ..bundle.export import Bundle
 from ..bundle.proof import BundleProof, BundleVenv
 from ..client.installers import Installer
-from ..client.venv import ImportResult
 from ..errors import (
     BundleError,
     CutNotEffectiveError,
@@ -30,6 +29,7 @@ from ..errors import (
     OfflineIndexError,
     OfflineInstallError,
 )
+from ..findings import ImportResult
 from ..index.existing import ExistingIndex
 from ..index.offline import OfflineIndex
 from ..index.warm import WarmResult, warm_specs
@@ -53,8 +53,8 @@ Held = tuple[list[tuple[Progress, str]], "InstalledVenv | Exception"]
 Warms = dict[tuple[object, ...], WarmResult]
 
 
-class InstalledVenv(Protocol):
-    """What the scenario asks of the fresh venv of an install check."""
+class InstalledVenv(BundleVenv, Protocol):
+    """What the scenario asks of the fresh venv of an install check (a bundle's too)."""
 
     added: dict[str, str]
     installer: str
@@ -64,14 +64,6 @@ class InstalledVenv(Protocol):
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
-
-    def check_imports(self, *modules: str, distributions: Sequence[str] = (),
-                      every: bool = True) -> list[ImportResult]: ...
-
-    def install_bundle(self, wheelhouse: Path, requirements: Path) -> None: ...
-
-    def install_from_devpi_export(self, export: Path, requirements: Path, index: str,
-                                  workdir: Path) -> None: ...
 
 
 class CheckableIndex(Protocol):

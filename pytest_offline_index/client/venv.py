@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ..bundle.devpi import PIP_INSTALL, proof_argv
 from ..errors import (
     CutNotEffectiveError,
     ForeignFileError,
@@ -23,9 +20,9 @@ from ..errors import (
     OfflineInstallError,
 )
 from ..execute.commands import Completed, LineCallback, Runner
+from ..findings import ImportResult as ImportResult  # re-exported
 from ..inputs.requirements import check_sources
 from ..inputs.settings import parse_packages
-from ..netns import without_network
 from ..proof.as_warmed import added, differences, distributions_in
 from ..proof.holes import holes_in, pip_error
 from ..proof.origin import Held, foreign_installs, sent_elsewhere
@@ -97,14 +94,6 @@ for name in modules:
         out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
 print(json.dumps({"modules": modules, "results": out}))
 """
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    module: str
-    ok: bool
-    detail: str
-    seconds: float = 0.0
 
 
 def requirement_name(spec: str) -> str:
@@ -276,38 +265,9 @@ class FreshVenv:
             f"{' '.join(what)}: not installable from {where} alone: {why}",
             holes=holes, output=done.output)
 
-    def install_bundle(self, wheelhouse: Path, requirements: Path) -> None:
-        """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
-        (``pip install --no-index --find-links``, hashes required), in a network namespace
-        of its own: no index, no link, nothing to reach. Raises OfflineInstallError naming
-        what pip could not find."""
-        self._install_alone(without_network([
-            self.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
-            "-r", str(requirements)]))
-
-    def install_from_devpi_export(self, export: Path, requirements: Path, index: str,
-                                  workdir: Path) -> None:
-        """Install ``requirements`` from a fresh devpi-server imported from ``export``
-        (devpi-export's), offline, in a network namespace whose only interface is its own
-        loopback; its server dir and log go in ``workdir``."""
-        workdir.mkdir(parents=True, exist_ok=True)
-        serverdir = Path(tempfile.mkdtemp(prefix="serverdir-", dir=workdir))
-        serverdir.rmdir()  # devpi-import makes it: it refuses one that exists
-        try:
-            self._install_alone(proof_argv(export, serverdir, self.python, requirements,
-                                           index, serverdir.with_suffix(".log")))
-        finally:
-            shutil.rmtree(serverdir, ignore_errors=True)
-
-    def _install_alone(self, argv: Sequence[str]) -> None:
-        before = distributions_in(self.path)
-        done = self._run(argv)
-        if not done.ok:
-            holes = holes_in(done.output)
-            why = ("timed out" if done.timed_out else
-                   ", ".join(str(h) for h in holes) if holes else pip_error(done.output))
-            raise OfflineInstallError(why, holes=holes, output=done.output)
-        self.added = added(before, distributions_in(self.path))
+    def command(self, argv: Sequence[str]) -> Completed:
+        """Run ``argv`` on the client, as this venv's own commands run."""
+        return self._run(argv)
 
     def _keep_the_cut_promises(self, crossed: int,
                                warmed: Mapping[str, Sequence[str]] | None) -> None:

@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 from ..errors import SettingsError
 from ..util import toml
 from .targets import Target
+from .tools import uv_binary
 
 # a marker environment as PEP 751 evaluates it: PEP 508's strings, and the sets of extras
 # and dependency groups the install asks for
@@ -152,8 +153,6 @@ def _cached_lock(path: Path, stamp: int) -> Lock:
 def exported_uv_lock(path: Path) -> str:
     """``uv.lock`` as uv itself exports it (pylock.toml), from the project beside it: uv's
     lock format is its own, its export is the supported way out."""
-    from ..client.installers import uv_binary
-
     try:
         uv = uv_binary()
     except FileNotFoundError:

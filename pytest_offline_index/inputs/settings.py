@@ -20,6 +20,8 @@ from ..errors import SettingsError
 from ..relay.relay import origin_name, split_origin
 from ..util.redaction import redacted as redacted  # re-exported: the one redaction, for all
 from ..util.redaction import unreadable_userinfo
+from .export_dir import parse_export_dir
+from .tools import INSTALLERS, not_installed
 
 DEFAULT_PACKAGES = ("pandas",)
 DEFAULT_UPSTREAM = "https://pypi.org/simple/"
@@ -291,8 +293,6 @@ def parse_platforms(specs: Iterable[str]) -> tuple[str, ...]:
 
 def parse_installer(text: str) -> str:
     """pip, uv or devpi; uv and devpi must be installed (their extras)."""
-    from ..client.installers import INSTALLERS, not_installed
-
     name = text.strip().lower()
     if name not in INSTALLERS:
         raise SettingsError(
@@ -359,8 +359,6 @@ def parse_proxy(text: str) -> str:
 
 
 def _export_dir(text: str) -> Path:
-    from ..bundle.export import parse_export_dir
-
     return parse_export_dir(text)
 
 

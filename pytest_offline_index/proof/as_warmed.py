@@ -14,28 +14,15 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..findings import Difference as Difference  # re-exported: differences finds them
 from .holes import parse_filename
 
 Versions = Mapping[str, str]  # normalised project name -> version
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One project whose installed version is not one the warm fetched."""
-
-    project: str
-    warmed: tuple[str, ...]  # versions the warm fetched; empty: none
-    installed: str
-
-    def __str__(self) -> str:
-        warmed = ", ".join(self.warmed) or "none"
-        return f"{self.project}: warmed {warmed}, installed {self.installed}"
 
 
 def warmed_versions(filenames: Iterable[str]) -> dict[str, tuple[str, ...]]:

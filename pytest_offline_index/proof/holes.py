@@ -17,7 +17,6 @@ was yanked".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -28,6 +27,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
+
+from ..findings import Hole as Hole  # re-exported: holes_in finds them
 
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
@@ -53,24 +54,6 @@ EXPECTED = re.compile(r"Expected\s+(?:or|sha256)\s+([0-9a-f]+)")
 # ... and a dependency not pinned among the requirements
 UNPINNED_HEAD = "In --require-hashes mode, all requirements must have their versions pinned"
 UNPINNED = re.compile(r"^\s+(\S+) from \S+ \(from (.*)\)\s*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Hole:
-    project: str
-    version: str | None = None
-    filename: str | None = None
-    yanked: tuple[str, ...] = ()  # its only candidates, each yanked (PEP 592)
-    where: str = field(default="the cache", compare=False)  # an existing index: "the index"
-
-    def __str__(self) -> str:
-        if self.filename:
-            return f"{self.project} {self.version} ({self.filename})"
-        if self.yanked:
-            return (f"{self.project} (only yanked releases in {self.where}: "
-                    f"{', '.join(self.yanked)}; an installer takes a yanked release only when "
-                    f"pinned with ==)")
-        return f"{self.project} (no release of it is in {self.where})"
 
 
 def parse_filename(filename: str) -> tuple[str, str | None]:

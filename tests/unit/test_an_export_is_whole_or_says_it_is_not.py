@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index import SettingsError
-from pytest_offline_index.bundle.export import Bundle, parse_export_dir
+from pytest_offline_index.bundle.export import Bundle
+from pytest_offline_index.inputs.export_dir import parse_export_dir
 from pytest_offline_index.proof.origin import sha256_of
 from tests.support.dists import Dist
 

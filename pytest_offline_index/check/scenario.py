@@ -40,7 +40,7 @@ from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import NotInstallChecked, Outcome, StepNotRun
 from ..proof.as_warmed import warmed_versions
 from ..proof.holes import Hole
-from ..relay.relay import RelayStats
+from ..relay.records import RelayStats
 from ..steps import Status, Step, step_key
 from .pool import CheckPool, Progress, held_progress, holdable
 

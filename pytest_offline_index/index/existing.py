@@ -30,7 +30,8 @@ from ..inputs.settings import Settings, redacted
 from ..inputs.targets import Target
 from ..netns import Addressing, Topology, endpoints_for, probe, tunnel
 from ..relay.host_proxy import relay_proxies
-from ..relay.relay import Relay, RelayRequest, RelayStats, split_origin
+from ..relay.records import RelayRequest, RelayStats, split_origin
+from ..relay.relay import Relay
 from .cut import upstream_port
 from .stack import started_or_closed
 from .warm import WarmResult

@@ -25,7 +25,8 @@ from ..execute.commands import Runner
 from ..inputs.settings import Settings
 from ..inputs.targets import Target, find_python, running_target
 from ..netns import Addressing, Endpoint, Topology
-from ..relay.relay import Relay, RelayStats, read_tally
+from ..relay.records import RelayStats, read_tally
+from ..relay.relay import Relay
 from .cut import CutProof, upstream_endpoints
 from .handle import IndexHandle
 from .stack import Stack, started_or_closed

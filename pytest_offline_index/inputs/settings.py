@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import SettingsError
-from ..relay.relay import origin_name, split_origin
+from ..relay.records import origin_name, split_origin
 from ..util.redaction import redacted as redacted  # re-exported: the one redaction, for all
 from ..util.redaction import unreadable_userinfo
 from .export_dir import parse_export_dir

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from ..relay.relay import USUAL_PORTS, RelayRequest, origin_name, split_origin
+from ..relay.records import USUAL_PORTS, RelayRequest, origin_name, split_origin
 from ..util import toml
 
 Held = Mapping[str, str]  # sha256 -> file name, of every file the index under test holds

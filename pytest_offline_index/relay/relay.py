@@ -24,122 +24,31 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from .certificate import issuer_of
-from .host_proxy import Proxies, UpstreamProxy
+from .host_proxy import Proxies
+from .records import (
+    USUAL_PORTS,
+    ConnectFailed,
+    RelayEvent,
+    RelayRequest,
+    RelayStats,
+    answered,
+    origin_name,
+    split_origin,
+)
+from .upstream import HEADER_LIMIT, direct, tunnel
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
-HEADER_LIMIT = 64 * 1024
 CHUNK = 64 * 1024
 HOP_BY_HOP = (b"proxy-connection", b"proxy-authorization", b"connection", b"keep-alive")
 TALLY_EVERY = 0.25  # seconds between the tally file's byte counts (requests: at once)
-USUAL_PORTS = (443, 80)  # what an allowed bare host admits: https's and http's
-
-
-def origin_name(host: str, port: int | None = None) -> str:
-    """An origin as an allowlist writes it: ``host``, ``host:port``, ``[v6]``, ``[v6]:port``."""
-    shown = f"[{host}]" if ":" in host else host
-    return shown if port is None else f"{shown}:{port}"
-
-
-def split_origin(entry: str) -> tuple[str, int | None]:
-    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` (a bare v6 address has no port):
-    the host, lower-case, and the port (None: none named). ValueError names a bad port."""
-    entry = entry.strip()
-    if entry.startswith("["):
-        host, _, rest = entry[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"{rest!r} after the address is not ':PORT'")
-        port_text = rest[1:] if rest else None
-    elif entry.count(":") == 1:
-        host, port_text = entry.split(":")
-    else:  # a host name, or a bare IPv6 address (its colons are no port)
-        host, port_text = entry, None
-    if port_text is None:
-        return host.lower(), None
-    if not port_text:
-        raise ValueError("no port after ':'")
-    if not port_text.isdigit():
-        raise ValueError(f"the port {port_text!r} is not a number")
-    if not 1 <= (port := int(port_text)) <= 65535:
-        raise ValueError(f"the port {port} is not a TCP port (1-65535)")
-    return host.lower(), port
-
-
-@dataclass(frozen=True)
-class RelayRequest:
-    """One request a client asked the relay to carry: its real target, what came of it."""
-
-    scheme: str  # "http": an absolute URI, seen whole; "https": CONNECT, a tunnel
-    host: str
-    port: int
-    path: str | None  # http: the path (and query) asked for; https: None (it is inside)
-    at: float  # time.monotonic() when it was asked
-    refused: bool = False  # the allowlist turned it away
-    status: int | None = None  # http: the upstream's answer
-    location: str | None = None  # http: where a redirect sent the client, absolute
-
-    @property
-    def origin(self) -> str:
-        return origin_name(self.host, self.port)
-
-    @property
-    def url(self) -> str:
-        """The real target: http's URL, or ``https://host:port`` for a tunnel."""
-        return f"{self.scheme}://{self.origin}{self.path or ''}"
-
-
-@dataclass(frozen=True)
-class RelayEvent:
-    """Why one upstream connection did not happen, as the relay saw it."""
-
-    kind: str  # "refused-host", "dns", "refused", "timeout", "connect", "proxy"
-    host: str
-    port: int
-    detail: str
-    at: float
-
-    def __str__(self) -> str:
-        return self.detail
-
-
-@dataclass(frozen=True)
-class RelayStats:
-    """Requests and bytes that crossed the gap (upstream-bound ``sent``, back ``received``)."""
-
-    requests: int = 0
-    sent: int = 0
-    received: int = 0
-
-    @property
-    def bytes(self) -> int:
-        return self.sent + self.received
-
-    def __sub__(self, other: RelayStats) -> RelayStats:
-        return RelayStats(self.requests - other.requests, self.sent - other.sent,
-                          self.received - other.received)
-
-
-def read_tally(path: Path) -> RelayStats:
-    """The counts a relay of another process keeps in ``path`` (zero before its first)."""
-    try:
-        return RelayStats(*(int(n) for n in path.read_text().split()))
-    except (OSError, ValueError, TypeError):
-        return RelayStats()
-
-
-class ConnectFailed(Exception):
-    def __init__(self, event: RelayEvent) -> None:
-        super().__init__(event.detail)
-        self.event = event
-
-
 class Relay:
     """Serve ``listener`` on a thread of this process until :meth:`close`."""
 
@@ -348,80 +257,8 @@ class Relay:
                              f"host (allowed: {', '.join(allowed)}); add it with "
                              f"--offline-index-allow-host {hint}")
         if (proxy := self.proxies.for_host(scheme, host)) is not None:
-            return await self._tunnel(proxy, host, port)
-        return await self._direct(host, port)
-
-    async def _tunnel(self, proxy: UpstreamProxy, host: str, port: int,
-                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """``CONNECT host:port`` through ``proxy``; its refusal is named, its credentials
-        are not."""
-        reader, writer = await self._direct(proxy.host, proxy.port, name=str(proxy))
-        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-        if proxy.authorization:
-            lines.append(f"Proxy-Authorization: {proxy.authorization}")
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        try:
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.connect_timeout)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                asyncio.TimeoutError):
-            writer.close()
-            raise self._fail("proxy", host, port, f"{proxy} gave no answer to CONNECT "
-                                                  f"{target}") from None
-        status = head.split(b"\r\n", 1)[0].decode("latin-1", "replace").split(" ", 1)
-        if len(status) < 2 or not status[1].startswith("2"):
-            writer.close()
-            answer = status[1].strip() if len(status) > 1 else repr(status[0])
-            raise self._fail("proxy", host, port, f"{proxy} answered {answer} to CONNECT "
-                                                  f"{target}")
-        return reader, writer
-
-    async def _direct(self, host: str, port: int, name: str | None = None,
-                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A TCP connection to ``host`` (``name`` in messages), resolved and made here."""
-        name = name or host
-        loop = asyncio.get_running_loop()
-        try:  # resolved here, in the host's namespace, with the host's resolver
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise self._fail("dns", host, port,
-                             f"the relay could not resolve {name} ({exc.strerror})") from None
-        last: ConnectFailed | None = None
-        for family, _, _, _, sockaddr in infos:
-            where = f"[{sockaddr[0]}]:{port}" if family == socket.AF_INET6 else (
-                f"{sockaddr[0]}:{port}")
-            try:
-                sock = socket.socket(family, socket.SOCK_STREAM)
-            except OSError as exc:
-                last = self._fail("connect", host, port, f"{name} {where}: {exc.strerror}",
-                                  record=False)
-                continue
-            sock.setblocking(False)
-            try:
-                await asyncio.wait_for(loop.sock_connect(sock, sockaddr), self.connect_timeout)
-            except asyncio.TimeoutError:
-                sock.close()
-                last = self._fail("timeout", host, port,
-                                  f"connecting to {name} at {where} timed out after "
-                                  f"{self.connect_timeout:.0f}s", record=False)
-                continue
-            except ConnectionRefusedError:
-                sock.close()
-                last = self._fail("refused", host, port,
-                                  f"{name} at {where} refused the connection", record=False)
-                continue
-            except OSError as exc:
-                sock.close()
-                last = self._fail("connect", host, port,
-                                  f"connecting to {name} at {where} failed: "
-                                  f"{exc.strerror or exc}", record=False)
-                continue
-            return await asyncio.open_connection(sock=sock, limit=HEADER_LIMIT)
-        if last is None:
-            raise self._fail("dns", host, port, f"the relay found no address for {name}")
-        e = last.event
-        raise self._fail(e.kind, e.host, e.port, e.detail)  # every address failed: record it
+            return await tunnel(proxy, host, port, self.connect_timeout, self._fail)
+        return await direct(host, port, self.connect_timeout, self._fail)
 
     # -- serving clients ----------------------------------------------------------------
 
@@ -480,7 +317,7 @@ class Relay:
                 await up_writer.drain()
             url = f"http://{origin_name(host.lower(), port)}{path}"  # what the answer is to
             await self._pipe(reader, writer, up_reader, up_writer,
-                             None if path is None else lambda head: learnt(**_answered(head, url)))
+                             None if path is None else lambda head: learnt(**answered(head, url)))
         finally:
             up_writer.close()
 
@@ -517,18 +354,6 @@ class Relay:
                 await writer.drain()
             with self._lock:  # an exchange's last bytes reach the tally file too
                 self._write_tally()
-
-
-def _answered(head: bytes, url: str) -> dict[str, Any]:
-    """An http answer's status and, for a redirect, its absolute ``Location``."""
-    lines = head.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-    words = lines[0].split(b" ", 2)
-    status = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
-    location = next((line.split(b":", 1)[1].strip().decode("latin-1") for line in lines[1:]
-                     if line.lower().startswith(b"location:")), None)
-    return {"status": status,
-            "location": urljoin(url, location) if location and status and
-            300 <= status < 400 else None}
 
 
 async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:

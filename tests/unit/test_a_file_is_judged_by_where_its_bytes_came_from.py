@@ -18,7 +18,7 @@ from pytest_offline_index.proof.origin import (
     sent_elsewhere,
     served_by,
 )
-from pytest_offline_index.relay.relay import RelayRequest
+from pytest_offline_index.relay.records import RelayRequest
 
 INDEX = "http://10.7.0.2:3141/simple/"
 LINK = "http://10.7.0.2:3141/files/six-1.17.0-py2.py3-none-any.whl"

@@ -20,7 +20,8 @@ import requests
 
 from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.inputs.settings import Settings
-from pytest_offline_index.relay.relay import Relay, split_origin
+from pytest_offline_index.relay.records import split_origin
+from pytest_offline_index.relay.relay import Relay
 from tests.support.machine import machine_snapshot, snapshot_diff
 
 FIX = "give the host (its ports 443 and 80) or host:port (that port alone)"

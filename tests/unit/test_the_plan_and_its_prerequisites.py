@@ -27,7 +27,7 @@ from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.inputs.targets import Target
 from pytest_offline_index.outcomes import StepNotRun
 from pytest_offline_index.proof.holes import Hole
-from pytest_offline_index.relay.relay import RelayStats
+from pytest_offline_index.relay.records import RelayStats
 from pytest_offline_index.steps import Status, Step
 
 T = TypeVar("T")

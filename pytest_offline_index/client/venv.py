@@ -21,8 +21,8 @@ from ..errors import (
 )
 from ..execute.commands import Completed, LineCallback, Runner
 from ..findings import ImportResult as ImportResult  # re-exported
+from ..inputs.parsing import parse_packages
 from ..inputs.requirements import check_sources
-from ..inputs.settings import parse_packages
 from ..proof.as_warmed import added, differences, distributions_in
 from ..proof.holes import holes_in, pip_error
 from ..proof.origin import Held, foreign_installs, sent_elsewhere

@@ -21,8 +21,8 @@ from ..devpi.server import DevpiServer
 from ..errors import UpstreamUnreachableError, WarmError
 from ..execute.commands import LineCallback, Runner
 from ..execute.hermetic import index_args
+from ..inputs.parsing import parse_packages
 from ..inputs.requirements import check_sources
-from ..inputs.settings import parse_packages
 from ..inputs.targets import Target
 from ..proof.as_warmed import warmed_versions
 from ..proof.holes import hash_refusal, pip_error, project_of, unmatched_requirement

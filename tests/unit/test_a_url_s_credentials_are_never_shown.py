@@ -13,7 +13,8 @@ import pytest
 from pytest_offline_index.bundle.devpi import carried_without_credentials
 from pytest_offline_index.devpi.server import basic_authorization
 from pytest_offline_index.errors import BundleError, SettingsError
-from pytest_offline_index.inputs.settings import Settings, parse_index_url, parse_upstream
+from pytest_offline_index.inputs.parsing import parse_index_url, parse_upstream
+from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.inputs.settings import redacted as settings_redacted
 from pytest_offline_index.relay.host_proxy import ProxyURLError, UpstreamProxy
 from pytest_offline_index.util.redaction import (

@@ -8,7 +8,8 @@ import pytest
 from pytest_offline_index.check.scenario import plan_steps
 from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.index.existing import credentials_apart
-from pytest_offline_index.inputs.settings import Settings, parse_index_url, redacted
+from pytest_offline_index.inputs.parsing import parse_index_url
+from pytest_offline_index.inputs.settings import Settings, redacted
 from pytest_offline_index.inputs.targets import Target
 
 PY311, PY312 = Target("3.11", "/usr/bin/python3.11"), Target("3.12", "/usr/bin/python3.12")

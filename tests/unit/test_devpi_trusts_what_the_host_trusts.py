@@ -11,7 +11,7 @@ import pytest
 
 from pytest_offline_index.devpi.trust import devpi_trust_env, host_ca_bundle
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.inputs.settings import parse_cert
+from pytest_offline_index.inputs.parsing import parse_cert
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.inputs.settings import DEFAULT_UPSTREAM, OPTIONS
+from pytest_offline_index.inputs.parsing import DEFAULT_UPSTREAM
+from pytest_offline_index.inputs.settings import OPTIONS
 from pytest_offline_index.plugin.hooks import hooks as plugin
 
 

@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 
 from pytest_offline_index.errors import SettingsError
-from pytest_offline_index.inputs.settings import DEFAULT_UPSTREAM, Settings
+from pytest_offline_index.inputs.parsing import DEFAULT_UPSTREAM
+from pytest_offline_index.inputs.settings import Settings
 
 
 def test_defaults_check_pandas_against_the_public_index() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.index.cut import upstream_endpoints
-from pytest_offline_index.inputs.settings import Settings, parse_proxy
+from pytest_offline_index.inputs.parsing import parse_proxy
+from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.netns import Endpoint
 from pytest_offline_index.relay.host_proxy import (
     ProxyURLError,

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from ..bundle.export import Bundle
 from ..bundle.proof import BundleProof, BundleVenv
-from ..client.installers import Installer
 from ..errors import (
     BundleError,
     CutNotEffectiveError,
@@ -33,16 +29,15 @@ from ..findings import ImportResult
 from ..index.existing import ExistingIndex
 from ..index.offline import OfflineIndex
 from ..index.warm import WarmResult, warm_specs
-from ..inputs.lock_per_target import LockedTargets
-from ..inputs.lockfile import is_lock
+from ..inputs.requested import requested
 from ..inputs.settings import Settings, redacted
 from ..inputs.targets import Target, find_python, running_target
-from ..outcomes import NotInstallChecked, Outcome, StepNotRun
+from ..outcomes import NotInstallChecked, StepNotRun
 from ..proof.as_warmed import warmed_versions
-from ..proof.holes import Hole
-from ..relay.records import RelayStats
 from ..steps import Status, Step, step_key
+from .plan import ScenarioReport, StepRecord, blocker, plan_steps, recorded
 from .pool import CheckPool, Progress, held_progress, holdable
+from .protocol import CheckableIndex, InstalledVenv
 
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,
                                         Status.NOT_CHECKED)
@@ -51,96 +46,6 @@ STEPS = tuple(Step)
 Held = tuple[list[tuple[Progress, str]], "InstalledVenv | Exception"]
 # warms a check made and proved, by what makes two warms the same: for checks sharing an index
 Warms = dict[tuple[object, ...], WarmResult]
-
-
-class InstalledVenv(BundleVenv, Protocol):
-    """What the scenario asks of the fresh venv of an install check (a bundle's too)."""
-
-    added: dict[str, str]
-    installer: str
-
-    @property
-    def way(self) -> Installer: ...
-
-    def install(self, *requirements: str, requirements_file: Path | str | None = None,
-                warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
-
-
-class CheckableIndex(Protocol):
-    """What the scenario asks of an index (``OfflineIndex``; a fake in the unit tests)."""
-
-    @property
-    def workdir(self) -> Path: ...
-
-    @property
-    def progress(self) -> Progress: ...
-
-    @property
-    def is_cut(self) -> bool: ...
-
-    @property
-    def is_started(self) -> bool: ...
-
-    def start(self, prepare: Sequence[Target] = ()) -> object: ...
-
-    def restore(self) -> None: ...
-
-    def warm(self, requirements: Sequence[str] = (), *,
-             requirements_file: Path | str | None = None,
-             pythons: Sequence[str | Target] | None = None) -> dict[str, WarmResult]: ...
-
-    def cut(self) -> str: ...
-
-    def verify_cut(self) -> None: ...
-
-    def fresh_venv(self, python: str | Target | None = None, name: str | None = None,
-                   installer: str | None = None) -> InstalledVenv: ...
-
-    def upstream_stats(self) -> RelayStats: ...
-
-    def stop_commands(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass
-class StepRecord:
-    name: str  # one of STEPS
-    target: str | None = None  # the target's label; None for the cut
-    status: Status = NOT_RUN
-    seconds: float = 0.0
-    detail: str = ""  # for "not run": why (a prerequisite that did not pass)
-    upstream: RelayStats | None = None  # what crossed the gap during the step
-
-    @property
-    def key(self) -> str:
-        return step_key(self.name, self.target)
-
-
-def plan_steps(targets: Sequence[Target], existing: bool = False, bundle: bool = False,
-               ) -> list[tuple[str, Target | None]]:
-    """Every step in the order it must run: warm all targets, cut, then check each (and,
-    for an export, prove each target's bundle); for an existing index, prove the client
-    isolated, then check each."""
-    steps: list[tuple[str, Target | None]] = (
-        [(Step.ISOLATION, None)] if existing else
-        [*((Step.WARM, t) for t in targets), (Step.CUT, None)])
-    for target in targets:
-        steps += [(Step.INSTALL, target), (Step.IMPORT, target)]
-    if bundle:
-        steps += [(Step.BUNDLE, t) for t in targets]
-    return steps
-
-
-@dataclass
-class ScenarioReport:
-    steps: dict[str, StepRecord] = field(default_factory=dict)
-    warmed: dict[str, WarmResult] = field(default_factory=dict)
-    build_requirements: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    imports: dict[str, list[ImportResult]] = field(default_factory=dict)
-    holes: dict[str, list[Hole]] = field(default_factory=dict)
-    installed: dict[str, dict[str, str]] = field(default_factory=dict)  # what installs added
-    locked: dict[str, list[str]] = field(default_factory=dict)  # a lock's pins, per target
 
 
 class AirgapScenario:
@@ -165,9 +70,7 @@ class AirgapScenario:
             ExistingIndex(settings, workdir=workdir, progress=progress) if self.existing
             else OfflineIndex(settings, workdir=workdir, progress=progress))
         self.progress = holdable(progress or self.index.progress)
-        requirements = settings.requirements
-        self._locked = (LockedTargets(requirements, self.workdir)
-                        if requirements is not None and is_lock(requirements) else None)
+        self.requested = requested(settings, self.workdir)
         self._owns_pool = pool is None
         self.pool = pool or CheckPool()
         self.warms: Warms = {} if warms is None else warms
@@ -179,7 +82,7 @@ class AirgapScenario:
         self.bundler: BundleProof | None = None if settings.export is None else BundleProof(
             Bundle(settings.export, [t.label for t in self.targets], self._checked_with()),
             lambda t: self.index.fresh_venv(t, installer="pip"),
-            lambda: getattr(self.index, "server", None), self.workdir,
+            lambda: self.index.server, self.workdir,
             settings.step_timeout)
         self.report = ScenarioReport()
         for step, target in self.plan:
@@ -207,23 +110,7 @@ class AirgapScenario:
 
     def blocker(self, step: str, target: Target | None) -> str | None:
         """Why ``step`` cannot run now (a step it needs did not pass), or None."""
-        if target is not None and target.foreign and step in (Step.INSTALL, Step.IMPORT):
-            return None  # it runs, to be recorded "not checked"
-        if step == Step.BUNDLE:  # after a passed check: a foreign target's, its warm
-            before = (Step.WARM if target is not None and target.foreign else Step.IMPORT)
-            prior = self.record(before, target)
-            return None if prior.status == PASSED else f"{prior.key} did not pass"
-        if step == Step.CUT:
-            warmed = [self.record(Step.WARM, t).status == PASSED for t in self.targets]
-            return None if any(warmed) else "no target was warmed"
-        install_needs = ([(Step.ISOLATION, None)] if self.existing else
-                         [(Step.WARM, target), (Step.CUT, None)])
-        needs = {Step.INSTALL: install_needs,
-                 Step.IMPORT: [(Step.INSTALL, target)]}.get(Step(step), [])
-        for name, of in needs:
-            if (record := self.record(name, of)).status != PASSED:
-                return f"{record.key} did not pass"
-        return None
+        return blocker(step, target, self.record, self.targets, self.existing)
 
     def run(self, step: str, target: Target | None = None) -> None:
         """Run one step of the plan; a blocked step is recorded "not run" and raises."""
@@ -289,54 +176,22 @@ class AirgapScenario:
     @property
     def lock(self) -> Path | None:
         """The lock the check installs exactly, if its input is one."""
-        return self._locked.path if self._locked is not None else None
+        return self.requested.lock
 
     def requirements_for(self, target: Target) -> Path | None:
         """The requirements file pip reads for ``target``: the user's own, or for a lock
         the entries that apply to ``target``, pinned with their hashes."""
-        if self._locked is None:
-            return self.settings.requirements
-        path = self._locked.requirements(target)
-        self.report.locked[target.label] = [e.pin for e in self._locked.entries(target)]
+        path = self.requested.requirements(target)
+        if pins := self.requested.pins(target):
+            self.report.locked[target.label] = pins
         return path
-
-    def distributions_for(self, target: Target) -> tuple[str, ...]:
-        """What the check requested for ``target``: for a lock, every entry applying to it."""
-        if self._locked is None:
-            return self.settings.distribution_names
-        return tuple(entry.name for entry in self._locked.entries(target))
-
-    def _lock_detail(self, target: Target) -> str:
-        return self._locked.detail(target) if self._locked is not None else ""
-
-    def _in_lock_terms(self, target: Target, message: str) -> str:
-        return (self._locked.in_lock_terms(target, message) if self._locked is not None
-                else message)
 
     # -- steps --------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def step(self, name: str, target: Target | None = None) -> Iterator[StepRecord]:
-        record = self.record(name, target)
-        started = time.monotonic()
-        crossed = self.index.upstream_stats()
-        title = f"{name} [{record.target}]" if record.target else name
-        self.progress(f"{title} ...")
-        try:
-            yield record
-        except BaseException as exc:
-            record.status = (NOT_CHECKED if isinstance(exc, NotInstallChecked)
-                             else NOT_RUN if isinstance(exc, StepNotRun) else FAILED)
-            record.detail = (str(exc) if isinstance(exc, (OfflineIndexError, Outcome))
-                             else repr(exc))
-            raise
-        else:
-            record.status = PASSED
-        finally:
-            record.seconds = time.monotonic() - started
-            record.upstream = self.index.upstream_stats() - crossed
-            self.progress(f"{title}: {record.status} in {record.seconds:.1f}s"
-                          + (f" ({record.detail})" if record.detail else ""))
+    def step(self, name: str, target: Target | None = None
+             ) -> AbstractContextManager[StepRecord]:
+        """The step ``name`` of ``target``, its outcome and time written in its record."""
+        return recorded(self.record(name, target), self.progress, self.index.upstream_stats)
 
     def warm(self, target: Target | None = None) -> WarmResult:
         target = target or self.targets[0]
@@ -356,7 +211,7 @@ class AirgapScenario:
                                              requirements_file=self.requirements_for(target)
                                              )[target.label]
                 except OfflineIndexError as exc:
-                    exc.args = (self._in_lock_terms(target, str(exc)),)
+                    exc.args = (self.requested.in_lock_terms(target, str(exc)),)
                     raise
                 self.warms[key] = result
                 crossed = self.index.upstream_stats() - before
@@ -366,7 +221,7 @@ class AirgapScenario:
             self.report.build_requirements[target.label] = build_reqs = (
                 result.build_requirements)
             parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
-            if lock_detail := self._lock_detail(target):
+            if lock_detail := self.requested.detail(target):
                 parts.append(f"{self.settings.describe()}: {lock_detail}")
             if build_reqs:
                 parts.append(f"build requirements: {', '.join(build_reqs)}")
@@ -412,11 +267,10 @@ class AirgapScenario:
     def isolation(self) -> None:
         """An existing index's first step: the client reaches that index alone."""
         with self.step(Step.ISOLATION) as record:
-            index = self.index
-            if not isinstance(index, ExistingIndex):
+            if not self.existing:  # before anything starts: a devpi of its own has a cut
                 raise OfflineIndexError("the isolation step is an existing index's")
-            index.start(prepare=self.targets)
-            record.detail = index.isolation()
+            self.index.start(prepare=self.targets)
+            record.detail = self.index.isolation()
 
     def cut(self) -> None:
         with self.step(Step.CUT) as record:
@@ -447,7 +301,7 @@ class AirgapScenario:
                              requirements_file=self.requirements_for(target),
                              warmed=warmed_versions(f.name for f in warm.files) if warm else None)
             except OfflineInstallError as exc:  # its kind and payload stay
-                exc.args = (f"{target.label}: {self._in_lock_terms(target, exc.message)}",)
+                exc.args = (f"{target.label}: {self.requested.in_lock_terms(target, exc.message)}",)
                 if isinstance(exc, NotAsWarmedError):
                     self.report.installed[target.label] = exc.installed
                 else:
@@ -456,7 +310,7 @@ class AirgapScenario:
             self.report.installed[target.label] = dict(venv.added)
             record.detail = self.settings.describe()
             said = [f"{len(venv.added)} distribution(s), each as warmed"] if warm else []
-            if lock_detail := self._lock_detail(target):
+            if lock_detail := self.requested.detail(target):
                 said.append(lock_detail)
             if said:
                 record.detail += f" ({'; '.join(said)})"
@@ -467,7 +321,7 @@ class AirgapScenario:
                                   f"{target.label} venv with {self.settings.installer}; "
                                   f"{fetched.bytes / 1e6:.1f} MB through the relay in "
                                   f"{fetched.requests} request(s)")
-                if isinstance(self.index, ExistingIndex) and (came := self.index.sources()):
+                if came := self.index.sources():
                     record.detail += f"; {came}"  # by where each file's bytes came from
                 return venv
             record.detail += (f" into a fresh {target.label} venv with "
@@ -511,7 +365,7 @@ class AirgapScenario:
         """The import check of ``target``'s request, in ``venv`` (its install step's or a
         bundle's)."""
         return venv.check_imports(*self.settings.imports,
-                                  distributions=self.distributions_for(target),
+                                  distributions=self.requested.distributions(target),
                                   every=self.lock is None)
 
     def _checked_with(self) -> dict[str, object]:

@@ -106,6 +106,7 @@ class ExistingIndex:
         self._stopping = threading.Event()
         self._owner_pid = os.getpid()
         self.witness = RelayWitness(lambda: self._relay)
+        self.server = None  # no devpi of the run's own
 
     # -- lifecycle ----------------------------------------------------------------------
 

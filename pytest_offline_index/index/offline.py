@@ -25,11 +25,10 @@ from ..execute.commands import Runner
 from ..inputs.settings import Settings
 from ..inputs.targets import Target, find_python, running_target
 from ..netns import Addressing, Endpoint, Topology
-from ..relay.records import RelayStats, read_tally
-from ..relay.relay import Relay
+from ..relay.records import RelayStats
 from .cut import CutProof, upstream_endpoints
 from .handle import IndexHandle
-from .stack import Stack, started_or_closed
+from .stack import RelayView, Stack, started_or_closed
 from .warm import Warmer, WarmRecord, WarmResult, warm_specs
 
 log = logging.getLogger(__name__)
@@ -65,6 +64,7 @@ class OfflineIndex:
         self.keep_workdir = False  # close leaves the work dir: devpi failed, its log is the clue
         self._running: _Running | None = None
         self._stack: Stack | None = None  # None in a process attached to another's index
+        self._relays = RelayView(lambda: self._stack, self.workdir / "relay-requests")
         self._owner_pid = os.getpid()
         # set by stop_commands (and close): ends every command a venv or warm of this index
         # runs, on any thread (a KeyboardInterrupt reaches only the main thread)
@@ -86,7 +86,7 @@ class OfflineIndex:
         self._stopping.clear()  # a closed index started again
         endpoints = upstream_endpoints(self.settings)
         self._stack = stack = Stack(self.settings, self.workdir, self._own_workdir,
-                                    self.progress, self._tally)
+                                    self.progress, self._relays.tally)
         try:
             self.server = stack.up()
         finally:
@@ -103,11 +103,12 @@ class OfflineIndex:
                      self._stopping)
         record = WarmRecord(self.workdir / "warmed")
         warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
-                                   self._relay_failures, self.progress,
-                                   alive=self._ensure_server_alive, issuer=self._issuer)
+                                   self._relays.failures, self.progress,
+                                   alive=self._ensure_server_alive, issuer=self._relays.issuer)
         venvs = VenvFactory(self.workdir / "venvs", run, self.server.simple_url,
                             self.settings.installer, held=self.server.held_files,
-                            crossings=self._crossings, warmed=record.versions,
+                            crossings=lambda: self._relays.crossings(self.is_cut),
+                            warmed=record.versions,
                             alive=self._ensure_server_alive,
                             warmer_build_tools=not warmer.build_isolation)
         return _Running(relay, CutProof(self.topology, relay, endpoints,
@@ -178,26 +179,14 @@ class OfflineIndex:
     def upstream_stats(self) -> RelayStats:
         """Requests and bytes that crossed the gap so far (in an attached process: as the
         owner's relay last wrote them down, at most a moment ago)."""
-        return self._relay.stats() if self._relay else read_tally(self._tally)
+        return self._relays.stats()
 
-    @property
-    def _tally(self) -> Path:
-        """The relay's counts, as every process sharing the work dir reads them."""
-        return self.workdir / "relay-requests"
+    def sources(self) -> str | None:
+        """Where an existing index's files came from: a devpi of the run's own serves all."""
+        return None
 
-    def _crossings(self) -> int | None:
-        """Requests the relay has carried, while the index is cut (None: it is not)."""
-        return read_tally(self._tally).requests if self.is_cut else None
-
-    def _relay_failures(self, since: float) -> list[str]:
-        return [str(e) for e in self._relay.events(since)] if self._relay else []
-
-    def _issuer(self, host: str, port: int) -> str | None:
-        return self._relay.peer_issuer(host, port) if self._relay else None
-
-    @property
-    def _relay(self) -> Relay | None:  # None in a process attached to another's index
-        return self._stack.relay if self._stack is not None else None
+    def isolation(self) -> str:
+        raise OfflineIndexError("the isolation step is an existing index's")
 
     # -- warming ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from ..errors import ServerError, UpstreamUnreachableError
 from ..inputs.settings import Settings
 from ..netns import Addressing, Topology
 from ..relay.host_proxy import relay_proxies
+from ..relay.records import RelayStats, read_tally
 from ..relay.relay import Relay
 from ..util.redaction import redacted
 from .cut import upstream_port
@@ -111,3 +112,32 @@ class Stack:
             self.topology = None
         if errors:
             raise errors[0]
+
+
+class RelayView:
+    """The relay as an index's parts ask after it: in the process that owns the run, its
+    relay; in one attached to it (an xdist worker), the counts the owner's relay writes in
+    the shared work dir (``tally``), at most a moment old."""
+
+    def __init__(self, stack: Callable[[], Stack | None], tally: Path) -> None:
+        self._stack = stack
+        self.tally = tally
+
+    @property
+    def relay(self) -> Relay | None:  # None in a process attached to another's index
+        stack = self._stack()
+        return stack.relay if stack is not None else None
+
+    def stats(self) -> RelayStats:
+        return self.relay.stats() if self.relay else read_tally(self.tally)
+
+    def crossings(self, cut: bool) -> int | None:
+        """Requests the relay has carried, while the index is cut (None: it is not)."""
+        return read_tally(self.tally).requests if cut else None
+
+    def failures(self, since: float) -> list[str]:
+        return [str(e) for e in self.relay.events(since)] if self.relay else []
+
+    def issuer(self, host: str, port: int) -> str | None:
+        return self.relay.peer_issuer(host, port) if self.relay else None
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_offline_index.check.scenario import plan_steps
+from pytest_offline_index.check.plan import plan_steps
 from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.index.existing import credentials_apart
 from pytest_offline_index.inputs.parsing import parse_index_url

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_offline_index.inputs.parsing import DEFAULT_UPSTREAM
 from pytest_offline_index.inputs.settings import OPTIONS
-from pytest_offline_index.plugin.hooks import hooks as plugin
+from pytest_offline_index.plugin import hooks as plugin
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytest_offline_index.check.plan import StepRecord
 from pytest_offline_index.check.report import project_table
-from pytest_offline_index.check.scenario import AirgapScenario, StepRecord
+from pytest_offline_index.check.scenario import AirgapScenario
 from pytest_offline_index.client.venv import ImportResult
 from pytest_offline_index.index.warm import WarmResult
 from pytest_offline_index.inputs.settings import Settings

@@ -12,8 +12,10 @@ from typing import TypeVar
 
 import pytest
 
+from pytest_offline_index.check.plan import plan_steps
 from pytest_offline_index.check.pool import CheckPool
-from pytest_offline_index.check.scenario import AirgapScenario, CheckableIndex, plan_steps
+from pytest_offline_index.check.protocol import CheckableIndex
+from pytest_offline_index.check.scenario import AirgapScenario
 from pytest_offline_index.client.installers import Installer
 from pytest_offline_index.client.venv import ImportResult
 from pytest_offline_index.errors import (

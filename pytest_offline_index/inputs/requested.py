@@ -1,15 +1,66 @@
-"""A lock applied to the run's targets: the requirements file each one installs, its
-entries, and the check's failures said in the lock's terms (:mod:`.lockfile` reads locks)."""
+"""What a check requested, per target: the requirements file each target installs, the
+distributions it asked for, and the check's failures said in the input's terms. As given
+(packages and a requirements file: the same for every target), or a lock applied to each
+target by its markers (:mod:`.lockfile` reads locks)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from pathlib import Path
+from typing import Protocol
 
 from ..util.files import write_whole
-from .lockfile import LockEntry, load_lock, marker_environment
+from .lockfile import LockEntry, is_lock, load_lock, marker_environment
+from .settings import Settings
 from .targets import Target
+
+
+class Requested(Protocol):
+    """What a check requested, per target (see :func:`requested`)."""
+
+    lock: Path | None  # the lock installed exactly, if the input is one
+
+    def requirements(self, target: Target) -> Path | None: ...
+
+    def distributions(self, target: Target) -> tuple[str, ...]: ...
+
+    def pins(self, target: Target) -> list[str]: ...
+
+    def detail(self, target: Target) -> str: ...
+
+    def in_lock_terms(self, target: Target, message: str) -> str: ...
+
+
+def requested(settings: Settings, workdir: Path) -> Requested:
+    """The request of a check: a lock's, per target, or as given."""
+    if settings.requirements is not None and is_lock(settings.requirements):
+        return LockedTargets(settings.requirements, workdir)
+    return AsGiven(settings)
+
+
+class AsGiven:
+    """Packages and a requirements file, the same for every target."""
+
+    lock: Path | None = None
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def requirements(self, target: Target) -> Path | None:
+        return self._settings.requirements
+
+    def distributions(self, target: Target) -> tuple[str, ...]:
+        return self._settings.distribution_names
+
+    def pins(self, target: Target) -> list[str]:
+        return []
+
+    def detail(self, target: Target) -> str:
+        return ""
+
+    def in_lock_terms(self, target: Target, message: str) -> str:
+        return message
 
 
 class LockedTargets:
@@ -17,6 +68,7 @@ class LockedTargets:
 
     def __init__(self, path: Path, workdir: Path) -> None:
         self.path = path
+        self.lock: Path | None = path
         self.workdir = workdir
         self._made: dict[str, tuple[Path, list[LockEntry]]] = {}
 
@@ -27,6 +79,13 @@ class LockedTargets:
 
     def entries(self, target: Target) -> list[LockEntry]:
         return self._for(target)[1]
+
+    def distributions(self, target: Target) -> tuple[str, ...]:
+        """Every entry of the lock that applies to ``target``."""
+        return tuple(entry.name for entry in self.entries(target))
+
+    def pins(self, target: Target) -> list[str]:
+        return [entry.pin for entry in self.entries(target)]
 
     def _for(self, target: Target) -> tuple[Path, list[LockEntry]]:
         if (made := self._made.get(target.label)) is None:

@@ -26,7 +26,8 @@ from ..inputs.requirements import check_sources
 from ..inputs.targets import Target
 from ..proof.as_warmed import warmed_versions
 from ..proof.holes import hash_refusal, pip_error, project_of, unmatched_requirement
-from ..proof.origin import foreign_files, sha256_of
+from ..proof.origin import foreign_files
+from ..util.files import sha256_of
 from ..util.redaction import redacted
 from .builddeps import build_requirements_of
 

@@ -19,7 +19,6 @@ link names are said as such.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -73,14 +72,6 @@ class Origin:
     project: str  # normalised
     version: str
     sources: tuple[Source, ...]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def from_pip_report(path: Path) -> dict[str, Origin]:

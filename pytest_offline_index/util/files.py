@@ -1,7 +1,9 @@
-"""Files written whole or not at all: a reader (a later run, a far side) never sees half."""
+"""Files written whole or not at all — a reader (a later run, a far side) never sees half —
+and a file's sha256, read in blocks."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -25,3 +27,11 @@ def copy_whole(source: Path, path: Path) -> None:
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

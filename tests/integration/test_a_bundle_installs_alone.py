@@ -16,8 +16,8 @@ from pytest_offline_index import BundleError
 from pytest_offline_index.execute.commands import run
 from pytest_offline_index.inputs.targets import Target, running_target
 from pytest_offline_index.netns import without_network
-from pytest_offline_index.proof.origin import sha256_of
 from pytest_offline_index.steps import Status
+from pytest_offline_index.util.files import sha256_of
 from tests.support.dists import Dist
 from tests.support.locked import lock, publish_locked
 from tests.support.upstream import LocalUpstream

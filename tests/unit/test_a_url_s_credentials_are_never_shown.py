@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index.bundle.devpi import carried_without_credentials
-from pytest_offline_index.devpi.server import basic_authorization
+from pytest_offline_index.devpi.launch import basic_authorization
 from pytest_offline_index.errors import BundleError, SettingsError
 from pytest_offline_index.inputs.parsing import parse_index_url, parse_upstream
 from pytest_offline_index.inputs.settings import Settings

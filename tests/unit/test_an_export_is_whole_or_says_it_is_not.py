@@ -14,7 +14,7 @@ import pytest
 from pytest_offline_index import SettingsError
 from pytest_offline_index.bundle.export import Bundle
 from pytest_offline_index.inputs.export_dir import parse_export_dir
-from pytest_offline_index.proof.origin import sha256_of
+from pytest_offline_index.util.files import sha256_of
 from tests.support.dists import Dist
 
 ROOT = Path(__file__).resolve().parents[2]

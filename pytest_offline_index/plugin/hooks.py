@@ -9,7 +9,6 @@ and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 from collections.abc import Callable, Iterator
@@ -23,11 +22,11 @@ from ..check.scenario import AirgapScenario
 from ..client.venv import FreshVenv
 from ..errors import OfflineIndexError, SettingsError
 from ..index.offline import OfflineIndex
+from ..inputs.configfile import unloaded
 from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
-from ..util.toml import TOMLDecodeError, loads
 from .session import XDIST_WORKER_ENV, SessionIndex
 
 
@@ -70,66 +69,16 @@ def settings_from_config(config: pytest.Config, *, marker: bool = False,
     return Settings.resolve(cli=cli, ini=ini)
 
 
-# Where pytest looks for its configuration, and the section each file must have for pytest
-# to take it (pytest.ini and .pytest.ini count even without one).
-CONFIG_FILES = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"),
-                ("pyproject.toml", "tool.pytest"), ("tox.ini", "pytest"),
-                ("setup.cfg", "tool:pytest"))
 UNLOADED_KEY = pytest.StashKey["str | None"]()
 
 
 def unloaded_config(config: pytest.Config) -> str | None:
-    """Why the plugin's settings in the invocation dir's config file (or the nearest
-    above it) were not read, or None.
-
-    pytest finds its config file from the common ancestor of the path arguments: a path
-    option written with a space (``--offline-index-cache-dir /abs/dir``) is one to it
-    (pytest#8846), so the rootdir moves and the project's settings are silently left out;
-    the run would check the defaults instead of what the project asks for."""
+    """Why the plugin's settings in the config file pytest would take were not read, or
+    None (see :func:`~..inputs.configfile.unloaded`); asked once per run."""
     if UNLOADED_KEY not in config.stash:
-        config.stash[UNLOADED_KEY] = _unloaded_config(config)
+        config.stash[UNLOADED_KEY] = None if getattr(config.option, "inifilename", None) \
+            else unloaded(config.inipath, config.invocation_params.dir, config.rootpath)
     return config.stash[UNLOADED_KEY]
-
-
-def _unloaded_config(config: pytest.Config) -> str | None:
-    if getattr(config.option, "inifilename", None):  # -c FILE: the user chose one
-        return None
-    loaded = Path(config.inipath).resolve() if config.inipath else None
-    start = Path(config.invocation_params.dir).resolve()
-    for directory in (start, *start.parents):
-        for name, section in CONFIG_FILES:
-            path = directory / name
-            keys = _pytest_keys(path, section) if path.is_file() else None
-            if keys is None:
-                continue  # not a file pytest would take: look on
-            ours = sorted(key for key in keys if key.startswith("offline_index_"))
-            if path == loaded or not ours:
-                return None  # the file pytest would take is the one it took, or says nothing
-            took = loaded or "no config file"
-            return (f"{path} sets {', '.join(ours)} but pytest did not load it (it loaded "
-                    f"{took}, rootdir {config.rootpath}): a path option written with a "
-                    f"space, e.g. '--offline-index-cache-dir /abs/dir', is taken by pytest "
-                    f"for a test path that moves its rootdir; write it with '=': "
-                    f"--offline-index-cache-dir=PATH (or name the file with -c)")
-    return None
-
-
-def _pytest_keys(path: Path, section: str) -> list[str] | None:
-    """The keys of ``path``'s pytest section, or None if pytest would not take the file."""
-    try:
-        if path.suffix == ".toml":
-            tool = loads(path.read_text()).get("tool", {}).get("pytest")
-            if not isinstance(tool, dict):
-                return None
-            options = tool.get("ini_options")
-            return [*tool, *(options if isinstance(options, dict) else {})]
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        parser.read(path)
-    except (OSError, UnicodeDecodeError, TOMLDecodeError, configparser.Error):
-        return None
-    if not parser.has_section(section):
-        return [] if path.name in ("pytest.ini", ".pytest.ini") else None
-    return list(parser[section])
 
 
 def report_path(config: pytest.Config) -> Path | None:

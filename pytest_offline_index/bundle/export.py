@@ -3,7 +3,7 @@
 ``DIR/wheelhouse/`` holds every file the warms fetched (build requirements included), once;
 ``DIR/requirements-<target>.txt`` what the target's install check installed, pinned, each
 with the hashes of its files in the wheelhouse; ``DIR/devpi/`` devpi-server's own export of
-the run's index (see :mod:`.devpiproof`); ``DIR/manifest.json`` every file (size, sha256,
+the run's index (see :mod:`.devpi`); ``DIR/manifest.json`` every file (size, sha256,
 targets), each target's part and its proof, the devpi part, and what the check ran with.
 The manifest says ``"complete": true`` only once every target's part is written and proven
 (a foreign target's: written) and devpi's export written; until then, and after any failure,

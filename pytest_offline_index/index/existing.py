@@ -8,7 +8,7 @@ first packet. What the relay saw of each request (:class:`RelayWitness`) is what
 check judges each file by, and tells where an install's files came from. TLS stays end to
 end (the relay only tunnels), so the installers verify the index's certificate with the
 user's trust (``--offline-index-cert``). The URL's credentials are used and never shown
-(:func:`~pytest_offline_index.inputs.settings.redacted`).
+(:func:`~pytest_offline_index.util.redaction.redacted`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refu
 
 
 class RelayWitness:
-    """What the relay saw, for the origin check (:class:`~.origin.Witness`): called, the
+    """What the relay saw, for the origin check (:class:`~..proof.origin.Witness`): called, the
     hosts it refused since a time (what a fresh venv's ``refusals`` is); each request's
     real target; and, per thread, where the last install's files came from (a matrix's
     installs run on threads of their own)."""

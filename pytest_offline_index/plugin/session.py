@@ -2,7 +2,7 @@
 
 Made on first use and torn down once, at the end: a session that uses the ``offline_index``
 fixture, a marker and ``--offline-index`` together starts one devpi-server. Under
-pytest-xdist every worker of a run shares it (see :mod:`.shared`). While it exists, SIGTERM
+pytest-xdist every worker of a run shares it (see :mod:`.xdist`). While it exists, SIGTERM
 tears it down as Ctrl-C does, whichever way the harness is used.
 """
 

@@ -1,6 +1,6 @@
 """Where each file came from: a pass means every file was the index's own.
 
-The input check (:func:`requirements.check_sources`) refuses the options it can see; this
+The input check (:func:`..inputs.requirements.check_sources`) refuses the options it can see; this
 module catches whatever it cannot — a config file the hermetic environment missed, a direct
 reference, a bug. A warmed file must be one the index holds (by sha256); an installed
 distribution must have been downloaded from the index's own address, as a file the index
@@ -11,7 +11,7 @@ index's and whose versions must be the installed ones.
 
 An existing index is one origin (scheme, host, port), and a file is judged by the request
 that delivered its bytes, not by the link an installer's report names: the relay records
-each request's real target (:class:`~.relay.RelayRequest`), so a link followed by a 302 to
+each request's real target (:class:`~..relay.records.RelayRequest`), so a link followed by a 302 to
 another origin is judged where the redirect ended. Over https the relay sees only the
 tunnel's ``host:port``: there a file is judged by its link, and tunnels to allowed hosts no
 link names are said as such.

@@ -9,7 +9,7 @@ its usual ports (443 and 80). It counts every request and byte that crossed the 
 each request's real target (for http the URL, and a redirect's ``Location``; for https the
 tunnel's ``host:port``), and remembers why a connection failed, so a warm that cannot reach
 the upstream names the cause.
-On a host whose way out is a proxy, it asks that proxy for each tunnel (:mod:`.proxy`).
+On a host whose way out is a proxy, it asks that proxy for each tunnel (:mod:`.host_proxy`).
 It knows nothing of namespaces, devpi or pytest.
 """
 

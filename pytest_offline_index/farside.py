@@ -78,8 +78,10 @@ class FarSide:
             if (made := self._templates.get(base_python)) is not None:
                 return made
             made = self._kept(base_python) if self.cache is not None else None
-            if made is None:
-                made = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
+            if made is None:  # a name of its own: templates of two Pythons are made at once
+                self.directory.mkdir(parents=True, exist_ok=True)
+                made = Path(tempfile.mkdtemp(prefix=f"far-side-{os.getpid()}-",
+                                             dir=self.directory)) / "venv"
                 python_m_venv(self._make_here, base_python, made)
             self._templates[base_python] = made
             return made

@@ -39,7 +39,7 @@ HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 class Settings:
     packages: tuple[str, ...] = DEFAULT_PACKAGES
     imports: tuple[str, ...] = ()  # empty: the requested distributions' top-level names
-    upstream: str = DEFAULT_UPSTREAM
+    upstream: str = field(default=DEFAULT_UPSTREAM, repr=False)  # may hold credentials
     subnet: ipaddress.IPv4Network = field(
         default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET))
     gateway: ipaddress.IPv4Address = field(

@@ -39,6 +39,12 @@ def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_pat
                             text=True, check=True).stdout.strip()
     assert Path(prefix) == tmp_path / "b"
     assert str(kept) not in (tmp_path / "b" / "bin" / "activate").read_text()
+    # the scripts of the first copy and a later one start their own venv's Python (what
+    # devpi-client runs: <venv>/bin/pip)
+    for venv in ("a", "b"):
+        pip = subprocess.run([str(tmp_path / venv / "bin" / "pip"), "--version"],
+                             capture_output=True, text=True, check=True).stdout
+        assert f"from {tmp_path / venv}/lib/" in pip, pip
 
 
 def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None:

@@ -31,6 +31,7 @@ from .relay import Relay, RelayRequest, RelayStats, split_origin
 from .settings import Settings, redacted
 from .stack import started_or_closed
 from .targets import Target
+from .trust import host_ca_bundle
 from .venv import FreshVenv
 from .venvs import VenvFactory
 from .warm import WarmResult
@@ -141,7 +142,10 @@ class ExistingIndex:
         bare, netrc = credentials_apart(self.url, settings.index_netrc,
                                         self.workdir / "index.netrc")
         self._venvs = VenvFactory(self.workdir / "venvs", run, bare, settings.installer,
-                                  proxy=relay.url, cert=settings.index_cert,
+                                  proxy=relay.url,
+                                  # what the host trusts, as a far side's pip trusts its
+                                  # system's store (pip 23 would trust certifi's alone)
+                                  cert=settings.index_cert or host_ca_bundle(),
                                   file_hosts=settings.allowed_hosts,
                                   refusals=self.witness, netrc=netrc)
         self._venvs.prepare([t for t in prepare if t.executable], warmers=False)

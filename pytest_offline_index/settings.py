@@ -466,7 +466,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("index_cert", "--offline-index-cert", "offline_index_cert",
            lambda v: parse_cert(str(v), "index cert"),
            help="CA bundle (PEM) the installers verify the existing index with (pip --cert, "
-                "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: their own"),
+                "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: what the host "
+                "trusts (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else OpenSSL's)"),
     Option("index_netrc", "--offline-index-netrc", "offline_index_netrc",
            lambda v: parse_netrc(str(v)),
            help="a netrc file with the existing index's credentials, for every installer "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -78,8 +79,10 @@ class FarSide:
             if (made := self._templates.get(base_python)) is not None:
                 return made
             made = self._kept(base_python) if self.cache is not None else None
-            if made is None:
-                made = self.directory / f"far-side-{len(self._templates)}-{os.getpid()}"
+            if made is None:  # a name of its own: templates of two Pythons are made at once
+                self.directory.mkdir(parents=True, exist_ok=True)
+                made = Path(tempfile.mkdtemp(prefix=f"far-side-{os.getpid()}-",
+                                             dir=self.directory)) / "venv"
                 python_m_venv(self._make_here, base_python, made)
             self._templates[base_python] = made
             return made
@@ -101,6 +104,7 @@ class FarSide:
             return None
         try:
             python_m_venv(self._make_here, base_python, partial / "venv")
+            _moved(partial / "venv", partial / "venv", kept)  # named where it will be
             # whole or not at all: another run may be making the same one meanwhile
             with contextlib.suppress(OSError):
                 (partial / "venv").rename(kept)
@@ -132,14 +136,16 @@ def user_cache() -> Path:
     return Path(base) / "pytest-offline-index" / "far-side"
 
 
-def _moved(venv: Path, old: Path) -> None:
-    """Name ``venv`` instead of ``old`` where ``venv`` writes its own path: the scripts in
-    ``bin`` (``activate``, ``pip``'s shebang) and ``pyvenv.cfg``'s command line. Python finds
-    its prefix from where ``pyvenv.cfg`` is, so nothing else holds the old path."""
-    before, after = os.fsencode(old), os.fsencode(venv)
+def _moved(venv: Path, old: Path, new: Path | None = None) -> None:
+    """Name ``new`` (default: ``venv``) instead of ``old`` where ``venv`` writes its own
+    path: the scripts in ``bin`` (``activate``, ``pip``'s shebang) and ``pyvenv.cfg``'s
+    command line. Python finds its prefix from where ``pyvenv.cfg`` is, so nothing else
+    holds the old path. Only the whole path is replaced, never a path it begins."""
+    whole = re.compile(re.escape(os.fsencode(old)) + rb"(?=[/\"'\s]|$)", re.M)
+    after = os.fsencode(new or venv)
     for file in [venv / "pyvenv.cfg", *(venv / "bin").iterdir()]:
         if file.is_symlink() or not file.is_file():
             continue
         data = file.read_bytes()
-        if before in data:
-            file.write_bytes(data.replace(before, after))
+        if (moved := whole.sub(lambda _: after, data)) != data:
+            file.write_bytes(moved)

@@ -190,7 +190,12 @@ class Installer:
             argv += ["-r", str(request.requirements_file)]
             if request.require_hashes:
                 argv.append("--require-hashes")
-        return run([*argv, *request.requirements], request.env(hermetic_env()), on_line)
+        env = request.env(hermetic_env())
+        if request.proxy:  # the pip that builds an sdist's build environment reads these
+            env.update(HTTPS_PROXY=request.proxy, HTTP_PROXY=request.proxy)
+        if request.cert:
+            env["REQUESTS_CA_BUNDLE"] = str(request.cert)
+        return run([*argv, *request.requirements], env, on_line)
 
     def origins(self, run: Runner, python: str, request: InstallRequest) -> dict[str, Origin]:
         """Where the install took each distribution from: pip's report."""

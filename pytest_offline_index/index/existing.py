@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..client.factory import VenvFactory
 from ..client.venv import FreshVenv
+from ..devpi.trust import host_ca_bundle
 from ..errors import CutNotEffectiveError, OfflineIndexError, UpstreamUnreachableError
 from ..execute.commands import Runner
 from ..inputs.settings import Settings, redacted
@@ -143,7 +144,10 @@ class ExistingIndex:
         bare, netrc = credentials_apart(self.url, settings.index_netrc,
                                         self.workdir / "index.netrc")
         self._venvs = VenvFactory(self.workdir / "venvs", run, bare, settings.installer,
-                                  proxy=relay.url, cert=settings.index_cert,
+                                  proxy=relay.url,
+                                  # what the host trusts, as a far side's pip trusts its
+                                  # system's store (pip 23 would trust certifi's alone)
+                                  cert=settings.index_cert or host_ca_bundle(),
                                   file_hosts=settings.allowed_hosts,
                                   refusals=self.witness, netrc=netrc)
         self._venvs.prepare([t for t in prepare if t.executable], warmers=False)

@@ -64,7 +64,7 @@ from .parsing import (
 class Settings:
     packages: tuple[str, ...] = DEFAULT_PACKAGES
     imports: tuple[str, ...] = ()  # empty: the requested distributions' top-level names
-    upstream: str = DEFAULT_UPSTREAM
+    upstream: str = field(default=DEFAULT_UPSTREAM, repr=False)  # may hold credentials
     subnet: ipaddress.IPv4Network = field(
         default_factory=lambda: ipaddress.IPv4Network(DEFAULT_SUBNET))
     gateway: ipaddress.IPv4Address = field(
@@ -263,7 +263,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("index_cert", "--offline-index-cert", "offline_index_cert",
            _text(parse_cert, "index cert"),
            help="CA bundle (PEM) the installers verify the existing index with (pip --cert, "
-                "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: their own"),
+                "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: what the host "
+                "trusts (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else OpenSSL's)"),
     Option("index_netrc", "--offline-index-netrc", "offline_index_netrc",
            _text(parse_netrc),
            help="a netrc file with the existing index's credentials, for every installer "

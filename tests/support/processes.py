@@ -37,5 +37,7 @@ def descendant_running(pid: int, *words: str) -> psutil.Process | None:
 
 
 def step_pip(pid: int, step: str) -> psutil.Process | None:
-    """The pip doing ``step``'s work under ``pid``: the warm's download or the install."""
-    return descendant_running(pid, "pip", "download" if step == "warm" else "install")
+    """The pip doing ``step``'s work under ``pid``: the warm's download or the install
+    (``-m pip install``: not ensurepip's own pip, which installs the far side's seed into
+    a venv made ahead, while the warm runs)."""
+    return descendant_running(pid, "-m pip download" if step == "warm" else "-m pip install")

@@ -3,12 +3,14 @@ template that is made once and kept across runs (as virtualenv keeps its app-dat
 
 from __future__ import annotations
 
+import concurrent.futures
 import subprocess
 import sys
 from pathlib import Path
 
 from pytest_offline_index.client.farside import FarSide
 from pytest_offline_index.execute.commands import Completed, run
+from pytest_offline_index.inputs.targets import find_python
 from pytest_offline_index.proof.as_warmed import distributions_in
 
 
@@ -37,6 +39,12 @@ def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_pat
                             text=True, check=True).stdout.strip()
     assert Path(prefix) == tmp_path / "b"
     assert str(kept) not in (tmp_path / "b" / "bin" / "activate").read_text()
+    # the scripts of the first copy and a later one start their own venv's Python (what
+    # devpi-client runs: <venv>/bin/pip)
+    for venv in ("a", "b"):
+        pip = subprocess.run([str(tmp_path / venv / "bin" / "pip"), "--version"],
+                             capture_output=True, text=True, check=True).stdout
+        assert f"from {tmp_path / venv}/lib/" in pip, pip
 
 
 def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None:
@@ -45,4 +53,16 @@ def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None
     far_side = FarSide(tmp_path / "run", run, blocked / "cache")
     far_side.make(sys.executable, tmp_path / "v")
     assert (tmp_path / "v" / "pyvenv.cfg").is_file()
-    assert next(p.name for p in (tmp_path / "run").iterdir()).startswith("far-side-")
+    (made,) = (tmp_path / "run").iterdir()
+    assert made.name.startswith("far-side-") and (made / "venv" / "pyvenv.cfg").is_file()
+
+
+def test_two_pythons_made_at_once_each_get_their_own_template(tmp_path) -> None:
+    pythons = {v: find_python(v).executable or "" for v in ("3.11", "3.12")}
+    far_side = FarSide(tmp_path / "run", run)  # no cache: the run's own templates
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda v: far_side.make(pythons[v], tmp_path / v), pythons))
+    for version in pythons:
+        cfg = (tmp_path / version / "pyvenv.cfg").read_text()
+        assert f"version = {version}." in cfg, cfg
+        assert list((tmp_path / version).glob(f"lib/python{version}/site-packages/pip"))

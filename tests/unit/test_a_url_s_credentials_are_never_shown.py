@@ -148,3 +148,13 @@ def test_an_export_whose_credentials_cannot_be_taken_out_fails(tmp_path: Path) -
     (tmp_path / "dataindex.json").write_text(json.dumps(index))
     with pytest.raises(BundleError, match="could not be taken out"):
         carried_without_credentials(tmp_path)
+
+
+def test_the_settings_repr_holds_no_url_s_credentials() -> None:
+    from pytest_offline_index.settings import Settings
+
+    secret = "Zx9%2Ft0k%40en"
+    settings = Settings(upstream=f"https://u:{secret}@up.example/simple/",
+                        index_url=f"https://u:{secret}@idx.example/simple/",
+                        upstream_proxy=f"http://u:{secret}@proxy.example:3128")
+    assert secret not in repr(settings)

@@ -151,7 +151,7 @@ def test_an_export_whose_credentials_cannot_be_taken_out_fails(tmp_path: Path) -
 
 
 def test_the_settings_repr_holds_no_url_s_credentials() -> None:
-    from pytest_offline_index.settings import Settings
+    from pytest_offline_index.inputs.settings import Settings
 
     secret = "Zx9%2Ft0k%40en"
     settings = Settings(upstream=f"https://u:{secret}@up.example/simple/",

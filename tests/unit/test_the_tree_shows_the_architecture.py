@@ -1,15 +1,17 @@
 """The package's folders show its architecture, and the imports keep it so: read with ``ast``
-from the source, no module imports in a circle, the folders import one another in one
-direction only, nothing imports the package's face (its ``__init__``) from inside, and pytest
-is imported by the plugin folder alone."""
+from the source, no module imports in a circle, a folder imports only the folders below it in
+docs/how-it-works.md's layout table, nothing imports the package's face (its ``__init__``)
+from inside, and pytest is imported by the plugin folder alone."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pytest_offline_index"
+LAYOUT = PACKAGE.parent / "docs" / "how-it-works.md"
 NAME = PACKAGE.name
 MOST_LINES = 400
 
@@ -93,6 +95,16 @@ def test_the_folders_import_one_another_in_one_direction() -> None:
         folders.setdefault(_folder(module), set()).update(
             _folder(d) for d in deps if d != NAME and _folder(d) != _folder(module))
     assert _circle(folders) is None
+
+
+def test_a_folder_imports_only_the_folders_below_it_in_the_docs_table() -> None:
+    names = re.findall(r"^\| `(\w+)/` \|", LAYOUT.read_text(), flags=re.M)
+    assert sorted(names) == sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    table = [f"{NAME}.{name}" for name in names]  # top to bottom
+    upward = sorted(f"{module} imports {dep}" for module, deps in GRAPH.items()
+                    for dep in deps if _folder(module) in table and _folder(dep) in table
+                    and table.index(_folder(dep)) < table.index(_folder(module)))
+    assert upward == []
 
 
 def test_nothing_inside_imports_the_package_s_face() -> None:

@@ -3,8 +3,10 @@ the items, the terminal, the JSON report and junit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
+Progress = Callable[[str], None]  # where a run says what it does, one line at a time
 
 class Step(str, Enum):
     WARM = "warm"

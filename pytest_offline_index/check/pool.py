@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from ..steps import Progress
+
 T = TypeVar("T")
-Progress = Callable[[str], None]
 _HELD = threading.local()  # lines a check on a worker thread reports: see held_progress
 
 

@@ -13,7 +13,7 @@ from ..client.installers import Installer
 from ..index.warm import WarmResult
 from ..inputs.targets import Target
 from ..relay.records import RelayStats
-from .pool import Progress
+from ..steps import Progress
 
 
 class InstalledVenv(BundleVenv, Protocol):

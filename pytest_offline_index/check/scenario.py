@@ -34,9 +34,9 @@ from ..inputs.settings import Settings, redacted
 from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..proof.as_warmed import warmed_versions
-from ..steps import Status, Step, step_key
+from ..steps import Progress, Status, Step, step_key
 from .plan import ScenarioReport, StepRecord, blocker, plan_steps, recorded
-from .pool import CheckPool, Progress, held_progress, holdable
+from .pool import CheckPool, held_progress, holdable
 from .protocol import CheckableIndex, InstalledVenv
 
 PASSED, FAILED, NOT_RUN, NOT_CHECKED = (Status.PASSED, Status.FAILED, Status.NOT_RUN,

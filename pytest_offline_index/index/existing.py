@@ -33,12 +33,12 @@ from ..netns import Addressing, Topology, endpoints_for, probe, tunnel
 from ..relay.host_proxy import relay_proxies
 from ..relay.records import RelayRequest, RelayStats, split_origin
 from ..relay.relay import Relay
+from ..steps import Progress
 from .cut import upstream_port
 from .stack import started_or_closed
 from .warm import WarmResult
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str], None]
 OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refused unresolved
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,13 +26,13 @@ from ..inputs.settings import Settings
 from ..inputs.targets import Target, find_python, running_target
 from ..netns import Addressing, Endpoint, Topology
 from ..relay.records import RelayStats
+from ..steps import Progress
 from .cut import CutProof, upstream_endpoints
 from .handle import IndexHandle
 from .stack import RelayView, Stack, started_or_closed
 from .warm import Warmer, WarmRecord, WarmResult, warm_specs
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str], None]
 NOT_STARTED = "the offline index is not started: call start() first"
 
 

@@ -91,7 +91,7 @@ class Settings:
     pythons: tuple[str, ...] = ()  # versions or paths; empty: the running interpreter
     platforms: tuple[str, ...] = ()  # foreign targets, TAG:VERSION, warmed only
     installer: str = "pip"  # what makes and fills the install check's venv: pip, uv, devpi
-    export: Path | None = None  # where a passed check writes its bundle (bundle.py)
+    export: Path | None = None  # where a passed check writes its bundle (bundle/)
 
     @property
     def distribution_names(self) -> tuple[str, ...]:

@@ -18,9 +18,10 @@ from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
 from ..execute.interrupts import sigint_ignored
-from ..index.offline import OfflineIndex, Progress
+from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
+from ..steps import Progress
 from .xdist import SharedIndex
 
 XDIST_RUN_ENV = "PYTEST_XDIST_TESTRUNUID"

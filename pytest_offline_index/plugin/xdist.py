@@ -19,8 +19,9 @@ from pathlib import Path
 
 from ..execute.processes import is_alive, process_start_time
 from ..index.handle import IndexHandle
-from ..index.offline import OfflineIndex, Progress
+from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
+from ..steps import Progress
 from ..util.flock import flocked
 
 OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish

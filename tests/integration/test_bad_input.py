@@ -73,6 +73,7 @@ def test_a_target_python_without_ensurepip_is_one_line(pytester, upstream, uniqu
     subprocess.run(["cp", "-al", str(source), str(copy)], check=True)
     shutil.rmtree(next(copy.glob("lib/python3.*/ensurepip")))
     python = copy / "bin" / "python3.12"
+    before = machine_snapshot()
     result = run_check(pytester, f"--offline-index-url={upstream.url}",
                        f"--offline-index-package={dist.name}",
                        f"--offline-index-python={python}")
@@ -82,3 +83,4 @@ def test_a_target_python_without_ensurepip_is_one_line(pytester, upstream, uniqu
         f"does: its venv module or ensurepip is missing (on Debian and Ubuntu: apt-get "
         f"install python3-venv*"])
     assert "Traceback" not in result.stdout.str()
+    assert snapshot_diff(before, machine_snapshot()) == {}

@@ -96,7 +96,7 @@ class FarSide:
             return None  # python -m venv will say what is wrong with this Python
         kept = self.cache / key
         if (kept / "pyvenv.cfg").is_file():
-            return kept
+            return kept if _names_itself(kept) else None  # not one to copy: make the run's own
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
             partial = Path(tempfile.mkdtemp(prefix=f"{key}.", suffix=".part", dir=self.cache))
@@ -110,7 +110,7 @@ class FarSide:
                 (partial / "venv").rename(kept)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
-        return kept if (kept / "pyvenv.cfg").is_file() else None
+        return kept if (kept / "pyvenv.cfg").is_file() and _names_itself(kept) else None
 
     def _key(self, base_python: str) -> str | None:
         """What a kept template of ``base_python`` is valid for: the interpreter (its
@@ -118,11 +118,13 @@ class FarSide:
         done = self._make_here([base_python, "-I", "-c", KEY])
         if not done.ok:
             return None
-        what = f"{os.path.realpath(base_python)}\n{done.output}"
+        what = f"{TEMPLATE_FORMAT}\n{os.path.realpath(base_python)}\n{done.output}"
         return hashlib.sha256(what.encode()).hexdigest()[:16]
 
 
 # what a kept template depends on, printed by the target Python itself
+# how this module lays a kept template out: a change to that makes earlier ones unused
+TEMPLATE_FORMAT = 2
 KEY = ("import ensurepip, os, sys; "
        "print(sys.version, sys.executable, os.stat(sys.executable).st_mtime_ns, "
        "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
@@ -134,6 +136,14 @@ def user_cache() -> Path:
     """Where this user's kept templates go (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "pytest-offline-index" / "far-side"
+
+
+def _names_itself(venv: Path) -> bool:
+    """Whether ``venv``'s own scripts start its own Python (a template copied whole)."""
+    pip = venv / "bin" / "pip"
+    with contextlib.suppress(OSError):
+        return pip.read_bytes().startswith(b"#!" + os.fsencode(venv / "bin"))
+    return False
 
 
 def _moved(venv: Path, old: Path, new: Path | None = None) -> None:

@@ -66,3 +66,22 @@ def test_two_pythons_made_at_once_each_get_their_own_template(tmp_path) -> None:
         cfg = (tmp_path / version / "pyvenv.cfg").read_text()
         assert f"version = {version}." in cfg, cfg
         assert list((tmp_path / version).glob(f"lib/python{version}/site-packages/pip"))
+
+
+def test_a_kept_template_that_does_not_name_itself_is_not_copied(tmp_path) -> None:
+    asked: list[list[str]] = []
+
+    def here(argv: list[str]) -> Completed:
+        asked.append(argv)
+        return run(argv)
+
+    cache = tmp_path / "cache"
+    FarSide(tmp_path / "run1", here, cache).make(sys.executable, tmp_path / "a")
+    (kept,) = cache.iterdir()
+    pip = kept / "bin" / "pip"  # as an earlier harness left it: naming where it was made
+    pip.write_bytes(pip.read_bytes().replace(str(kept).encode(), b"/gone/elsewhere"))
+    asked.clear()
+    FarSide(tmp_path / "run2", here, cache).make(sys.executable, tmp_path / "b")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]  # the run's own
+    subprocess.run([str(tmp_path / "b" / "bin" / "pip"), "--version"], check=True,
+                   capture_output=True)

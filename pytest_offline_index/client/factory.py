@@ -13,40 +13,27 @@ from pathlib import Path
 from ..errors import OfflineIndexError
 from ..execute.commands import Runner
 from ..inputs.targets import Target, find_python, running_target
-from ..proof.origin import Held
 from .farside import FarSide, user_cache
 from .installers import PIP
-from .venv import FreshVenv
+from .venv import FreshVenv, IndexTerms
 
 WARMER = "warmer-"  # how the name of the venv a warm runs pip in starts
 SpareKey = tuple[str, str, str]
 
 
 class VenvFactory:
-    """Fresh venvs on the client (``run``'s namespace), installing from ``simple_url``
-    with ``installer`` unless told otherwise; each keeps the cut's promises with ``held``,
-    ``crossings`` and ``warmed`` (see :class:`FreshVenv`)."""
+    """Fresh venvs on the client (``run``'s namespace), on ``terms`` (see
+    :class:`IndexTerms`), with ``installer`` unless told otherwise; each keeps the cut's
+    promises with what the run's warms fetched for its target (``warmed``)."""
 
-    def __init__(self, directory: Path, run: Runner, simple_url: str, installer: str, *,
-                 held: Callable[[], Held] | None = None,
-                 crossings: Callable[[], int | None] | None = None,
+    def __init__(self, directory: Path, run: Runner, terms: IndexTerms, installer: str, *,
                  warmed: Callable[[Target], Mapping[str, Sequence[str]]] | None = None,
-                 alive: Callable[[], None] | None = None,
-                 warmer_build_tools: bool = False, proxy: str | None = None,
-                 cert: Path | None = None, file_hosts: Sequence[str] = (),
-                 refusals: Callable[[float], list[tuple[str, int]]] | None = None,
-                 netrc: Path | None = None) -> None:
+                 warmer_build_tools: bool = False) -> None:
         self.directory = directory
         self.run = run
-        self.simple_url = simple_url
+        self.terms = terms
         self.installer = installer
-        self.held = held
-        self.crossings = crossings
         self.warmed = warmed
-        self.alive = alive
-        # an existing index's (see FreshVenv)
-        self.proxy, self.cert, self.file_hosts, self.refusals = proxy, cert, file_hosts, refusals
-        self.netrc = netrc
         self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
         # the far side's venv, one ``python -m venv`` per target, copied for each venv
         self.far_side = FarSide(directory, lambda argv: run(argv, here=True), user_cache())
@@ -101,14 +88,11 @@ class VenvFactory:
         warmer = (name or "").startswith(WARMER)
         # pid in the name: processes sharing one index share its work dir
         path = self.directory / f"{name or target.label}-{os.getpid()}-{next(self._serial)}"
-        return FreshVenv(path, base_python=target.executable, run=self.run,
-                         simple_url=self.simple_url,
+        return FreshVenv(path, base_python=target.executable, run=self.run, terms=self.terms,
                          factory=lambda spec: self.fresh(spec, installer=installer),
                          installer=installer, build_tools=warmer and self.warmer_build_tools,
-                         download_only=warmer, held=self.held, crossings=self.crossings,
-                         warmed=self._warmed_for(target), alive=self.alive,
-                         proxy=self.proxy, cert=self.cert, file_hosts=self.file_hosts,
-                         refusals=self.refusals, netrc=self.netrc, far_side=self.far_side)
+                         download_only=warmer, warmed=self._warmed_for(target),
+                         far_side=self.far_side)
 
     def _warmed_for(self, target: Target) -> Callable[[], Mapping[str, Sequence[str]]] | None:
         warmed = self.warmed

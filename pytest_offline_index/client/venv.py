@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -101,34 +101,54 @@ def requirement_name(spec: str) -> str:
     return canonicalize_name(Requirement(spec).name)
 
 
+@dataclass(frozen=True)
+class IndexTerms:
+    """What every venv an index hands out installs from and is held to (the harness sets
+    them; a venv made by hand has the first alone).
+
+    ``simple_url``: the index its installs use. ``held``: what the index under test holds
+    (sha256 -> file name; None: judge by URL alone). ``crossings``: requests the relay
+    carried so far, None while the index is not cut. ``alive``: raises ServerError when the
+    index's server is gone — before an install, and after one failed, the better
+    explanation than the holes. An existing index's: ``proxy``, the relay, the installers'
+    only way there; ``cert``, what they verify it with; ``file_hosts``, where its pages may
+    send them; ``refusals``, the hosts the relay turned away since a time; ``netrc``, its
+    credentials."""
+
+    simple_url: str | None = None
+    held: Callable[[], Held] | None = None
+    crossings: Callable[[], int | None] | None = None
+    alive: Callable[[], None] | None = None
+    proxy: str | None = None
+    cert: Path | None = None
+    file_hosts: tuple[str, ...] = ()
+    refusals: Callable[[float], list[tuple[str, int]]] | None = None
+    netrc: Path | None = None
+
+
 class FreshVenv:
     """A brand-new virtualenv created and used on the client host (``run``'s namespace).
 
-    ``simple_url`` is the index its installs use; ``factory`` (set by the harness) makes
-    :meth:`for_python` hand out a fresh venv of another target on the same client.
-    ``installer`` makes and fills it: ``pip`` (``python -m venv``, ``pip install``), ``uv``
-    (``uv venv``, ``uv pip install``) or ``devpi`` (``python -m venv``, ``devpi use`` +
-    ``devpi install``). Its venv is the far side's (``far_side``, see :mod:`.farside`);
-    the warmer's (``download_only``) is the harness's own: virtualenv's.
+    ``terms`` say which index its installs use and what they are held to; ``factory`` (set
+    by the harness) makes :meth:`for_python` hand out a fresh venv of another target on the
+    same client. ``installer`` makes and fills it: ``pip`` (``python -m venv``, ``pip
+    install``), ``uv`` (``uv venv``, ``uv pip install``) or ``devpi`` (``python -m venv``,
+    ``devpi use`` + ``devpi install``). Its venv is the far side's (``far_side``, see
+    :mod:`.farside`); the warmer's (``download_only``) is the harness's own: virtualenv's.
     """
 
     def __init__(self, path: Path, *, base_python: str, run: Runner | None = None,
-                 simple_url: str | None = None,
+                 terms: IndexTerms | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
                  installer: str = PIP, build_tools: bool = False, download_only: bool = False,
-                 held: Callable[[], Held] | None = None,
-                 crossings: Callable[[], int | None] | None = None,
                  warmed: Callable[[], Mapping[str, Sequence[str]]] | None = None,
-                 alive: Callable[[], None] | None = None, proxy: str | None = None,
-                 cert: Path | None = None, file_hosts: Sequence[str] = (),
-                 refusals: Callable[[float], list[tuple[str, int]]] | None = None,
-                 netrc: Path | None = None, far_side: FarSide | None = None) -> None:
+                 far_side: FarSide | None = None) -> None:
         self.way = installer_named(installer)
         self.installer = installer
         self.path = Path(path)
         self.base_python = base_python
         self._run = run or Runner()
-        self.simple_url = simple_url
+        self.terms = terms or IndexTerms()
         self.factory = factory
         # seed setuptools on every Python (virtualenv seeds none from 3.12 on): a warm
         # without build isolation prepares sdists' metadata with the venv's own tools
@@ -138,24 +158,12 @@ class FreshVenv:
         # copies that every venv's first pip compiles again (~3 s of each warm, 2 cores)
         self.download_only = download_only
         self.added: dict[str, str] = {}  # what the last install added or changed, by name
-        # what the index under test holds (sha256 -> file name); None: judge by URL alone
-        self.held = held
-        # requests the relay carried so far, None while the index is not cut; and what the
-        # run's warms fetched for this venv's target (the harness sets both)
-        self.crossings = crossings
-        self.warmed = warmed
-        # raises ServerError when the index's server is gone: before an install, and after
-        # one failed, the better explanation than the holes (the harness sets it)
-        self.alive = alive
-        # an existing index: the relay is the installers' only way there, ``cert`` what
-        # they verify it with, ``file_hosts`` where its pages may send them, and
-        # ``refusals`` the hosts the relay turned away since a time (the harness sets them)
-        self.proxy = proxy
-        self.cert = cert
-        self.file_hosts = tuple(file_hosts)
-        self.refusals = refusals
-        self.netrc = netrc
+        self.warmed = warmed  # what the run's warms fetched for this venv's target
         self.far_side = far_side or FarSide(None, lambda argv: self._run(argv, here=True))
+
+    @property
+    def simple_url(self) -> str | None:
+        return self.terms.simple_url
 
     def for_python(self, spec: str) -> FreshVenv:
         """A new fresh venv of another target Python ("3.12" or a path), same client."""
@@ -197,13 +205,14 @@ class FreshVenv:
         warm fetched — ``warmed``, by default every warm of the run for this target
         (NotAsWarmedError).
         """
-        simple_url = index_url or self.simple_url
+        simple_url = index_url or self.terms.simple_url
         if not simple_url:
             raise OfflineInstallError("no index to install from: pass index_url")
         started = time.monotonic()
-        if self.alive is not None:
-            self.alive()
-        crossed = self.crossings() if self.crossings else None  # None: not cut
+        terms = self.terms
+        if terms.alive is not None:
+            terms.alive()
+        crossed = terms.crossings() if terms.crossings else None  # None: not cut
         before = distributions_in(self.path)
         what = list(requirements)
         path = Path(requirements_file).resolve() if requirements_file is not None else None
@@ -213,7 +222,7 @@ class FreshVenv:
         request = InstallRequest(simple_url, parse_packages(requirements) if requirements
                                  else (), path,
                                  self.path.with_name(f"{self.path.name}-install-report"),
-                                 proxy=self.proxy, cert=self.cert, netrc=self.netrc)
+                                 proxy=terms.proxy, cert=terms.cert, netrc=terms.netrc)
         done = self.way.install(self._run, self.python, self.path, request, on_line)
         if not done.ok:
             self._not_installable(done, what, started)
@@ -233,8 +242,8 @@ class FreshVenv:
                 n: after[n] for n in map(requirement_name, seeded) if n in after}}
             origins.update(self.way.origins(self._run, self.python, again))
         if foreign := foreign_installs(self.added, origins, simple_url,
-                                       self.held() if self.held else None, self.file_hosts,
-                                       witness=self.refusals, since=started):
+                                       terms.held() if terms.held else None, terms.file_hosts,
+                                       witness=terms.refusals, since=started):
             raise ForeignFileError(f"{' '.join(what)}: not installed from the index alone: "
                                    + "; ".join(foreign), foreign=foreign)
         if crossed is not None:
@@ -248,15 +257,16 @@ class FreshVenv:
 
     def _not_installable(self, done: Completed, what: Sequence[str], started: float) -> None:
         """Raise OfflineInstallError naming why the install ``done`` of ``what`` failed."""
-        if self.alive is not None:
-            self.alive()
-        where = "the index" if self.proxy else "the cache"  # an existing index, or devpi
+        terms = self.terms
+        if terms.alive is not None:
+            terms.alive()
+        where = "the index" if terms.proxy else "the cache"  # an existing index, or devpi
         holes = holes_in(done.output, where)
-        refused = self.refusals(started) if self.refusals else []
+        refused = terms.refusals(started) if terms.refusals else []
         if done.timed_out:
             why = f"timed out after {self._run.timeout:.0f}s"
         elif refused:
-            why = sent_elsewhere(refused[0], done.output, self.refusals, started)
+            why = sent_elsewhere(refused[0], done.output, terms.refusals, started)
         elif holes:
             why = f"missing from {where}: " + ", ".join(str(h) for h in holes)
         else:
@@ -271,8 +281,8 @@ class FreshVenv:
 
     def _keep_the_cut_promises(self, crossed: int,
                                warmed: Mapping[str, Sequence[str]] | None) -> None:
-        assert self.crossings is not None
-        if (now := self.crossings()) is not None and now > crossed:
+        assert self.terms.crossings is not None
+        if (now := self.terms.crossings()) is not None and now > crossed:
             raise CutNotEffectiveError(f"the cut did not hold: {now - crossed} request(s) "
                                        f"crossed the relay during the install")
         if warmed is None and self.warmed is not None:

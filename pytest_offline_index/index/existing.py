@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..client.factory import VenvFactory
-from ..client.venv import FreshVenv
+from ..client.venv import FreshVenv, IndexTerms
 from ..devpi.trust import host_ca_bundle
 from ..errors import CutNotEffectiveError, OfflineIndexError, UpstreamUnreachableError
 from ..execute.commands import Runner
@@ -143,13 +143,13 @@ class ExistingIndex:
                      self._stopping)
         bare, netrc = credentials_apart(self.url, settings.index_netrc,
                                         self.workdir / "index.netrc")
-        self._venvs = VenvFactory(self.workdir / "venvs", run, bare, settings.installer,
-                                  proxy=relay.url,
-                                  # what the host trusts, as a far side's pip trusts its
-                                  # system's store (pip 23 would trust certifi's alone)
-                                  cert=settings.index_cert or host_ca_bundle(),
-                                  file_hosts=settings.allowed_hosts,
-                                  refusals=self.witness, netrc=netrc)
+        terms = IndexTerms(bare, proxy=relay.url,
+                           # what the host trusts, as a far side's pip trusts its system's
+                           # store (pip 23 would trust certifi's alone)
+                           cert=settings.index_cert or host_ca_bundle(),
+                           file_hosts=settings.allowed_hosts, refusals=self.witness,
+                           netrc=netrc)
+        self._venvs = VenvFactory(self.workdir / "venvs", run, terms, settings.installer)
         self._venvs.prepare([t for t in prepare if t.executable], warmers=False)
 
     def stop_commands(self) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..client.factory import VenvFactory
-from ..client.venv import FreshVenv
+from ..client.venv import FreshVenv, IndexTerms
 from ..devpi.server import DevpiServer
 from ..errors import CutNotEffectiveError, OfflineIndexError, ServerError
 from ..execute.commands import Runner
@@ -105,11 +105,11 @@ class OfflineIndex:
         warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
                                    self._relays.failures, self.progress,
                                    alive=self._ensure_server_alive, issuer=self._relays.issuer)
-        venvs = VenvFactory(self.workdir / "venvs", run, self.server.simple_url,
-                            self.settings.installer, held=self.server.held_files,
-                            crossings=lambda: self._relays.crossings(self.is_cut),
+        terms = IndexTerms(self.server.simple_url, held=self.server.held_files,
+                           crossings=lambda: self._relays.crossings(self.is_cut),
+                           alive=self._ensure_server_alive)
+        venvs = VenvFactory(self.workdir / "venvs", run, terms, self.settings.installer,
                             warmed=record.versions,
-                            alive=self._ensure_server_alive,
                             warmer_build_tools=not warmer.build_isolation)
         return _Running(relay, CutProof(self.topology, relay, endpoints,
                                         self.settings.upstream), venvs, warmer)

@@ -1,13 +1,32 @@
 """The import check asks the venv's interpreter alone: a same-named directory in the
 harness's working dir does not shadow the installed module (nor fail the check as "imported
-from outside the venv"), and a standard-library module counts as the interpreter's own."""
+from outside the venv"), a standard-library module named by hand is the interpreter's own,
+and one the distribution ships under a standard-library name fails (it never imports)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from pytest_offline_index import ImportCheckError, OfflineIndex, Settings
+from pytest_offline_index import FreshVenv, ImportCheckError, OfflineIndex, Settings
 from tests.support.dists import Dist
+from tests.support.upstream import LocalUpstream
+
+
+@contextlib.contextmanager
+def installed_offline(upstream: LocalUpstream, dist: Dist, tmp_path: Path
+                      ) -> Iterator[FreshVenv]:
+    """A fresh venv with ``dist`` installed from a warmed, cut index."""
+    settings = Settings.resolve(cli={**upstream.settings})
+    with OfflineIndex(settings, workdir=tmp_path / "run", progress=lambda line: None) as index:
+        index.warm([dist.name])
+        index.cut()
+        venv = index.fresh_venv()
+        venv.install(dist.name)
+        yield venv
 
 
 def test_the_working_dir_does_not_shadow_the_venv(upstream, unique, tmp_path,
@@ -18,12 +37,7 @@ def test_the_working_dir_does_not_shadow_the_venv(upstream, unique, tmp_path,
     (checkout / dist.module).mkdir(parents=True)
     (checkout / dist.module / "__init__.py").write_text("raise ImportError('the checkout')\n")
     monkeypatch.chdir(checkout)
-    settings = Settings.resolve(cli={**upstream.settings})
-    with OfflineIndex(settings, workdir=tmp_path / "run", progress=lambda line: None) as index:
-        index.warm([dist.name])
-        index.cut()
-        venv = index.fresh_venv()
-        venv.install(dist.name)
+    with installed_offline(upstream, dist, tmp_path) as venv:
         results = venv.check_imports(dist.module, "json")
         assert [(r.module, r.ok) for r in results] == [(dist.module, True), ("json", True)]
 
@@ -35,12 +49,7 @@ def test_a_module_the_standard_library_shadows_fails_naming_it(upstream, unique,
                 payload=(("calendar.py", "raise ImportError('the shipped one')\n"),),
                 top_level=("calendar",))
     upstream.publish(dist)
-    settings = Settings.resolve(cli={**upstream.settings})
-    with OfflineIndex(settings, workdir=tmp_path / "run", progress=lambda line: None) as index:
-        index.warm([dist.name])
-        index.cut()
-        venv = index.fresh_venv()
-        venv.install(dist.name)
+    with installed_offline(upstream, dist, tmp_path) as venv:
         with pytest.raises(ImportCheckError) as caught:
             venv.check_imports(distributions=[dist.name])
         message = str(caught.value)

@@ -16,13 +16,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
 from pytest_offline_index.errors import SettingsError
 from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.relay.records import split_origin
 from pytest_offline_index.relay.relay import Relay
 from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.relaying import make_relay, via
 
 FIX = "give the host (its ports 443 and 80) or host:port (that port alone)"
 
@@ -123,21 +123,9 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[int, int]]:
         server.server_close()
 
 
-def relay_for(*allow: str) -> Relay:
-    listener = socket.create_server(("127.0.0.1", 0))
-    return Relay(listener, allow, connect_timeout=2).start()
-
-
-def via(relay: Relay) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = {"http": relay.url, "https": relay.url}
-    return session
-
-
 def test_another_port_of_an_allowed_host_is_refused_and_recorded(two_servers) -> None:
     index, cdn = two_servers
-    with relay_for(f"127.0.0.1:{index}") as relay, via(relay) as session:
+    with make_relay(f"127.0.0.1:{index}") as relay, via(relay) as session:
         assert session.get(f"http://127.0.0.1:{index}/file.whl", timeout=10).status_code == 200
         refused = session.get(f"http://127.0.0.1:{cdn}/file.whl", timeout=10)
         assert refused.status_code == 403
@@ -151,7 +139,7 @@ def test_another_port_of_an_allowed_host_is_refused_and_recorded(two_servers) ->
 
 def test_a_redirect_is_recorded_with_where_it_sent_the_client(two_servers) -> None:
     index, cdn = two_servers
-    with relay_for(f"127.0.0.1:{index}", f"127.0.0.1:{cdn}") as relay, via(relay) as session:
+    with make_relay(f"127.0.0.1:{index}", f"127.0.0.1:{cdn}") as relay, via(relay) as session:
         answer = session.get(f"http://127.0.0.1:{index}/moved/file.whl", timeout=10)
         assert answer.status_code == 200 and answer.content == b"w" * 3000
         seen = relay.requests()
@@ -162,7 +150,7 @@ def test_a_redirect_is_recorded_with_where_it_sent_the_client(two_servers) -> No
 
 def test_a_tunnel_is_recorded_by_its_host_and_port(two_servers) -> None:
     index, cdn = two_servers
-    with relay_for(f"127.0.0.1:{index}") as relay:
+    with make_relay(f"127.0.0.1:{index}") as relay:
         for port, answer in ((index, b"HTTP/1.1 200"), (cdn, b"HTTP/1.1 403")):
             with socket.create_connection(relay.address, timeout=5) as sock:
                 sock.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n".encode())

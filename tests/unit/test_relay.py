@@ -14,9 +14,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
-from pytest_offline_index.relay.relay import Relay
+from tests.support.relaying import make_relay, via
 
 
 @pytest.fixture
@@ -30,20 +29,6 @@ def origin(tmp_path: Path) -> Iterator[tuple[str, int]]:
     yield "127.0.0.1", server.server_address[1]
     server.shutdown()
     server.server_close()
-
-
-def make_relay(*allow: str) -> Relay:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    return Relay(listener, allow, connect_timeout=2).start()
-
-
-def via(relay: Relay) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = {"http": relay.url, "https": relay.url}
-    return session
 
 
 def test_an_allowed_host_is_carried_and_every_byte_counted(origin) -> None:

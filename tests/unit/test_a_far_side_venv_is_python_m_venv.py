@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_offline_index.client.farside import FarSide
@@ -14,13 +15,17 @@ from pytest_offline_index.inputs.targets import find_python
 from pytest_offline_index.proof.as_warmed import distributions_in
 
 
-def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_path) -> None:
-    asked: list[list[str]] = []
-
+def recording(asked: list[list[str]]) -> Callable[[list[str]], Completed]:
+    """Runs each command on the host, as the harness does, and writes it down in ``asked``."""
     def here(argv: list[str]) -> Completed:
         asked.append(argv)
         return run(argv)
+    return here
 
+
+def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_path) -> None:
+    asked: list[list[str]] = []
+    here = recording(asked)
     cache = tmp_path / "cache"
     first = FarSide(tmp_path / "run1", here, cache)
     first.make(sys.executable, tmp_path / "a")
@@ -70,11 +75,7 @@ def test_two_pythons_made_at_once_each_get_their_own_template(tmp_path) -> None:
 
 def test_a_kept_template_that_does_not_name_itself_is_not_copied(tmp_path) -> None:
     asked: list[list[str]] = []
-
-    def here(argv: list[str]) -> Completed:
-        asked.append(argv)
-        return run(argv)
-
+    here = recording(asked)
     cache = tmp_path / "cache"
     FarSide(tmp_path / "run1", here, cache).make(sys.executable, tmp_path / "a")
     (kept,) = cache.iterdir()

@@ -15,6 +15,7 @@ class Step(str, Enum):
     IMPORT = "import"
     ISOLATION = "isolation"  # an existing index's check: the client reaches only that index
     BUNDLE = "bundle"  # the export's part for a target, installed alone with no network
+    VERIFY = "verify"  # a bundle where it lands: its files against its manifest
 
     def __str__(self) -> str:
         return self.value

@@ -12,6 +12,7 @@ rewritten without them (:func:`carried_without_credentials`), and the far side a
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,17 @@ def carried_without_credentials(export: Path) -> None:
 
 
 def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, index: str,
-               log: Path) -> list[str]:
+               log: Path, sandbox: bool = True) -> list[str]:
     """Import ``export`` into ``serverdir`` (which must not exist), serve it offline and
     install ``requirements`` from ``index`` on it with ``python``'s pip; no network but the
-    namespace's own loopback."""
-    return without_network([sys.executable, "-I", "-c", PROOF, str(export), str(serverdir),
-                            python, str(requirements), index, str(PORT), str(log),
-                            json.dumps(PIP_INSTALL)], loopback=True)
+    namespace's own loopback (not ``sandbox``: the host's, on a port free there)."""
+    argv = [sys.executable, "-I", "-c", PROOF, str(export), str(serverdir), python,
+            str(requirements), index, str(PORT if sandbox else _free_port()), str(log),
+            json.dumps(PIP_INSTALL)]
+    return without_network(argv, loopback=True) if sandbox else argv
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,8 @@ from ..inputs.export_dir import (
 )
 from ..proof.as_warmed import version_key
 from ..proof.holes import parse_filename
-from ..util.files import copy_whole, write_whole
+from ..util.files import copy_whole, sha256_of, write_whole
+from .landed import ImportRequest
 
 
 def _remove(directory: Path, names: Iterable[str]) -> None:
@@ -59,6 +60,8 @@ class Part:
     files: list[str]
     status: str = "written"  # then: passed, failed, or bundled, not install-checked
     detail: str = ""
+    requirements_sha256: str = ""
+    imports: dict[str, object] = field(default_factory=dict)  # what its import check imports
 
 
 @dataclass
@@ -70,7 +73,7 @@ class Bundle:
     checked_with: Mapping[str, object]
     parts: dict[str, Part] = field(default_factory=dict)
     _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
-    devpi: dict[str, str] | None = None  # the devpi part, once written
+    devpi: dict[str, Any] | None = None  # the devpi part, once written
     _begun: bool = False
     _failure: str = ""
 
@@ -87,7 +90,8 @@ class Bundle:
                         for label in self.labels))
 
     def add(self, label: str, python: str, platform: str | None, pins: Mapping[str, str],
-            files: Iterable[tuple[Path, str]]) -> Path:
+            files: Iterable[tuple[Path, str]], imports: ImportRequest | None = None,
+            ) -> Path:
         """Write ``label``'s part: its files (each with its sha256, as the warm took it)
         into the wheelhouse and its pins, each with the hashes of its files there; returns
         its requirements file. A part written already is left as it is (a second proof
@@ -114,7 +118,9 @@ class Bundle:
                                        *(f"--hash=sha256:{h}" for h in sorted(set(hashes)))]))
             requirements = self.directory / requirements_name(label)
             write_whole(requirements, "\n".join(lines) + "\n")
-            self.parts[label] = Part(python, platform, requirements.name, sorted(names))
+            self.parts[label] = Part(python, platform, requirements.name, sorted(names),
+                                     requirements_sha256=sha256_of(requirements),
+                                     imports=asdict(imports or ImportRequest()))
             self._write_manifest()
             return requirements
         except OSError as exc:
@@ -132,7 +138,10 @@ class Bundle:
                 partial.replace(dest)
                 self.devpi = {"dir": DEVPI, "index": index, "import": (
                     f"devpi-import --serverdir NEW {DEVPI}, then devpi-server --serverdir "
-                    f"NEW --offline-mode; install from http://HOST:PORT/{index}/+simple/")}
+                    f"NEW --offline-mode; install from http://HOST:PORT/{index}/+simple/"),
+                    "files": [{"name": path.relative_to(dest).as_posix(),
+                               "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+                              for path in sorted(dest.rglob("*")) if path.is_file()]}
                 self._write_manifest()
             except OSError as exc:
                 raise self._failed("writing devpi's export", exc) from None

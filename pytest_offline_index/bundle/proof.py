@@ -25,6 +25,7 @@ from ..proof.holes import holes_in, pip_error
 from ..steps import Status
 from .devpi import PIP_INSTALL, export_index, proof_argv
 from .export import Bundle
+from .landed import ImportRequest
 
 
 class BundleVenv(Protocol):
@@ -63,12 +64,12 @@ class BundleProof:
 
     def prove(self, target: Target, warm: WarmResult | None,
               installed: Mapping[str, str] | None,
-              imports: Callable[[BundleVenv], Sequence[ImportResult]]) -> str:
+              request: ImportRequest) -> str:
         """``target``'s part written and proven, and the manifest told how it fared; what
         its item says. A foreign target's is written only (NotInstallChecked); any failure
         is one line (BundleError)."""
         try:
-            detail = self._prove(target, warm, installed, imports)
+            detail = self._prove(target, warm, installed, request)
         except NotInstallChecked as exc:
             self.bundle.result(target.label, BUNDLED_ONLY, str(exc))
             raise
@@ -80,7 +81,7 @@ class BundleProof:
 
     def _prove(self, target: Target, warm: WarmResult | None,
                installed: Mapping[str, str] | None,
-               imports: Callable[[BundleVenv], Sequence[ImportResult]]) -> str:
+               request: ImportRequest) -> str:
         if warm is None or (installed is None and not target.foreign):
             raise BundleError(f"{target.label}: nothing to bundle: the warm and the install "
                               f"check of this target did not pass")
@@ -90,7 +91,7 @@ class BundleProof:
             for name, versions in warmed_versions(f.name for f in warm.files).items()}
         bundle = self.bundle
         requirements = bundle.add(target.label, target.version, target.platform, pins,
-                                  zip(warm.files, warm.sha256, strict=True))
+                                  zip(warm.files, warm.sha256, strict=True), request)
         part = bundle.parts[target.label]
         devpi, index = self._devpi_written()
         where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"
@@ -110,7 +111,7 @@ class BundleProof:
         _same(target, "the bundle installed", got, pins)
         served = self._devpi_proof(devpi, index, target, requirements, pins)
         try:
-            results = imports(venv)
+            results = request.check(venv)
         except ImportCheckError as exc:
             raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
                               ) from None
@@ -142,27 +143,30 @@ class BundleProof:
         return f", and from {devpi} imported into a fresh devpi-server --offline-mode"
 
 
-def install_bundle(venv: BundleVenv, wheelhouse: Path, requirements: Path) -> dict[str, str]:
+def install_bundle(venv: BundleVenv, wheelhouse: Path, requirements: Path,
+                   sandbox: bool = True) -> dict[str, str]:
     """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
     (``pip install --no-index --find-links``, hashes required), in a network namespace of
-    its own: no index, no link, nothing to reach. What it added; OfflineInstallError naming
-    what pip could not find."""
-    return _install_alone(venv, without_network([
-        venv.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
-        "-r", str(requirements)]))
+    its own (unless not ``sandbox``): no index, no link, nothing to reach. What it added;
+    OfflineInstallError naming what pip could not find."""
+    argv = [venv.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
+            "-r", str(requirements)]
+    return _install_alone(venv, without_network(argv) if sandbox else argv)
 
 
 def install_from_devpi_export(venv: BundleVenv, export: Path, requirements: Path, index: str,
-                              workdir: Path) -> dict[str, str]:
+                              workdir: Path, sandbox: bool = True) -> dict[str, str]:
     """Install ``requirements`` from a fresh devpi-server imported from ``export``
     (devpi-export's), offline, in a network namespace whose only interface is its own
-    loopback; its server dir and log go in ``workdir``. What it added."""
+    loopback (unless not ``sandbox``: then on the host's); its server dir and log go in
+    ``workdir``. What it added."""
     workdir.mkdir(parents=True, exist_ok=True)
     serverdir = Path(tempfile.mkdtemp(prefix="serverdir-", dir=workdir))
     serverdir.rmdir()  # devpi-import makes it: it refuses one that exists
     try:
         return _install_alone(venv, proof_argv(export, serverdir, venv.python, requirements,
-                                               index, serverdir.with_suffix(".log")))
+                                               index, serverdir.with_suffix(".log"),
+                                               sandbox))
     finally:
         shutil.rmtree(serverdir, ignore_errors=True)
 

@@ -16,7 +16,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..bundle.export import Bundle
-from ..bundle.proof import BundleProof, BundleVenv
+from ..bundle.landed import ImportRequest
+from ..bundle.proof import BundleProof
 from ..errors import (
     BundleError,
     CutNotEffectiveError,
@@ -340,7 +341,7 @@ class AirgapScenario:
                 raise ImportCheckError(f"{target.label}: nothing installed: the install step "
                                        f"did not pass")
             try:
-                results = self._imports(venv, target)
+                results = self._import_request(target).check(venv)
             except ImportCheckError as exc:
                 self.report.imports[target.label] = list(exc.results)
                 raise ImportCheckError(f"{target.label}: {exc}", results=exc.results) from None
@@ -358,15 +359,12 @@ class AirgapScenario:
             record.detail = self.bundler.prove(
                 target, self.report.warmed.get(target.label),
                 self.report.installed.get(target.label),
-                lambda venv: self._imports(venv, target))
+                self._import_request(target))
 
-    def _imports(self, venv: BundleVenv | InstalledVenv, target: Target
-                 ) -> list[ImportResult]:
-        """The import check of ``target``'s request, in ``venv`` (its install step's or a
-        bundle's)."""
-        return venv.check_imports(*self.settings.imports,
-                                  distributions=self.requested.distributions(target),
-                                  every=self.lock is None)
+    def _import_request(self, target: Target) -> ImportRequest:
+        """What ``target``'s import checks import (its install step's and its bundle's)."""
+        return ImportRequest(self.settings.imports, self.requested.distributions(target),
+                             self.lock is None)
 
     def _checked_with(self) -> dict[str, object]:
         """What the manifest says the check ran with."""

@@ -17,13 +17,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from ..netns import Place
 from ..outcomes import StepNotRun
 from .hermetic import hermetic_env, with_tmpdir
 from .interrupts import Deferral
 
 LineCallback = Callable[[str], None]
+
+
+class Where(Protocol):
+    """Where a command runs: a namespace of the run (:class:`Place`), or one of its own
+    with no network (``netns.alone.Alone``)."""
+
+    def command(self, argv: Sequence[str]) -> list[str]: ...
 ENDED, TIMED_OUT, STOPPED = "ended", "timed out", "stopped"
 PR_SET_PDEATHSIG = 1
 
@@ -53,7 +60,7 @@ class Runner:
     of the packages.
     """
 
-    namespace: Place | None = None
+    namespace: Where | None = None
     timeout: float = 900.0
     tmpdir: Path | None = None
     stop: threading.Event | None = None
@@ -70,7 +77,7 @@ class Runner:
         return done
 
 
-def run(argv: Sequence[str], *, namespace: Place | None = None,
+def run(argv: Sequence[str], *, namespace: Where | None = None,
         env: Mapping[str, str] | None = None, timeout: float = 900.0,
         on_line: LineCallback | None = None, cwd: str | None = None,
         stop: threading.Event | None = None) -> Completed:

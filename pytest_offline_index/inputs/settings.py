@@ -180,6 +180,7 @@ class Option:
     parse: Callable[[object], object] | None
     repeatable: bool = False
     help: str = ""
+    flag_only: bool = False  # given or not, no value (an ini key: true or false)
 
 
 def _text(parse: Callable[..., object], *args: object) -> Callable[[object], object]:
@@ -286,6 +287,17 @@ OPTIONS: tuple[Option, ...] = (
            None,
            help="write the check's results as JSON to this path (schema: "
                 "pytest-offline-index/report/2)"),
+    Option("bundle", "--offline-index-bundle", "offline_index_bundle",
+           None,
+           help="check the bundle in DIR (made elsewhere with --offline-index-export) where "
+                "it lands: its files against its manifest, then, for each Python asked for "
+                "(default: the running one), its pins installed with pip --no-index into "
+                "the Python's own venv, and from a devpi-server imported from DIR/devpi, "
+                "with no network, and imported; needs no upstream"),
+    Option("no_sandbox", "--offline-index-no-sandbox", "offline_index_no_sandbox",
+           None, flag_only=True,
+           help="with --offline-index-bundle on a machine that cannot make a network "
+                "namespace: check without one (the network is not cut; reported as such)"),
     Option("step_timeout", "--offline-index-step-timeout", "offline_index_step_timeout",
            parse_timeout,
            help="seconds any one pip step may take (default: 900)"),

@@ -5,10 +5,10 @@ server and client namespaces as :class:`Place`\\ s — run a command there, or g
 there — and the cut. See :mod:`.holder` and :mod:`.launcher` for the two processes behind it.
 """
 
-from .alone import without_network
+from .alone import Alone, network_refusal, without_network
 from .probe import Endpoint, ProbeResult, endpoints_for, probe, tunnel
 from .sandbox import Place, Sandbox
 from .topology import Addressing, Topology
 
-__all__ = ["Addressing", "Endpoint", "Place", "ProbeResult", "Sandbox", "Topology",
-           "endpoints_for", "probe", "tunnel", "without_network"]
+__all__ = ["Addressing", "Alone", "Endpoint", "Place", "ProbeResult", "Sandbox", "Topology",
+           "endpoints_for", "network_refusal", "probe", "tunnel", "without_network"]

@@ -27,6 +27,7 @@ from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
+from . import landed
 from .session import XDIST_WORKER_ENV, SessionIndex
 
 
@@ -36,6 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the air-gap check: warm a devpi cache, cut the network, "
                          "install into a fresh venv and import")
     for option in OPTIONS:
+        if option.flag_only:
+            group.addoption(option.flag, dest=f"offline_index_{option.field}",
+                            action="store_true", help=option.help)
+            parser.addini(option.ini, help=option.help, type="bool", default=False)
+            continue
         group.addoption(option.flag, dest=f"offline_index_{option.field}",
                         action="append" if option.repeatable else "store",
                         metavar="SPEC" if option.repeatable else "VALUE", help=option.help)
@@ -126,6 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
     check_report_path(config)
+    if landed.wanted(config):  # the far-side check of a bundle: a run of its own
+        landed.configure(config, settings_from_config, _progress_writer(config))
+        return
     if not config.getoption("offline_index", False):
         return
     try:

@@ -20,6 +20,7 @@ import pytest
 from pytest_offline_index.inputs.parsing import DEFAULT_UPSTREAM
 from pytest_offline_index.inputs.settings import OPTIONS
 from pytest_offline_index.plugin import hooks as plugin
+from pytest_offline_index.plugin import landed
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def cases(tmp: Path) -> dict[str, Case]:
         "report": Case(None, ["ini-report.json"], ["cli-report.json"],
                        Path("ini-report.json"), Path("cli-report.json")),
         "step_timeout": Case(900.0, ["60"], ["30.5"], 60.0, 30.5),
+        "bundle": Case(None, ["ini-bundle"], ["cli-bundle"], "ini-bundle", "cli-bundle"),
+        "no_sandbox": Case(True, ["true"], [], False, False),  # as sandboxed() says it
     }
 
 
@@ -93,6 +96,10 @@ def resolved(config: pytest.Config, field: str) -> object:
     """What the plugin makes of ``field`` for this configuration."""
     if field == "report":
         return plugin.report_path(config)
+    if field == "bundle":
+        return landed.bundle_path(config)
+    if field == "no_sandbox":
+        return landed.sandboxed(config)
     return getattr(plugin.settings_from_config(config), field)
 
 
@@ -110,6 +117,8 @@ def ini_text(field: str, values: list[str]) -> str:
 
 def cli_args(field: str, values: list[str]) -> list[str]:
     flag = BY_FIELD[field].flag
+    if BY_FIELD[field].flag_only:  # given or not
+        return [flag]
     return [arg for value in values for arg in (flag, value)]
 
 

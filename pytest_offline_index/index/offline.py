@@ -46,8 +46,6 @@ class _Running:
 class OfflineIndex(Lifecycle):
     """One devpi-server in a server namespace, one air-gapped client namespace."""
 
-    warmer_class: type[Warmer] = Warmer  # a test suite's subclass varies how it warms
-
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  progress: Progress | None = None) -> None:
         # its own devpi, not an existing one
@@ -81,15 +79,14 @@ class OfflineIndex(Lifecycle):
         run = Runner(self.topology.client, self.settings.step_timeout, self.workdir / "tmp",
                      self._stopping)
         record = WarmRecord(self.workdir / "warmed")
-        warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
-                                   self._relays.failures, self.progress,
-                                   alive=self._ensure_server_alive, issuer=self._relays.issuer)
+        warmer = Warmer(self.server, run, self.settings.upstream, record,
+                        self._relays.failures, self.progress,
+                        alive=self._ensure_server_alive, issuer=self._relays.issuer)
         terms = IndexTerms(self.server.simple_url, held=self.server.held_files,
                            crossings=lambda: self._relays.crossings(self.is_cut),
                            alive=self._ensure_server_alive)
         venvs = VenvFactory(self.workdir / "venvs", run, terms, self.settings.installer,
-                            warmed=record.versions,
-                            warmer_build_tools=not warmer.build_isolation)
+                            warmed=record.versions)
         return _Running(relay, CutProof(self.topology, relay, endpoints,
                                         self.settings.upstream), venvs, warmer)
 

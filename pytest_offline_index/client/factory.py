@@ -27,14 +27,12 @@ class VenvFactory:
     promises with what the run's warms fetched for its target (``warmed``)."""
 
     def __init__(self, directory: Path, run: Runner, terms: IndexTerms, installer: str, *,
-                 warmed: Callable[[Target], Mapping[str, Sequence[str]]] | None = None,
-                 warmer_build_tools: bool = False) -> None:
+                 warmed: Callable[[Target], Mapping[str, Sequence[str]]] | None = None) -> None:
         self.directory = directory
         self.run = run
         self.terms = terms
         self.installer = installer
         self.warmed = warmed
-        self.warmer_build_tools = warmer_build_tools  # see Warmer.build_isolation
         # the far side's venv, one ``python -m venv`` per target, copied for each venv
         self.far_side = FarSide(directory, lambda argv: run(argv, here=True), user_cache())
         self._serial = itertools.count(1)  # never reused
@@ -90,8 +88,7 @@ class VenvFactory:
         path = self.directory / f"{name or target.label}-{os.getpid()}-{next(self._serial)}"
         return FreshVenv(path, base_python=target.executable, run=self.run, terms=self.terms,
                          factory=lambda spec: self.fresh(spec, installer=installer),
-                         installer=installer, build_tools=warmer and self.warmer_build_tools,
-                         download_only=warmer, warmed=self._warmed_for(target),
+                         installer=installer, download_only=warmer, warmed=self._warmed_for(target),
                          far_side=self.far_side)
 
     def _warmed_for(self, target: Target) -> Callable[[], Mapping[str, Sequence[str]]] | None:

@@ -140,7 +140,7 @@ class FreshVenv:
     def __init__(self, path: Path, *, base_python: str, run: Runner | None = None,
                  terms: IndexTerms | None = None,
                  factory: Callable[[str], FreshVenv] | None = None,
-                 installer: str = PIP, build_tools: bool = False, download_only: bool = False,
+                 installer: str = PIP, download_only: bool = False,
                  warmed: Callable[[], Mapping[str, Sequence[str]]] | None = None,
                  far_side: FarSide | None = None) -> None:
         self.way = installer_named(installer)
@@ -150,9 +150,6 @@ class FreshVenv:
         self._run = run or Runner()
         self.terms = terms or IndexTerms()
         self.factory = factory
-        # seed setuptools on every Python (virtualenv seeds none from 3.12 on): a warm
-        # without build isolation prepares sdists' metadata with the venv's own tools
-        self.build_tools = build_tools
         # a venv the harness only runs pip download in, never installs into (the warmer):
         # its seed packages are links to virtualenv's image, compiled once per machine, not
         # copies that every venv's first pip compiles again (~3 s of each warm, 2 cores)
@@ -187,9 +184,8 @@ class FreshVenv:
     def _make_warmer(self) -> None:
         """virtualenv's venv, its seed linked from virtualenv's image (compiled once per
         machine): the warm only runs the harness's own ``pip download`` in it."""
-        seed = ["--setuptools", "bundle"] if self.build_tools else []
         done = self._run([sys.executable, "-m", "virtualenv", "--python", self.base_python,
-                          "--no-periodic-update", "--quiet", "--symlink-app-data", *seed,
+                          "--no-periodic-update", "--quiet", "--symlink-app-data",
                           str(self.path)])
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "

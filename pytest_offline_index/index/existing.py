@@ -13,10 +13,8 @@ user's trust (``--offline-index-cert``). The URL's credentials are used and neve
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,10 +33,9 @@ from ..relay.records import RelayRequest, RelayStats, split_origin
 from ..relay.relay import Relay
 from ..steps import Progress
 from .cut import upstream_port
-from .stack import started_or_closed
+from .lifecycle import Lifecycle
 from .warm import WarmResult
 
-log = logging.getLogger(__name__)
 OFF_THE_LIST = "example.invalid"  # asked for through the relay: it must be refused unresolved
 
 
@@ -88,28 +85,21 @@ def credentials_apart(url: str, user_netrc: Path | None, into: Path) -> tuple[st
     return bare, into
 
 
-class ExistingIndex:
+class ExistingIndex(Lifecycle):
     """The isolated client and its relay, for the index at ``settings.index_url``."""
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  progress: Progress | None = None) -> None:
         if settings.index_url is None:
             raise OfflineIndexError("an existing index's check needs an index URL")
-        self.settings = settings
+        super().__init__(settings, workdir, progress)
         self.url = settings.index_url
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
-                                                        dir=settings.workdir))
-        self.progress: Progress = progress or (lambda line: log.info("%s", line))
-        self.topology: Topology | None = None
         self._relay: Relay | None = None
         self._venvs: VenvFactory | None = None
-        self._stopping = threading.Event()
-        self._owner_pid = os.getpid()
         self.witness = RelayWitness(lambda: self._relay)
         self.server = None  # no devpi of the run's own
 
-    # -- lifecycle ----------------------------------------------------------------------
+    # -- lifecycle (start, close, stop_commands, with: see Lifecycle) -------------------
 
     @property
     def is_started(self) -> bool:
@@ -119,14 +109,10 @@ class ExistingIndex:
     def is_cut(self) -> bool:
         return False  # nothing to cut: the client never had a way out but the relay
 
-    def start(self, prepare: Sequence[Target] = ()) -> ExistingIndex:
-        if self._venvs is None:
-            started_or_closed(lambda: self._start(prepare), self.close)
-        return self
-
     def _start(self, prepare: Sequence[Target]) -> None:
+        """The client, isolated, and the relay inside it; for each local target in
+        ``prepare``, the install check's fresh venv is made meanwhile."""
         settings = self.settings
-        self._stopping.clear()
         self.topology = topology = Topology(Addressing(settings.subnet, settings.gateway)).up(
             remove=[self.workdir] if self._own_workdir else [])
         proxies = relay_proxies(settings.upstream_proxy)
@@ -152,14 +138,8 @@ class ExistingIndex:
         self._venvs = VenvFactory(self.workdir / "venvs", run, terms, settings.installer)
         self._venvs.prepare([t for t in prepare if t.executable], warmers=False)
 
-    def stop_commands(self) -> None:
-        self._stopping.set()
-
-    def close(self) -> None:
+    def _close(self) -> None:
         """Everything, in reverse, each part even if one before it failed."""
-        if os.getpid() != self._owner_pid:
-            return
-        self.stop_commands()
         venvs, relay, topology = self._venvs, self._relay, self.topology
         self._venvs = self._relay = None
         self.topology = None
@@ -175,12 +155,6 @@ class ExistingIndex:
                     shutil.rmtree(self.workdir, ignore_errors=True)
                 if topology is not None:
                     topology.down()
-
-    def __enter__(self) -> ExistingIndex:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the check ----------------------------------------------------------------------
 

@@ -8,11 +8,7 @@ built on it; the parts it composes (warmer, cut proof, venv factory) are their o
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
-import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,10 +25,10 @@ from ..relay.records import RelayStats
 from ..steps import Progress
 from .cut import CutProof, upstream_endpoints
 from .handle import IndexHandle
-from .stack import RelayView, Stack, started_or_closed
+from .lifecycle import Lifecycle
+from .stack import RelayView, Stack
 from .warm import Warmer, WarmRecord, WarmResult, warm_specs
 
-log = logging.getLogger(__name__)
 NOT_STARTED = "the offline index is not started: call start() first"
 
 
@@ -47,43 +43,24 @@ class _Running:
     warmer: Warmer
 
 
-class OfflineIndex:
+class OfflineIndex(Lifecycle):
     """One devpi-server in a server namespace, one air-gapped client namespace."""
-
-    warmer_class: type[Warmer] = Warmer  # a test suite's subclass varies how it warms
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  progress: Progress | None = None) -> None:
-        self.settings = replace(settings, index_url=None)  # its own devpi, not an existing one
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
-                                                        dir=settings.workdir))
-        self.progress: Progress = progress or (lambda line: log.info("%s", line))
-        self.topology: Topology | None = None  # the parts, for tests that reach into them
-        self.server: DevpiServer | None = None
+        # its own devpi, not an existing one
+        super().__init__(replace(settings, index_url=None), workdir, progress)
+        self.server: DevpiServer | None = None  # the parts, for tests that reach into them
         self.keep_workdir = False  # close leaves the work dir: devpi failed, its log is the clue
         self._running: _Running | None = None
         self._stack: Stack | None = None  # None in a process attached to another's index
         self._relays = RelayView(lambda: self._stack, self.workdir / "relay-requests")
-        self._owner_pid = os.getpid()
-        # set by stop_commands (and close): ends every command a venv or warm of this index
-        # runs, on any thread (a KeyboardInterrupt reaches only the main thread)
-        self._stopping = threading.Event()
 
-    # -- lifecycle ----------------------------------------------------------------------
-
-    def start(self, prepare: Sequence[Target] = ()) -> OfflineIndex:
-        """Network, relay and server; idempotent. A failure leaves nothing behind.
-
-        For each local target in ``prepare``, its warmer's venv and the install check's
-        fresh venv are made while devpi-server starts (brand-new, unused until handed out).
-        """
-        if self._running is None:
-            started_or_closed(lambda: self._start(prepare), self.close)
-        return self
+    # -- lifecycle (start, close, stop_commands, with: see Lifecycle) -------------------
 
     def _start(self, prepare: Sequence[Target]) -> None:
-        self._stopping.clear()  # a closed index started again
+        """Network, relay and server; for each local target in ``prepare``, its warmer's
+        venv and the install check's fresh venv are made while devpi-server starts."""
         endpoints = upstream_endpoints(self.settings)
         self._stack = stack = Stack(self.settings, self.workdir, self._own_workdir,
                                     self.progress, self._relays.tally)
@@ -102,15 +79,14 @@ class OfflineIndex:
         run = Runner(self.topology.client, self.settings.step_timeout, self.workdir / "tmp",
                      self._stopping)
         record = WarmRecord(self.workdir / "warmed")
-        warmer = self.warmer_class(self.server, run, self.settings.upstream, record,
-                                   self._relays.failures, self.progress,
-                                   alive=self._ensure_server_alive, issuer=self._relays.issuer)
+        warmer = Warmer(self.server, run, self.settings.upstream, record,
+                        self._relays.failures, self.progress,
+                        alive=self._ensure_server_alive, issuer=self._relays.issuer)
         terms = IndexTerms(self.server.simple_url, held=self.server.held_files,
                            crossings=lambda: self._relays.crossings(self.is_cut),
                            alive=self._ensure_server_alive)
         venvs = VenvFactory(self.workdir / "venvs", run, terms, self.settings.installer,
-                            warmed=record.versions,
-                            warmer_build_tools=not warmer.build_isolation)
+                            warmed=record.versions)
         return _Running(relay, CutProof(self.topology, relay, endpoints,
                                         self.settings.upstream), venvs, warmer)
 
@@ -131,11 +107,8 @@ class OfflineIndex:
         index._running = index._compose(handle.relay, list(handle.endpoints))
         return index
 
-    def close(self) -> None:
-        """Stop the server, remove the network. Safe after any failure, and twice."""
-        if os.getpid() != self._owner_pid:
-            return  # a forked child must never tear down its parent's run
-        self.stop_commands()
+    def _close(self) -> None:
+        """Stop the server, remove the network."""
         if self._running is not None:
             self._running.venvs.close()
             self._running = None
@@ -146,17 +119,6 @@ class OfflineIndex:
             stack.down()
         elif self._own_workdir and not self.keep_workdir:  # never started, or failed early
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def stop_commands(self) -> None:
-        """End every command this index's venvs and warms run, on any thread, and start
-        no more (their steps are "not run"); ``close`` does it first."""
-        self._stopping.set()
-
-    def __enter__(self) -> OfflineIndex:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- what clients see ---------------------------------------------------------------
 

@@ -23,16 +23,6 @@ from ..util.redaction import redacted
 from .cut import upstream_port
 
 
-def started_or_closed(start: Callable[[], None], close: Callable[[], None]) -> None:
-    """``start``; should it fail (or be interrupted), ``close`` what it made, then raise:
-    a start that fails leaves nothing behind."""
-    try:
-        start()
-    except BaseException:
-        close()
-        raise
-
-
 class Stack:
     """The run's own network, relay and server, for ``settings`` in ``workdir`` (removed at
     :meth:`down` when ``own_workdir``, unless devpi-server failed: its log is the clue)."""

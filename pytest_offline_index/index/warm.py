@@ -132,14 +132,7 @@ class WarmRecord:
 
 
 class Warmer:
-    """Warms ``server`` for one target at a time, from the client, through ``run``.
-
-    ``build_isolation`` and ``build_requirements`` are pip's way and the harness's: a test
-    suite varies them in a subclass to show what each one contributes.
-    """
-
-    build_isolation = True  # False: sdists' metadata is prepared with the warmer's tools
-    build_requirements = True  # False: no rounds for the sdists' build requirements
+    """Warms ``server`` for one target at a time, from the client, through ``run``."""
 
     def __init__(self, server: DevpiServer, run: Runner, upstream: str, record: WarmRecord,
                  relay_failures: RelayFailures, progress: Callable[[str], None],
@@ -181,7 +174,7 @@ class Warmer:
     def _everything(self, target: Target, python: str, specs: Sequence[str],
                     dest: Path) -> tuple[str, ...]:
         first = self._download(target, python, specs, dest)
-        if target.foreign or not self.build_requirements:
+        if target.foreign:
             return ()
         warmed: dict[str, None] = {}
         pending = build_requirements_of(first.files)
@@ -204,7 +197,7 @@ class Warmer:
                 upstream_failures=lambda: [*self.relay_failures(started),
                                            *self.server.tls_failures(log_offset, self.issuer)],
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
-                target=target, build_isolation=self.build_isolation)
+                target=target)
         except (WarmError, UpstreamUnreachableError):
             self.alive()  # a dead server is the better explanation
             raise

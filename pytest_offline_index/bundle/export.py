@@ -4,7 +4,9 @@
 ``DIR/requirements-<target>.txt`` what the target's install check installed, pinned, each
 with the hashes of its files in the wheelhouse; ``DIR/devpi/`` devpi-server's own export of
 the run's index (see :mod:`.devpi`); ``DIR/manifest.json`` every file (size, sha256,
-targets), each target's part and its proof, the devpi part, and what the check ran with.
+targets, whether it is a build requirement only), each target's part and its proof, the devpi
+part, and what the check ran with; ``DIR/sbom.cdx.json`` the same files as a CycloneDX SBOM
+(see :mod:`.sbom`), written with the manifest each time, so the two agree.
 The manifest says ``"complete": true`` only once every target's part is written and proven
 (a foreign target's: written) and devpi's export written; until then, and after any failure,
 it says false and why. A dir holding anything else is refused before the run and left
@@ -29,6 +31,7 @@ from ..inputs.export_dir import (
     DEVPI,
     MANIFEST,
     PROVEN,
+    SBOM,
     SCHEMA,
     WHEELHOUSE,
     earlier_export,
@@ -39,6 +42,7 @@ from ..proof.as_warmed import version_key
 from ..proof.holes import parse_filename
 from ..util.files import copy_whole, sha256_of, write_whole
 from .landed import ImportRequest
+from .sbom import sbom_json
 
 
 def _remove(directory: Path, names: Iterable[str]) -> None:
@@ -73,6 +77,7 @@ class Bundle:
     checked_with: Mapping[str, object]
     parts: dict[str, Part] = field(default_factory=dict)
     _files: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)  # size, sha
+    _pinned: set[tuple[str, Version | str]] = field(default_factory=set)  # every target's pins
     devpi: dict[str, Any] | None = None  # the devpi part, once written
     _begun: bool = False
     _failure: str = ""
@@ -121,6 +126,7 @@ class Bundle:
             self.parts[label] = Part(python, platform, requirements.name, sorted(names),
                                      requirements_sha256=sha256_of(requirements),
                                      imports=asdict(imports or ImportRequest()))
+            self._pinned.update(_pin(name, version) for name, version in pins.items())
             self._write_manifest()
             return requirements
         except OSError as exc:
@@ -166,7 +172,7 @@ class Bundle:
         self.directory.mkdir(exist_ok=True)
         earlier = earlier_export(self.directory) or set()
         self._write_manifest()
-        _remove(self.directory, earlier - {MANIFEST})
+        _remove(self.directory, earlier - {MANIFEST, SBOM})
         self.wheelhouse.mkdir()
         self._begun = True
 
@@ -187,14 +193,16 @@ class Bundle:
     def _failed(self, doing: str, exc: OSError) -> BundleError:
         """The export could not be written: say so in its manifest, or remove it whole."""
         self._failure = f"{doing}: {exc.strerror or exc}"
-        try:
-            self._write_manifest()
-        except OSError:
-            _remove(self.directory, listed(self.manifest()))
-            return BundleError(f"export {self.directory}: {self._failure}; removed what was "
-                               f"written")
-        return BundleError(f"export {self.directory}: {self._failure}; its manifest says "
-                           f"incomplete")
+        for sbom in (True, False):  # the larger SBOM may not fit where the manifest does
+            try:
+                self._write_manifest(sbom=sbom)
+            except OSError:
+                continue
+            return BundleError(f"export {self.directory}: {self._failure}; its manifest says "
+                               f"incomplete")
+        _remove(self.directory, listed(self.manifest()))
+        return BundleError(f"export {self.directory}: {self._failure}; removed what was "
+                           f"written")
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -204,14 +212,20 @@ class Bundle:
             "checked_with": dict(self.checked_with),
             "targets": {label: vars(part) for label, part in self.parts.items()},
             "devpi": self.devpi,
-            "files": [{"name": name, "bytes": size, "sha256": digest, "targets": labels}
+            "files": [{"name": name, "bytes": size, "sha256": digest, "targets": labels,
+                       "build_requirement_only": _pin(*parse_filename(name)) not in self._pinned}
                       for name, (size, digest, labels) in sorted(self._files.items())],
         }
 
-    def _write_manifest(self) -> None:
-        write_whole(self.directory / MANIFEST, json.dumps(self.manifest(), indent=2) + "\n")
+    def _write_manifest(self, sbom: bool = True) -> None:
+        """The manifest and the SBOM made from it; the SBOM first, so that a manifest
+        saying complete always has the SBOM of the same files beside it."""
+        manifest = self.manifest()
+        if sbom:
+            write_whole(self.directory / SBOM, sbom_json(manifest))
+        write_whole(self.directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
-def _pin(name: str, version: str) -> tuple[str, Version | str]:
+def _pin(name: str, version: str | None) -> tuple[str, Version | str]:
     """A distribution as a file name and as metadata both say it: normalised."""
-    return canonicalize_name(name), version_key(version)
+    return canonicalize_name(name), version_key(version or "")

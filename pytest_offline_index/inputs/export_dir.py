@@ -13,8 +13,10 @@ from typing import Any
 
 from ..errors import SettingsError
 
-SCHEMA = "pytest-offline-index/bundle/1"
+SCHEMA = "pytest-offline-index/bundle/2"  # 2: each file says if it is a build requirement only
+EARLIER_SCHEMAS = ("pytest-offline-index/bundle/1",)  # exports a run may still replace
 MANIFEST = "manifest.json"
+SBOM = "sbom.cdx.json"  # CycloneDX, written with the manifest: the same files, hashes, targets
 WHEELHOUSE = "wheelhouse"
 DEVPI = "devpi"
 BUNDLED_ONLY = "bundled, not install-checked"  # a foreign target's part
@@ -32,7 +34,7 @@ def listed(manifest: Mapping[str, Any]) -> set[str]:
     """The names an export's manifest says it wrote in its dir."""
     targets = manifest.get("targets")
     parts = targets.values() if isinstance(targets, dict) else []
-    return {MANIFEST, WHEELHOUSE, DEVPI, *(str(part.get("requirements")) for part in parts
+    return {MANIFEST, SBOM, WHEELHOUSE, DEVPI, *(str(part.get("requirements")) for part in parts
                                           if isinstance(part, dict))}
 
 
@@ -44,7 +46,8 @@ def earlier_export(directory: Path) -> set[str] | None:
         entries = {entry.name for entry in directory.iterdir()}
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+    if not isinstance(manifest, dict) or manifest.get("schema") not in (
+            SCHEMA, *EARLIER_SCHEMAS):
         return None
     names = listed(manifest)
     # and what a run killed mid-write left: "<name>.<pid>.part" of a name it writes

@@ -45,7 +45,8 @@ def test_an_earlier_export_is_replaced_but_not_if_something_was_added(tmp_path: 
     second = Bundle(export, ["py3.12"], {})
     second.add("py3.12", "3.12", None, {"one": "1.0"}, [(wheel, sha256_of(wheel))])
     assert sorted(p.name for p in export.iterdir()) == [
-        "manifest.json", "requirements-py3.12.txt", "wheelhouse"]  # nothing of the first
+        "manifest.json", "requirements-py3.12.txt", "sbom.cdx.json",
+        "wheelhouse"]  # nothing of the first
 
     (export / "manifest.json.4242.part").write_text("")  # a run killed mid-write left it
     assert parse_export_dir(str(export)) == export

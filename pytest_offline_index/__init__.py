@@ -7,6 +7,7 @@ The plain-Python API (usable without pytest) and the errors it raises::
 
 from __future__ import annotations
 
+from ._version import __version__ as __version__
 from .check.scenario import AirgapScenario
 from .client.venv import FreshVenv
 from .errors import (

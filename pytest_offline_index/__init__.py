@@ -3,6 +3,8 @@
 The plain-Python API (usable without pytest) and the errors it raises::
 
     from pytest_offline_index import OfflineIndex, Settings, OfflineInstallError
+
+``__version__`` is the version, the same as the installed distribution's metadata.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 The plain-Python API (usable without pytest) and the errors it raises::
 
     from pytest_offline_index import OfflineIndex, Settings, OfflineInstallError
+
+``__version__`` is the version, the same as the installed distribution's metadata.
 """
 
 from __future__ import annotations
 
+from ._version import __version__ as __version__
 from .check.scenario import AirgapScenario
 from .client.venv import FreshVenv
 from .errors import (

@@ -24,6 +24,7 @@ class OfflineIndexError(Exception):
 
     @property
     def message(self) -> str:
+        """The message as raised (``str()`` of the error is it on one line)."""
         return str(self.args[0]) if self.args else ""
 
 
@@ -88,7 +89,8 @@ class ForeignFileError(OfflineInstallError):
 class NotAsWarmedError(OfflineInstallError):
     """The install passed but installed other versions than the warm resolved.
 
-    ``differences`` lists them (see :mod:`pytest_offline_index.proof.as_warmed`).
+    ``differences`` lists them, each a project with the versions the warm fetched and the
+    one installed; ``installed`` is every version the install added, by project name.
     """
 
     def __init__(self, message: str, differences: Sequence[Difference] = (),
@@ -102,7 +104,11 @@ class NotAsWarmedError(OfflineInstallError):
 
 
 class ImportCheckError(OfflineIndexError):
-    """A package installed but one of its modules did not import."""
+    """A package installed but one of its modules did not import.
+
+    ``results`` has every module's outcome: its name, whether it imported, and a detail
+    (where it came from, or the error).
+    """
 
     def __init__(self, message: str, results: Sequence[ImportResult] = ()) -> None:
         super().__init__(message)

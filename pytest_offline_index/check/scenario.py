@@ -52,10 +52,12 @@ Warms = dict[tuple[object, ...], WarmResult]
 class AirgapScenario:
     """The check for one or more targets, on ``index`` (or an index of its own).
 
-    ``run(step, target)`` runs one planned step, or records why it cannot run;
-    ``run_all()`` runs the whole plan. ``close()`` tears down only an index it made itself.
-    Checks sharing an index share ``pool`` (the threads their installs run on) and
-    ``warms`` (a set warmed and proved once is not warmed again while the index stays cut).
+    Steps ``warm``, ``cut``, ``install``, ``check_imports`` (``isolation`` for an existing index,
+    ``bundle`` for an export) take a target (default: the first; ``cut`` none), record the outcome
+    in ``report`` and raise :class:`OfflineIndexError` on failure. ``run(step, target)`` runs one
+    planned step or records why it cannot run; ``run_all()`` the whole plan. ``close()`` tears down
+    only an index it made. Checks sharing an index share ``pool`` (their installs' threads) and
+    ``warms`` (a set warmed and proved is not warmed again while the index stays cut).
     """
 
     def __init__(self, settings: Settings, workdir: Path | None = None,

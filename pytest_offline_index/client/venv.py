@@ -133,8 +133,10 @@ class FreshVenv:
     by the harness) makes :meth:`for_python` hand out a fresh venv of another target on the
     same client. ``installer`` makes and fills it: ``pip`` (``python -m venv``, ``pip
     install``), ``uv`` (``uv venv``, ``uv pip install``) or ``devpi`` (``python -m venv``,
-    ``devpi use`` + ``devpi install``). Its venv is the far side's (``far_side``, see
-    :mod:`.farside`); the warmer's (``download_only``) is the harness's own: virtualenv's.
+    ``devpi use`` + ``devpi install``). Its venv is the far side's (``far_side``: as
+    ``python -m venv`` makes one, nothing of the harness's in it); the warmer's
+    (``download_only``) is the harness's own: virtualenv's. ``added`` is what the last
+    ``install`` added or changed, by distribution name.
     """
 
     def __init__(self, path: Path, *, base_python: str, run: Runner | None = None,
@@ -160,6 +162,7 @@ class FreshVenv:
 
     @property
     def simple_url(self) -> str | None:
+        """The index its installs use, or None for a venv made by hand without one."""
         return self.terms.simple_url
 
     def for_python(self, spec: str) -> FreshVenv:
@@ -170,9 +173,11 @@ class FreshVenv:
 
     @property
     def python(self) -> str:
+        """Its interpreter, ``bin/python`` (a path on the client's file system: the host's)."""
         return str(self.path / "bin" / "python")
 
     def create(self) -> FreshVenv:
+        """Make it (the harness does before handing it out); a path that exists is refused."""
         if self.path.exists():
             raise OfflineInstallError(f"venv path {self.path} already exists; not reusing it")
         if self.download_only:

@@ -44,7 +44,12 @@ class _Running:
 
 
 class OfflineIndex(Lifecycle):
-    """One devpi-server in a server namespace, one air-gapped client namespace."""
+    """One devpi-server in a server namespace, one air-gapped client namespace.
+
+    Made with ``settings`` (its ``index_url`` ignored: the devpi is its own), a ``workdir``
+    (default: a new temporary one, removed by ``close``) and a ``progress`` callback taking
+    one line per phase (default: ``logging``); ``topology`` and ``server`` are its parts.
+    """
 
     def __init__(self, settings: Settings, workdir: Path | None = None,
                  progress: Progress | None = None) -> None:
@@ -124,14 +129,17 @@ class OfflineIndex(Lifecycle):
 
     @property
     def simple_url(self) -> str:
+        """The index URL the client's installers use (``http://HOST:PORT/.../+simple/``)."""
         return self._server().simple_url
 
     @property
     def is_started(self) -> bool:
+        """Whether it runs: started here, or attached to another process's."""
         return self._running is not None
 
     @property
     def is_cut(self) -> bool:
+        """Whether the server is cut off now (``cut()`` until ``restore()``)."""
         return self.topology is not None and self.topology.is_cut
 
     def cached_files(self, project: str | None = None) -> list[str]:
@@ -148,6 +156,7 @@ class OfflineIndex(Lifecycle):
         return None
 
     def isolation(self) -> str:
+        """An existing index's step; a devpi of the run's own has a cut instead: raises."""
         raise OfflineIndexError("the isolation step is an existing index's")
 
     # -- warming ------------------------------------------------------------------------

@@ -62,6 +62,14 @@ from .parsing import (
 
 @dataclass(frozen=True)
 class Settings:
+    """What one run checks and how: one field per option.
+
+    Each field is the ini key ``offline_index_<field>`` and one ``--offline-index-*`` option
+    (docs/reference.md lists them with their defaults). :meth:`resolve` builds settings
+    from those values, checking each (a :class:`SettingsError` of one line per mistake);
+    ``Settings()`` is the defaults, ``dataclasses.replace`` varies one field.
+    """
+
     packages: tuple[str, ...] = DEFAULT_PACKAGES
     imports: tuple[str, ...] = ()  # empty: the requested distributions' top-level names
     upstream: str = field(default=DEFAULT_UPSTREAM, repr=False)  # may hold credentials

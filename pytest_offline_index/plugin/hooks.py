@@ -25,6 +25,7 @@ from ..index.offline import OfflineIndex
 from ..inputs.configfile import unloaded
 from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
+from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
@@ -210,6 +211,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if (index_session := config.stash.get(SESSION_KEY, None)) is not None:
         index_session.close()  # after an internal error, sessionfinish may not have run
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """The versions the ``--offline-index`` check runs with, in pytest's header."""
+    targets = config.stash.get(TARGETS_KEY, None)
+    return None if targets is None else header_line(targets)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

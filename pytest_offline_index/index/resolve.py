@@ -20,6 +20,7 @@ from ..client.installers import UV_COMMON, uv_env
 from ..errors import UpstreamUnreachableError, WarmError
 from ..execute.commands import Runner
 from ..inputs.platforms import best_wheel, uv_missing, uv_platform
+from ..inputs.requirements import walk
 from ..inputs.targets import Target
 from ..inputs.tools import uv_binary
 from ..proof.holes import UV_NOT_FOUND, pip_error, project_of
@@ -32,6 +33,7 @@ WHEELS_FOR = re.compile(r"Wheels are available for `[^`]+` \([^)]*\) on the foll
                         r"platforms?: (.+)$", re.MULTILINE)
 FETCH_FAILED = re.compile(r"Failed to fetch: `?(\S+?)`?\s*$", re.MULTILINE)
 SERVER_ERROR = re.compile(r"\b(5\d\d) [A-Z][A-Za-z ]+")
+HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
 MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's mirror page
 
 
@@ -74,6 +76,13 @@ def sources_of(specs: Sequence[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+def pinned_hashes(specs: Sequence[str]) -> set[str]:
+    """The sha256 hashes the requirements files among ``specs`` pin (a lock's, for one)."""
+    files = [Path(specs[at + 1]) for at, spec in enumerate(specs[:-1]) if spec == "-r"]
+    return {h for path in files for line in walk(path, constraints=False)
+            for h in HASH.findall(line.text)}
+
+
 def resolve(run: Runner, python: str, simple_url: str, target: Target, specs: Sequence[str],
             workdir: Path, *, upstream: str, mirror_status: MirrorStatus,
             upstream_failures: Callable[[], list[str]] = list) -> list[Pin]:
@@ -93,12 +102,14 @@ def resolve(run: Runner, python: str, simple_url: str, target: Target, specs: Se
     if not done.ok:
         raise diagnose_resolve_failure(done.output, target, upstream, mirror_status,
                                        upstream_failures())
-    pins = []
+    pins, hashes = [], pinned_hashes(specs)
     for origin in from_pylock(lock).values():
-        wheels = {s.filename: s.sha256 for s in origin.sources if s.filename.endswith(".whl")}
+        wheels = {s.filename: s.sha256 for s in origin.sources if s.filename.endswith(".whl")
+                  and (not hashes or s.sha256 in hashes)}  # hashes given: only those files
         if not wheels:
-            raise WarmError(f"{origin.project}=={origin.version}: uv's resolution for "
-                            f"{target.label} names no wheel of it")
+            raise WarmError(f"{origin.project} {origin.version}: the index has no wheel of it "
+                            f"for {target.label}" + (" with a hash the requirements pin"
+                                                     if hashes else ""))
         chosen = best_wheel(list(wheels), target.platform or "", target.version)
         pins.append(Pin(origin.project, origin.version, chosen, wheels[chosen] or ""))
     return pins

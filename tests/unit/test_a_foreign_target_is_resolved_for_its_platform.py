@@ -17,6 +17,7 @@ from pytest_offline_index.index.resolve import fetch_specs, resolve, sources_of
 from pytest_offline_index.inputs.parsing import parse_platforms
 from pytest_offline_index.inputs.platforms import best_wheel, uv_platform
 from pytest_offline_index.inputs.targets import Target
+from pytest_offline_index.util.files import sha256_of
 from tests.support.dists import Dist
 from tests.support.upstream import LocalUpstream
 
@@ -89,7 +90,9 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUpstream]:
             Dist("native", "1.0", tag="cp312-cp312-manylinux_2_17_aarch64"),
             Dist("native", "1.0", tag="cp312-cp312-manylinux_2_17_x86_64"),
             Dist("x86only", "1.0", tag="cp312-cp312-manylinux_2_17_x86_64"),
-            Dist("sdistonly", "1.0", sdist=True))
+            Dist("sdistonly", "1.0", sdist=True),
+            Dist("glibc", "1.0", tag="cp312-cp312-manylinux_2_17_aarch64"),
+            Dist("glibc", "1.0", tag="cp312-cp312-manylinux_2_28_aarch64"))
         yield upstream
 
 
@@ -113,6 +116,22 @@ def test_uv_resolves_with_the_targets_markers_and_pins_its_files(
     assert platforms == ["manylinux_2_17_aarch64"]
     assert all(f"{p.name}==1.0 --hash=sha256:{p.sha256}" in Path(args[3]).read_text()
                for p in pins)
+
+
+def test_of_the_files_requirements_pin_by_hash_only_those_are_taken(
+        index: LocalUpstream, tmp_path: Path) -> None:
+    newer = Target("3.12", None, "manylinux_2_28_aarch64")
+    older = Dist("glibc", "1.0", tag="cp312-cp312-manylinux_2_17_aarch64").filename
+    locked = tmp_path / "locked.txt"
+    locked.write_text(f"glibc==1.0 --hash=sha256:{sha256_of(index.files_dir / older)}\n")
+
+    def taken(*specs: str) -> list[str]:
+        return [pin.filename for pin in resolve(
+            Runner(), sys.executable, index.url, newer, specs, tmp_path / "work",
+            upstream=index.url, mirror_status=lambda _project: 404)]
+
+    assert taken("glibc==1.0") == ["glibc-1.0-cp312-cp312-manylinux_2_28_aarch64.whl"]
+    assert taken("-r", str(locked)) == [older]  # the lock's file, though an older glibc's
 
 
 @pytest.mark.parametrize(("spec", "said"), [

@@ -30,6 +30,7 @@ from ..proof.origin import foreign_files
 from ..util.files import sha256_of
 from ..util.redaction import redacted
 from .builddeps import build_requirements_of
+from .resolve import fetch_specs, resolve
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
 # after its retries, pip names a 5xx only as the cause of too many retries
@@ -68,9 +69,12 @@ class WarmResult:
 def download(run: Runner, simple_url: str, specs: Sequence[str], *, python: str, dest: Path,
              upstream: str, mirror_status: MirrorStatus,
              upstream_failures: UpstreamFailures = list, on_line: LineCallback | None = None,
-             target: Target | None = None, build_isolation: bool = True) -> WarmResult:
+             target: Target | None = None,
+             platforms: Sequence[str] = ()) -> WarmResult:
     """Download ``specs`` and their dependencies through the index for ``python`` (or, for
-    a foreign ``target``, for its platform tag and Python version).
+    a foreign ``target``, for its platform tag, or the tags ``platforms``, and its Python
+    version: pip evaluates markers for this host then, so its specs are the target's
+    resolution, pinned, see :mod:`.resolve`).
 
     On failure, the relay's own view (``upstream_failures``) and devpi's answer for the
     project (``mirror_status``) tell "upstream unreachable, and why" from "no such package".
@@ -79,10 +83,10 @@ def download(run: Runner, simple_url: str, specs: Sequence[str], *, python: str,
     started = time.monotonic()
     argv = [python, "-m", "pip", "download", *index_args(simple_url), "-d", str(dest)]
     if target is not None and target.foreign:  # only its wheels can be fetched, none built
-        argv += ["--platform", target.platform or "", "--python-version", target.version,
-                 "--only-binary=:all:", "--implementation", "cp"]
-    if not build_isolation:  # sdists' metadata is prepared with the warming venv's own tools
-        argv.append("--no-build-isolation")
+        for platform in platforms or [target.platform or ""]:
+            argv += ["--platform", platform]
+        argv += ["--python-version", target.version, "--only-binary=:all:",
+                 "--implementation", "cp"]
     argv += list(specs)
 
     def progress(line: str) -> None:
@@ -190,14 +194,27 @@ class Warmer:
     def _download(self, target: Target, python: str, specs: Sequence[str],
                   dest: Path) -> WarmResult:
         started, log_offset = time.monotonic(), self.server.log_size()
+
+        def upstream_failures() -> list[str]:
+            return [*self.relay_failures(started),
+                    *self.server.tls_failures(log_offset, self.issuer)]
+
+        platforms: list[str] = []
         try:
+            if target.foreign:  # resolved for its own markers, then exactly its files
+                work = dest.with_name(f"{dest.name}-resolved")
+                pins = resolve(self.run, python, self.server.simple_url, target, specs, work,
+                               upstream=self.upstream, mirror_status=self.server.mirror_status,
+                               upstream_failures=upstream_failures)
+                self.progress(f"warm [{target.label}]: resolved for the target: "
+                              f"{', '.join(f'{p.name}=={p.version}' for p in pins)}")
+                specs, platforms = fetch_specs(pins, work)
             return download(
                 self.run, self.server.simple_url, specs, python=python, dest=dest,
                 upstream=self.upstream, mirror_status=self.server.mirror_status,
-                upstream_failures=lambda: [*self.relay_failures(started),
-                                           *self.server.tls_failures(log_offset, self.issuer)],
+                upstream_failures=upstream_failures,
                 on_line=lambda line: self.progress(f"warm [{target.label}]: {line}"),
-                target=target)
+                target=target, platforms=platforms)
         except (WarmError, UpstreamUnreachableError):
             self.alive()  # a dead server is the better explanation
             raise

@@ -176,9 +176,16 @@ def parse_workdir(text: str, what: str = "workdir") -> Path:
 
 
 def parse_platforms(specs: Iterable[str]) -> tuple[str, ...]:
+    """Foreign targets, TAG:VERSION: each a tag uv can resolve for, and uv installed."""
+    from .platforms import uv_missing, uv_platform
     from .targets import foreign_target  # validates TAG:VERSION
 
-    return tuple(f"{t.platform}:{t.version}" for t in map(foreign_target, specs))
+    targets = list(map(foreign_target, specs))
+    for target in targets:
+        uv_platform(target.platform or "")
+        if why := uv_missing(f"{target.platform}:{target.version}"):
+            raise SettingsError(why)
+    return tuple(f"{t.platform}:{t.version}" for t in targets)
 
 
 def parse_installer(text: str) -> str:

@@ -242,9 +242,9 @@ OPTIONS: tuple[Option, ...] = (
                 "interpreter path (repeatable; default: the running interpreter)"),
     Option("platforms", "--offline-index-platform", "offline_index_platforms",
            _listed(parse_platforms), repeatable=True,
-           help="foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: warmed with "
-                "--platform/--only-binary and reported as warmed, never install-checked "
-                "(repeatable)"),
+           help="foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: resolved by "
+                "uv for that platform's markers, its wheels warmed and bundled, reported as "
+                "warmed, never install-checked (needs the uv extra; repeatable)"),
     Option("workdir", "--offline-index-workdir", "offline_index_workdir",
            _text(parse_workdir),
            help="directory under which each run's work dir (server data, downloads, venvs) "

@@ -1,8 +1,9 @@
 """Target interpreters: which Pythons the cache must serve, found on this machine.
 
 A target is either a *local* interpreter (warmed with it, then install-checked in a fresh
-venv of it) or a *foreign* one (a platform tag and version: warmed with ``pip download
---platform --python-version --only-binary=:all:`` and reported as warmed, never as passed).
+venv of it) or a *foreign* one (a platform tag and version: resolved for that platform's
+markers by ``uv pip compile --python-platform --python-version``, its wheels fetched, and
+reported as warmed, never as passed).
 """
 
 from __future__ import annotations

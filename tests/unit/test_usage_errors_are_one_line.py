@@ -29,6 +29,8 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         (["--offline-index-installer", "conda"], "'conda' is not an installer"),
         (["--offline-index-python", "3.99"], "no Python 3.99 found"),
         (["--offline-index-platform", "linux"], "expected TAG:VERSION"),
+        (["--offline-index-platform", "manylinux1_x86_64:3.12"],
+         "platform 'manylinux1_x86_64': uv cannot resolve for this tag; give one of "),
     ],
 )
 def test_usage_errors_are_one_line(pytester, args, named) -> None:
@@ -49,6 +51,18 @@ def test_unwritable_workdir_is_one_line(pytester, tmp_path) -> None:
     result.stderr.fnmatch_lines(["ERROR: offline-index: workdir: * is not a writable directory*"])
 
 
+
+
+def test_a_foreign_target_without_uv_says_how_to_install_it(pytester) -> None:
+    # this run's interpreter cannot import uv, as where the extra is not installed
+    pytester.makeconftest("import sys\nsys.modules['uv'] = None\n")
+    result = run_check(pytester, "--offline-index-platform", "manylinux2014_aarch64:3.12")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: offline-index: platform manylinux2014_aarch64:3.12: a foreign target is "
+        "resolved for its platform by uv; uv is not installed; install it with pip install "
+        "'pytest-offline-index[uv]'"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
 
 
 def test_a_requirements_file_naming_another_source_is_one_line(pytester) -> None:

@@ -17,8 +17,9 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..errors import BundleError, SettingsError
 from ..findings import ImportResult
-from ..inputs.export_dir import DEVPI, MANIFEST, SCHEMA, WHEELHOUSE
+from ..inputs.export_dir import DEVPI, MANIFEST, SBOM, SCHEMA, WHEELHOUSE
 from ..util.files import sha256_of
+from .sbom import sbom_disagreements
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 
@@ -55,6 +56,7 @@ class LandedPart:
     requirements: str
     files: tuple[str, ...]
     imports: ImportRequest
+    requirements_sha256: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class LandedBundle:
     files: dict[str, tuple[int, str]]  # wheelhouse name -> bytes, sha256
     devpi: Mapping[str, Any] | None
     made_with: Mapping[str, Any]
+    manifest: Mapping[str, Any]
 
     @classmethod
     def read(cls, text: str) -> LandedBundle:
@@ -95,7 +98,7 @@ class LandedBundle:
             return cls(directory, _parts(manifest["targets"]),
                        {f["name"]: (int(f["bytes"]), str(f["sha256"]))
                         for f in manifest["files"]},
-                       manifest.get("devpi"), manifest.get("checked_with") or {})
+                       manifest.get("devpi"), manifest.get("checked_with") or {}, manifest)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SettingsError(f"{where}: its manifest is malformed ({exc!r})") from None
 
@@ -153,14 +156,18 @@ class LandedBundle:
         requirements = self.directory / part.requirements
         if not requirements.is_file():
             wrong.append(f"{part.requirements} is missing")
+        elif sha256_of(requirements) != part.requirements_sha256:
+            wrong.append(f"{part.requirements} has another sha256 than the manifest's")
         devpi = list((self.devpi or {}).get("files") or [])
         for entry in devpi:
             wrong += _differs(self.directory / DEVPI / entry["name"], f"{DEVPI}/{entry['name']}",
                               int(entry["bytes"]), str(entry["sha256"]))
+        wrong += sbom_disagreements(self.directory, self.manifest)
         if wrong:
             raise BundleError("; ".join(wrong))
         return (f"{part.label}: {len(part.files)} file(s) and {part.requirements} as the "
-                f"manifest lists them" + (f", and devpi/'s {len(devpi)} file(s)" if devpi else ""))
+                f"manifest lists them" + (f", devpi/'s {len(devpi)} file(s)" if devpi else "")
+                + f", and {SBOM} agrees with it")
 
     def pins(self, part: LandedPart) -> dict[str, str]:
         """``part``'s pinned requirements, as its requirements file says them."""
@@ -180,7 +187,8 @@ def _parts(targets: Mapping[str, Any]) -> dict[str, LandedPart]:
             tuple(part["files"]),
             ImportRequest(tuple(imports.get("modules") or ()),
                           tuple(imports.get("distributions") or ()),
-                          bool(imports.get("every", True))))
+                          bool(imports.get("every", True))),
+            str(part.get("requirements_sha256", "")))
     return parts
 
 

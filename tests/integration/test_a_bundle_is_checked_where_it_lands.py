@@ -152,8 +152,24 @@ def _change_the_devpi_part(bundle: Path) -> str:
     return f"devpi/{victim.relative_to(bundle / 'devpi').as_posix()} has"
 
 
+def _loosen_a_pin(bundle: Path) -> str:
+    victim = bundle / f"requirements-{RUNNING}.txt"
+    victim.write_text(victim.read_text().replace("landed-dep==1.0", "landed-dep>=1.0"))
+    return f"requirements-{RUNNING}.txt has another sha256 than the manifest's"
+
+
+def _change_the_sbom(bundle: Path) -> str:
+    sbom = json.loads((bundle / "sbom.cdx.json").read_text())
+    component = next(c for c in sbom["components"]
+                     if c["bom-ref"] == "landed_dep-1.0-py3-none-any.whl")
+    component["hashes"][0]["content"] = "0" * 64
+    (bundle / "sbom.cdx.json").write_text(json.dumps(sbom))
+    return f"landed_dep-1.0-py3-none-any.whl: sha256 {'0' * 64} in sbom.cdx.json"
+
+
 @pytest.mark.parametrize("spoil", [_remove_a_wheel, _change_a_byte, _truncate_a_wheel,
-                                   _add_a_wheel, _change_the_devpi_part])
+                                   _add_a_wheel, _change_the_devpi_part, _loosen_a_pin,
+                                   _change_the_sbom])
 def test_a_file_taken_out_or_changed_fails_naming_it(made: Path, tmp_path: Path,
                                                      spoil) -> None:
     landed = copy_of(made, tmp_path)
@@ -222,6 +238,7 @@ def _a_file(bundle: Path, tmp_path: Path) -> tuple[Path, str]:
     (None, ("--offline-index-export=elsewhere",),
      "bundle: --offline-index-export belongs to the check that makes a bundle"),
     (None, ("--offline-index",), "bundle: --offline-index makes and checks a bundle"),
+    (None, ("-n", "2"), "bundle: not under pytest-xdist (-n)"),
 ])
 def test_bad_input_is_one_line_and_touches_nothing(made: Path, tmp_path: Path, given, args,
                                                    line) -> None:

@@ -51,6 +51,11 @@ def parse_packages(specs: Iterable[str], what: str = "packages") -> tuple[str, .
         try:
             req = Requirement(spec)
         except InvalidRequirement as exc:
+            if "," in spec and _each_a_requirement(spec.split(",")):
+                raise SettingsError(
+                    f"{what}: {spec!r} is {len(spec.split(','))} specs on one line; give one "
+                    f"per line (ini: offline_index_{what} =, then each on its own indented "
+                    f"line) or repeat --offline-index-package") from None
             first = str(exc).splitlines()[0]
             raise SettingsError(
                 f"{what}: {spec!r} is not a valid requirement ({first}); "
@@ -62,6 +67,13 @@ def parse_packages(specs: Iterable[str], what: str = "packages") -> tuple[str, .
     if not out:
         raise SettingsError(f"{what}: no package given; name at least one, e.g. 'pandas'")
     return tuple(out)
+
+
+def _each_a_requirement(parts: Iterable[str]) -> bool:
+    try:
+        return all(Requirement(part.strip()) for part in parts)
+    except InvalidRequirement:
+        return False
 
 
 def parse_imports(names: Iterable[str]) -> tuple[str, ...]:

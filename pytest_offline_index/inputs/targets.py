@@ -21,7 +21,9 @@ from ..errors import SettingsError
 
 VERSION = re.compile(r"^(\d+)\.(\d+)$")
 # "3.12", "python3.12", "py3.12", and tox's "py312" / "cp312"
-VERSION_SPEC = re.compile(r"^(?:python|py|cp)?(3)\.?(\d{1,2})$")
+VERSION_SPEC = re.compile(r"^(?:python|py|cp)?(\d)\.?(\d{1,2})$")
+# the oldest target: virtualenv's seed for the warm's venv ships pip for 3.9 and later
+OLDEST = (3, 9)
 PLATFORM_TAG = re.compile(r"^[a-z0-9_]+$")
 PROBE = "import json, sys; print(json.dumps([sys.version_info[0], sys.version_info[1]]))"
 
@@ -90,6 +92,7 @@ def find_python(spec: str) -> Target:
     spec = spec.strip()
     if match := VERSION_SPEC.match(spec):
         version = f"{match.group(1)}.{match.group(2)}"
+        _supported(spec, version)
         if version == running_target().version:
             return running_target()
         places = candidates(version)
@@ -105,9 +108,19 @@ def find_python(spec: str) -> Target:
         found = interpreter_version(str(path))
         if found is None:
             raise SettingsError(f"python {spec!r}: does not run as a Python interpreter")
+        _supported(spec, found)
         return Target(found, str(path.absolute()))
     raise SettingsError(f"python {spec!r}: neither a version like '3.12' nor an executable "
                         f"interpreter path")
+
+
+def _supported(spec: str, version: str) -> None:
+    major, minor = map(int, version.split("."))
+    if (major, minor) < OLDEST:
+        raise SettingsError(
+            f"python {spec!r}: Python {version} cannot be a target: the warm's venv "
+            f"(virtualenv's seed) ships pip for Python {OLDEST[0]}.{OLDEST[1]} and later "
+            f"only; give a later one")
 
 
 def foreign_target(spec: str) -> Target:

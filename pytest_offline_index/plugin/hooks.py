@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ..check.report import build_report, gap, project_table, write_report
+from ..check.report import build_report, write_report
 from ..check.scenario import AirgapScenario
 from ..client.venv import FreshVenv
 from ..errors import OfflineIndexError, SettingsError
@@ -30,6 +30,7 @@ from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
 from .session import XDIST_WORKER_ENV, SessionIndex
+from .summary import hint_the_check, summarise
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -224,35 +225,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     scenario = config.stash.get(CHECK_KEY, None)
     index_session = config.stash.get(SESSION_KEY, None)
     kept = index_session.kept_workdir if index_session is not None else None
+    hint_the_check(terminalreporter)
     if scenario is None and kept is None:
         return
     terminalreporter.section("offline-index")
     if scenario is not None:
-        _summarise(terminalreporter, scenario)
+        summarise(terminalreporter, scenario)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")
-
-
-def _summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
-    for record in scenario.report.steps.values():
-        terminalreporter.write_line(
-            f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
-            f"{record.seconds:7.1f}s  {record.detail}")
-    if scenario.existing:
-        fetched = [r.upstream for r in scenario.report.steps.values() if r.upstream]
-        terminalreporter.write_line(
-            f"through the relay: the client fetched {sum(f.bytes for f in fetched) / 1e6:.1f} "
-            f"MB in {sum(f.requests for f in fetched)} request(s) from the index (allowed: "
-            f"{', '.join(scenario.settings.allowed_hosts)})")
-    elif crossed := gap(scenario):
-        before, after = crossed["before_cut"], crossed["after_cut"]
-        terminalreporter.write_line(
-            f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
-            f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
-            f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
-    terminalreporter.write_line("")
-    for row in project_table(scenario):
-        terminalreporter.write_line(row)
 
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------

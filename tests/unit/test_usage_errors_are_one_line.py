@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_offline_index.inputs.targets import candidates
 from tests.support.machine import machine_snapshot, snapshot_diff
 
 
@@ -28,6 +29,16 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
          "'https://files.example/' is not a host name"),
         (["--offline-index-installer", "conda"], "'conda' is not an installer"),
         (["--offline-index-python", "3.99"], "no Python 3.99 found"),
+        (["--offline-index-python", "2.7"], "python '2.7': Python 2.7 cannot be a target: "
+                                            "the warm's venv (virtualenv's seed) ships pip "
+                                            "for Python 3.9 and later only"),
+        (["--offline-index-python", "3.6"], "python '3.6': Python 3.6 cannot be a target"),
+        (["--offline-index-python", str(candidates("3.8")[0])],  # a path: its version asked
+         "Python 3.8 cannot be a target"),
+        (["--offline-index-package", "six, attrs"],
+         "packages: 'six, attrs' is 2 specs on one line; give one per line (ini: "
+         "offline_index_packages =, then each on its own indented line) or repeat "
+         "--offline-index-package"),
         (["--offline-index-platform", "linux"], "expected TAG:VERSION"),
         (["--offline-index-platform", "manylinux1_x86_64:3.12"],
          "platform 'manylinux1_x86_64': uv cannot resolve for this tag; give one of "),
@@ -93,3 +104,11 @@ def test_a_workdir_whose_parent_is_missing_is_refused_and_nothing_is_made(pytest
     result.stderr.fnmatch_lines([f"ERROR: offline-index: workdir: * (its parent {missing} "
                                  f"does not exist); create it first"])
     assert not missing.exists()
+
+
+def test_the_marker_alone_says_the_check_needs_its_flag(pytester) -> None:
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", "offline_index")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(["offline-index: -m offline_index selects the check's items, "
+                                 "which only --offline-index adds: pytest --offline-index "
+                                 "-m offline_index"])

@@ -1,0 +1,42 @@
+"""The check's closing lines in pytest's terminal summary: each step, what crossed the gap,
+the project table — and the hint when ``-m offline_index`` selected nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..check.report import gap, project_table
+from ..check.scenario import AirgapScenario
+
+
+def hint_the_check(terminalreporter: Any) -> None:
+    """``-m offline_index`` alone selects nothing: the check's items come with the flag."""
+    config = terminalreporter.config
+    ran = any(terminalreporter.stats.get(k) for k in ("passed", "failed", "error", "skipped"))
+    if ("offline_index" in (config.getoption("markexpr", "") or "") and not ran
+            and not config.getoption("offline_index", False)):
+        terminalreporter.write_line("offline-index: -m offline_index selects the check's "
+                                    "items, which only --offline-index adds: pytest "
+                                    "--offline-index -m offline_index")
+
+
+def summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
+    for record in scenario.report.steps.values():
+        terminalreporter.write_line(
+            f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
+            f"{record.seconds:7.1f}s  {record.detail}")
+    if scenario.existing:
+        fetched = [r.upstream for r in scenario.report.steps.values() if r.upstream]
+        terminalreporter.write_line(
+            f"through the relay: the client fetched {sum(f.bytes for f in fetched) / 1e6:.1f} "
+            f"MB in {sum(f.requests for f in fetched)} request(s) from the index (allowed: "
+            f"{', '.join(scenario.settings.allowed_hosts)})")
+    elif crossed := gap(scenario):
+        before, after = crossed["before_cut"], crossed["after_cut"]
+        terminalreporter.write_line(
+            f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
+            f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
+            f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
+    terminalreporter.write_line("")
+    for row in project_table(scenario):
+        terminalreporter.write_line(row)

@@ -189,6 +189,7 @@ class Option:
     repeatable: bool = False
     help: str = ""
     flag_only: bool = False  # given or not, no value (an ini key: true or false)
+    metavar: str = "VALUE"  # what --help shows for the value
 
 
 def _text(parse: Callable[..., object], *args: object) -> Callable[[object], object]:
@@ -203,100 +204,100 @@ def _listed(parse: Callable[..., object], *args: object) -> Callable[[object], o
 
 OPTIONS: tuple[Option, ...] = (
     Option("packages", "--offline-index-package", "offline_index_packages",
-           _listed(parse_packages, "packages"), repeatable=True,
+           _listed(parse_packages, "packages"), repeatable=True, metavar="SPEC",
            help="requirement spec to warm, install and import (repeatable; default: pandas)"),
     Option("imports", "--offline-index-import", "offline_index_imports",
-           _listed(parse_imports), repeatable=True,
+           _listed(parse_imports), repeatable=True, metavar="NAME",
            help="module that must import (repeatable; default: the top-level modules of the "
                 "requested distributions)"),
     Option("upstream", "--offline-index-upstream", "offline_index_upstream",
-           _text(parse_upstream),
+           _text(parse_upstream), metavar="URL",
            help="simple index that devpi mirrors (default: https://pypi.org/simple/)"),
     Option("allow_hosts", "--offline-index-allow-host", "offline_index_allow_hosts",
-           _listed(parse_allow_hosts), repeatable=True,
+           _listed(parse_allow_hosts), repeatable=True, metavar="HOST[:PORT]",
            help="another host the relay lets through, e.g. where the index's pages send "
                 "files: HOST (ports 443 and 80) or HOST:PORT (that port alone) (repeatable; "
                 "the upstream's or index's own host:port, and for PyPI "
                 "files.pythonhosted.org, are always allowed)"),
     Option("subnet", "--offline-index-subnet", "offline_index_subnet",
-           _text(parse_subnet),
+           _text(parse_subnet), metavar="CIDR",
            help="private IPv4 network, /29 or larger, for the links inside the run's own "
                 "namespaces (default: 10.213.0.0/29); change it only if the upstream's "
                 "address falls inside it"),
     Option("gateway", "--offline-index-gateway", "offline_index_gateway",
-           _text(parse_gateway),
+           _text(parse_gateway), metavar="ADDR",
            help="the relay's address in the gateway namespace, outside the subnet "
                 "(default: 10.213.0.9)"),
     Option("port", "--offline-index-port", "offline_index_port",
-           parse_port,
+           parse_port, metavar="PORT",
            help="devpi-server port inside the server namespace (default: 3141)"),
     Option("requirements", "--offline-index-requirements", "offline_index_requirements",
-           _text(parse_requirements_file),
+           _text(parse_requirements_file), metavar="FILE",
            help="requirements file warmed and installed with pip -r (hashes, -c "
                 "constraints, markers and extras as pip reads them), or a lock: "
                 "pylock.toml (pylock.*.toml) or uv.lock, installed exactly as locked, "
                 "hashes required, through the index"),
     Option("pythons", "--offline-index-python", "offline_index_pythons",
-           _listed(tuple), repeatable=True,
+           _listed(tuple), repeatable=True, metavar="SPEC",
            help="target Python: a version found on PATH or in pyenv ('3.12') or an "
                 "interpreter path (repeatable; default: the running interpreter)"),
     Option("platforms", "--offline-index-platform", "offline_index_platforms",
-           _listed(parse_platforms), repeatable=True,
+           _listed(parse_platforms), repeatable=True, metavar="TAG:VERSION",
            help="foreign target TAG:VERSION, e.g. manylinux2014_aarch64:3.12: resolved by "
                 "uv for that platform's markers, its wheels warmed and bundled, reported as "
                 "warmed, never install-checked (needs the uv extra; repeatable)"),
     Option("workdir", "--offline-index-workdir", "offline_index_workdir",
-           _text(parse_workdir),
+           _text(parse_workdir), metavar="DIR",
            help="directory under which each run's work dir (server data, downloads, venvs) "
                 "is made (default: the system temp dir)"),
     Option("cache_dir", "--offline-index-cache-dir", "offline_index_cache_dir",
-           _text(parse_workdir, "cache dir"),
+           _text(parse_workdir, "cache dir"), metavar="DIR",
            help="keep devpi's server dir here between runs: a second run with the same "
                 "packages fetches nothing from the upstream (one run at a time; default: "
                 "a fresh server dir per run)"),
     Option("upstream_cert", "--offline-index-upstream-cert", "offline_index_upstream_cert",
-           _text(parse_cert),
+           _text(parse_cert), metavar="PATH",
            help="CA bundle (PEM) devpi-server verifies the upstream with, e.g. a "
                 "TLS-inspecting proxy's (default: what the host trusts: REQUESTS_CA_BUNDLE, "
                 "else SSL_CERT_FILE, else OpenSSL's default bundle)"),
     Option("upstream_proxy", "--offline-index-upstream-proxy", "offline_index_upstream_proxy",
-           _text(parse_proxy),
+           _text(parse_proxy), metavar="URL",
            help="http:// proxy (credentials in the URL are used, never shown) the relay "
                 "reaches the upstream through, or 'none' (default: the host's HTTPS_PROXY, "
                 "HTTP_PROXY or ALL_PROXY, with NO_PROXY)"),
     Option("index_url", "--offline-index-url", "offline_index_url",
-           _text(parse_index_url),
+           _text(parse_index_url), metavar="URL",
            help="check this existing index (its simple URL; credentials in it are used, "
                 "never shown) instead of a devpi of the run's own: no warm, no cut; the "
                 "client reaches that index alone, through the relay"),
     Option("index_cert", "--offline-index-cert", "offline_index_cert",
-           _text(parse_cert, "index cert"),
+           _text(parse_cert, "index cert"), metavar="PATH",
            help="CA bundle (PEM) the installers verify the existing index with (pip --cert, "
                 "uv's SSL_CERT_FILE, devpi-client's REQUESTS_CA_BUNDLE); default: what the host "
                 "trusts (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else OpenSSL's)"),
     Option("index_netrc", "--offline-index-netrc", "offline_index_netrc",
-           _text(parse_netrc),
+           _text(parse_netrc), metavar="PATH",
            help="a netrc file with the existing index's credentials, for every installer "
                 "(never shown; default: none, not even ~/.netrc)"),
     Option("installer", "--offline-index-installer", "offline_index_installer",
-           _text(parse_installer),
+           _text(parse_installer), metavar="NAME",
            help="what makes the install check's fresh venv and installs into it: pip "
                 "(python -m venv + its own pip install), uv (uv venv + uv pip install) or "
                 "devpi (python -m venv + devpi use + devpi install); uv and devpi come with "
                 "the extras of the same names (default: pip)"),
     Option("export", "--offline-index-export", "offline_index_export",
-           _text(_export_dir),
+           _text(_export_dir), metavar="DIR",
            help="after a passed check, write what an air-gapped machine needs to DIR "
                 "(wheelhouse/, requirements-<target>.txt, devpi/ from devpi-export, "
                 "manifest.json) and prove it: a bundle item per target installs it with pip "
                 "--no-index, and from a devpi-server imported from devpi/, with no network "
                 "at all; DIR must be new, empty or an earlier export"),
     Option("report", "--offline-index-report", "offline_index_report",
-           None,
+           None, metavar="PATH",
            help="write the check's results as JSON to this path (schema: "
                 "pytest-offline-index/report/2)"),
     Option("bundle", "--offline-index-bundle", "offline_index_bundle",
-           None,
+           None, metavar="DIR",
            help="check the bundle in DIR (made elsewhere with --offline-index-export) where "
                 "it lands: its files against its manifest, then, for each Python asked for "
                 "(default: the running one), its pins installed with pip --no-index into "
@@ -307,6 +308,6 @@ OPTIONS: tuple[Option, ...] = (
            help="with --offline-index-bundle on a machine that cannot make a network "
                 "namespace: check without one (the network is not cut; reported as such)"),
     Option("step_timeout", "--offline-index-step-timeout", "offline_index_step_timeout",
-           parse_timeout,
+           parse_timeout, metavar="SECONDS",
            help="seconds any one pip step may take (default: 900)"),
 )

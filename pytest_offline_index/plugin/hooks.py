@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             continue
         group.addoption(option.flag, dest=f"offline_index_{option.field}",
                         action="append" if option.repeatable else "store",
-                        metavar="SPEC" if option.repeatable else "VALUE", help=option.help)
+                        metavar=option.metavar, help=option.help)
         if option.repeatable:  # literal types: newer pytest types them as TypeForm
             parser.addini(option.ini, help=option.help, type="linelist", default=[])
         else:

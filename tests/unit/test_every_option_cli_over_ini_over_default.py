@@ -174,3 +174,12 @@ def test_a_markers_check_leaves_the_export_to_the_offline_index_check(
                                          index_url="https://team.example/simple/")
     assert marker.export is None  # and an existing index's marker is not refused for it
     assert marker.index_url == "https://team.example/simple/"
+
+
+def test_help_names_each_value_as_the_reference_writes_it(pytester: pytest.Pytester) -> None:
+    shown = pytester.runpytest_subprocess("--help").stdout.str()
+    reference = README.read_text()
+    for option in OPTIONS:
+        written = option.flag if option.flag_only else f"{option.flag}={option.metavar}"
+        assert f"`{written}`" in reference, written
+        assert written in shown, written

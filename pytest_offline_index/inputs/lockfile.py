@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 from ..errors import SettingsError
 from ..util import toml
 from .targets import Target
-from .tools import uv_binary
+from .tools import UV, install_hint, uv_binary
 
 # a marker environment as PEP 751 evaluates it: PEP 508's strings, and the sets of extras
 # and dependency groups the install asks for
@@ -156,8 +156,8 @@ def exported_uv_lock(path: Path) -> str:
     try:
         uv = uv_binary()
     except FileNotFoundError:
-        raise SettingsError(f"{path.name}: reading a uv.lock needs uv: pip install "
-                            f"'pytest-offline-index[uv]'") from None
+        raise SettingsError(f"{path.name}: reading a uv.lock needs uv, which is not "
+                            f"installed; {install_hint(UV)}") from None
     project = path.parent
     if not (project / "pyproject.toml").is_file():
         raise SettingsError(f"{path}: no pyproject.toml beside it; uv exports a lock only "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import shutil
 import subprocess
 
 from packaging.version import Version
@@ -39,16 +40,25 @@ def not_installed(installer: str) -> str | None:
             return None
     else:
         return None
-    return (f"installer {installer!r}: {WHAT[installer]} is not installed; install it with "
-            f"pip install 'pytest-offline-index[{EXTRAS[installer]}]'")
+    return f"installer {installer!r}: {WHAT[installer]} is not installed; {install_hint(installer)}"
+
+
+def install_hint(installer: str) -> str:
+    """How to get ``installer``: words that work from a checkout and from an install."""
+    if installer == UV:
+        return (f"install it beside pytest (pip install 'uv>={UV_OLDEST}', which the [uv] "
+                f"extra does too) or put uv on PATH")
+    return "install it beside pytest (pip install devpi-client, which the [devpi] extra does too)"
 
 
 def uv_binary() -> str:
-    """The uv executable of the ``uv`` package installed with the harness."""
-    if importlib.util.find_spec("uv") is None:
-        raise FileNotFoundError("uv")
-    module = importlib.import_module("uv")
-    return str(module.find_uv_bin())
+    """The uv executable of the ``uv`` package installed with the harness, else the one on
+    PATH."""
+    if importlib.util.find_spec("uv") is not None:
+        return str(importlib.import_module("uv").find_uv_bin())
+    if found := shutil.which("uv"):
+        return found
+    raise FileNotFoundError("uv")
 
 
 @functools.cache

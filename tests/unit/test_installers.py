@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from pytest_offline_index.client.installers import (
     devpi_index_url,
     devpi_install_argv,
     devpi_use_argv,
+    uv_binary,
     uv_env,
     uv_install_argv,
     uv_venv_argv,
@@ -39,16 +41,31 @@ def test_an_unknown_installer_is_one_line_naming_the_choices() -> None:
 @pytest.mark.parametrize(("installer", "module", "extra", "what"), [
     ("uv", "uv", "uv", "uv"), ("devpi", "devpi", "devpi", "devpi-client")])
 def test_an_installer_that_is_not_installed_names_its_extra(
-        monkeypatch: pytest.MonkeyPatch, installer: str, module: str, extra: str,
-        what: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, installer: str, module: str,
+        extra: str, what: str) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name.split(".")[0] == module else real(name, *a))
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no uv on PATH either
     with pytest.raises(SettingsError) as excinfo:
         Settings.resolve(cli={"installer": installer})
-    assert str(excinfo.value) == (
-        f"installer '{installer}': {what} is not installed; install it with "
-        f"pip install 'pytest-offline-index[{extra}]'")
+    assert str(excinfo.value).startswith(
+        f"installer '{installer}': {what} is not installed; install it beside pytest "
+        f"(pip install ")
+    assert f"the [{extra}] extra does too" in str(excinfo.value)
+
+
+def test_uv_on_path_serves_when_it_is_not_installed_beside_pytest(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uv
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.split(".")[0] == "uv" else real(name, *a))
+    on_path = tmp_path / "uv"
+    on_path.symlink_to(uv.find_uv_bin())  # found before find_spec is patched
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert uv_binary() == str(on_path)
+    assert Settings.resolve(cli={"installer": "uv"}).installer == "uv"
 
 
 def test_uv_makes_the_venv_of_exactly_the_target_python() -> None:

@@ -64,15 +64,16 @@ def test_unwritable_workdir_is_one_line(pytester, tmp_path) -> None:
 
 
 
-def test_a_foreign_target_without_uv_says_how_to_install_it(pytester) -> None:
+def test_a_foreign_target_without_uv_says_how_to_install_it(pytester, monkeypatch) -> None:
     # this run's interpreter cannot import uv, as where the extra is not installed
     pytester.makeconftest("import sys\nsys.modules['uv'] = None\n")
+    monkeypatch.setenv("PATH", "/nonexistent")  # and no uv on PATH
     result = run_check(pytester, "--offline-index-platform", "manylinux2014_aarch64:3.12")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([
         "ERROR: offline-index: platform manylinux2014_aarch64:3.12: a foreign target is "
-        "resolved for its platform by uv; uv is not installed; install it with pip install "
-        "'pytest-offline-index[uv]'"])
+        "resolved for its platform by uv; uv is not installed; install it beside pytest "
+        "(pip install 'uv>=0.6.15', which the [[]uv] extra does too) or put uv on PATH"])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
 
 

@@ -91,7 +91,12 @@ for name in modules:
                      "version": str(getattr(m, "__version__", "")),
                      "seconds": time.perf_counter() - t}
     except BaseException as exc:
-        out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if isinstance(exc, ModuleNotFoundError) and exc.name == name.split(".")[0]:
+            offered = sorted({t for n in distributions for t in public(top_level(n) or [])})
+            if offered:  # a distribution's name is not its module's (pyyaml ships yaml)
+                error += "; the requested distributions provide " + ", ".join(offered)
+        out[name] = {"ok": False, "error": error}
 print(json.dumps({"modules": modules, "results": out}))
 """
 

@@ -29,7 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
-from .session import XDIST_WORKER_ENV, SessionIndex
+from .session import SessionIndex, xdist_run
 from .summary import hint_the_check, summarise
 
 
@@ -74,7 +74,8 @@ def settings_from_config(config: pytest.Config, *, marker: bool = False,
     cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
     cli.update({k: v for k, v in overrides.items() if v is not None})
     ini = {o.field: config.getini(o.ini) for o in options}
-    return Settings.resolve(cli=cli, ini=ini)
+    return Settings.resolve(cli=cli, ini=ini,
+                            ini_file=config.inipath.name if config.inipath else "the ini file")
 
 
 UNLOADED_KEY = pytest.StashKey["str | None"]()
@@ -122,7 +123,8 @@ def session_index(config: pytest.Config) -> SessionIndex:
             settings = settings_from_config(config)
         except SettingsError as exc:
             raise OfflineIndexError(str(exc)) from None
-        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
+                                                xdist_run(config))
     return config.stash[SESSION_KEY]
 
 
@@ -145,11 +147,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
     if settings.export is not None and (config.getoption("numprocesses", None)
-                                        or os.environ.get(XDIST_WORKER_ENV)):
+                                        or xdist_run(config)):
         raise pytest.UsageError(  # each worker would write the one DIR for its own items
             "offline-index: export: not under pytest-xdist (-n); run the check that "
             "exports in one process")
-    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
+                                                xdist_run(config))
     config.stash[TARGETS_KEY] = targets
 
 

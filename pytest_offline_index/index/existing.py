@@ -124,7 +124,9 @@ class ExistingIndex(Lifecycle):
                       f"{', '.join(settings.allowed_hosts)}; index {redacted(self.url)}")
         parts = urlsplit(self.url)
         if failure := relay.reach(parts.hostname or "", upstream_port(self.url), parts.scheme):
-            raise UpstreamUnreachableError(f"index {redacted(self.url)}: {failure}")
+            raise UpstreamUnreachableError(  # the index's own fault, not a hole in the gap
+                f"index {redacted(self.url)} is unreachable from this machine: {failure}; is "
+                f"it serving at that URL? (the isolation itself was not tried)")
         run = Runner(topology.client, settings.step_timeout, self.workdir / "tmp",
                      self._stopping)
         bare, netrc = credentials_apart(self.url, settings.index_netrc,

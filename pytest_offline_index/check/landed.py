@@ -35,6 +35,7 @@ from ..inputs.targets import Target
 from ..netns import Alone
 from ..outcomes import StepNotRun
 from ..steps import Progress, Status, Step, step_key
+from ..util.words import count
 from .plan import StepRecord
 
 SCHEMA_ID = "pytest-offline-index/bundle-check/1"
@@ -159,7 +160,7 @@ class LandedCheck:
             served = f", and from {devpi} imported into a fresh devpi-server --offline-mode"
         where = ("in a network namespace of its own" if self.sandbox else
                  "WITHOUT a sandbox: the network was not cut (--offline-index-no-sandbox)")
-        return (f"{part.label}: {len(pins)} distribution(s) from {bundle.wheelhouse} with "
+        return (f"{part.label}: {count(len(pins), 'distribution')} from {bundle.wheelhouse} with "
                 f"pip --no-index --require-hashes{served}, {where}")
 
     def _import(self, target: Target) -> str:

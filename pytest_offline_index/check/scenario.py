@@ -36,6 +36,7 @@ from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..proof.as_warmed import warmed_versions
 from ..steps import Progress, Status, Step, step_key
+from ..util.words import count, size
 from .plan import ScenarioReport, StepRecord, blocker, plan_steps, recorded
 from .pool import CheckPool, held_progress, holdable
 from .protocol import CheckableIndex, InstalledVenv
@@ -218,12 +219,12 @@ class AirgapScenario:
                     raise
                 self.warms[key] = result
                 crossed = self.index.upstream_stats() - before
-                how = (f"{crossed.bytes / 1e6:.1f} MB from upstream in "
-                       f"{crossed.requests} request(s)")
+                how = (f"{size(crossed.bytes)} from upstream through "
+                       f"{count(crossed.requests, 'new connection')}")
             self.report.warmed[target.label] = result
             self.report.build_requirements[target.label] = build_reqs = (
                 result.build_requirements)
-            parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
+            parts = [f"{count(len(result.files), 'file')}, {size(result.bytes)}", how]
             if lock_detail := self.requested.detail(target):
                 parts.append(f"{self.settings.describe()}: {lock_detail}")
             if build_reqs:
@@ -312,7 +313,7 @@ class AirgapScenario:
                 raise
             self.report.installed[target.label] = dict(venv.added)
             record.detail = self.settings.describe()
-            said = [f"{len(venv.added)} distribution(s), each as warmed"] if warm else []
+            said = [f"{count(len(venv.added), 'distribution')}, each as warmed"] if warm else []
             if lock_detail := self.requested.detail(target):
                 said.append(lock_detail)
             if said:
@@ -322,8 +323,8 @@ class AirgapScenario:
                 fetched = self.index.upstream_stats() - before
                 record.detail += (f" from {redacted(self.settings.index_url)} into a fresh "
                                   f"{target.label} venv with {self.settings.installer}; "
-                                  f"{fetched.bytes / 1e6:.1f} MB through the relay in "
-                                  f"{fetched.requests} request(s)")
+                                  f"{size(fetched.bytes)} through the relay in "
+                                  f"{count(fetched.requests, 'connection')}")
                 if came := self.index.sources():
                     record.detail += f"; {came}"  # by where each file's bytes came from
                 return venv

@@ -29,6 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
+from .output import Output
 from .session import SessionIndex, xdist_run
 from .summary import hint_the_check, summarise
 
@@ -60,6 +61,7 @@ CHECK_KEY = pytest.StashKey[AirgapScenario]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
 TARGETS_KEY = pytest.StashKey["list[Target]"]()
 REPORTED_KEY = pytest.StashKey[Path]()
+OUTPUT = "offline-index-output"
 
 
 def settings_from_config(config: pytest.Config, *, marker: bool = False,
@@ -316,19 +318,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
-    def write(line: str) -> None:
-        if line.startswith("  ") and config.get_verbosity() < 1:
-            return
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is None:
-            reporter.write_line(f"offline-index: {line}")
-            return
-        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
-            reporter.write_line(f"offline-index: {line}")
-    return write
+    """Where the check says what it does: the terminal, through :class:`Output`."""
+    output = config.pluginmanager.get_plugin(OUTPUT)
+    if output is None:
+        output = Output(config)
+        config.pluginmanager.register(output, OUTPUT)
+    return output.write
 
 
 # -- the generated check items ----------------------------------------------------------

@@ -152,8 +152,8 @@ def versions_said(versions: Sequence[str], newest: int = 5) -> str:
         return "it has no release this Python can install"
     shown = ", ".join(reversed(versions[-newest:]))
     if len(versions) <= newest:
-        return f"its releases for this Python: {shown}"
-    return f"the newest of its {len(versions)} releases for this Python: {shown}"
+        return f"it has {shown}"
+    return f"the newest of its {len(versions)} releases: {shown}"
 
 
 def project_of(spec: str) -> str:

@@ -27,11 +27,12 @@ from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
 from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
-from ..steps import Step
+from ..steps import Status, Step
 from . import landed
 from .output import Output
 from .session import SessionIndex, xdist_run
-from .summary import hint_the_check, summarise
+from .summary import hint_the_check, summarise, summary_lines
+from .workers import Workers, received_summaries, send_summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -156,6 +157,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
                                                 xdist_run(config))
     config.stash[TARGETS_KEY] = targets
+    if config.getoption("numprocesses", None) and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(Workers(config), "offline-index-workers")
 
 
 def check_scenario(config: pytest.Config) -> AirgapScenario:
@@ -211,6 +214,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         config.stash[REPORTED_KEY] = path
         if index_session.progress is not None:
             index_session.progress(f"report written to {path}")
+    if CHECK_KEY in config.stash and any(  # the worker that ran the check: the controller
+            r.status != Status.NOT_RUN for r in config.stash[CHECK_KEY].report.steps.values()):
+        send_summary(config, summary_lines(config.stash[CHECK_KEY]))  # prints its table
     index_session.close()
 
 
@@ -231,11 +237,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     index_session = config.stash.get(SESSION_KEY, None)
     kept = index_session.kept_workdir if index_session is not None else None
     hint_the_check(terminalreporter)
-    if scenario is None and kept is None:
+    sent = received_summaries(config)  # under -n: the worker that ran the check
+    if scenario is None and kept is None and not sent:
         return
     terminalreporter.section("offline-index")
-    if scenario is not None:
+    if scenario is not None and not sent:
         summarise(terminalreporter, scenario)
+    for line in sent:
+        terminalreporter.write_line(line)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")
 
@@ -357,7 +366,7 @@ class CheckItem(pytest.Item):
         except (StepNotRun, NotInstallChecked) as exc:
             pytest.skip(str(exc))
         finally:  # junit XML carries each step's record
-            self.user_properties += [("offline_index_status", record.status),
+            self.user_properties += [("offline_index_status", str(record.status)),
                                      ("offline_index_seconds", f"{record.seconds:.3f}"),
                                      ("offline_index_detail", record.detail)]
 

@@ -98,7 +98,6 @@ class LandedCheck:
         with self._timed(record):
             record.detail = {Step.VERIFY: self._verify, Step.INSTALL: self._install,
                              Step.IMPORT: self._import}[Step(step)](target)
-            self.progress(f"bundle [{target.label}] {step}: {record.detail}")
         return record.detail
 
     def run_all(self) -> None:
@@ -108,7 +107,11 @@ class LandedCheck:
 
     @contextlib.contextmanager
     def _timed(self, record: StepRecord) -> Iterator[None]:
+        """Run a step into ``record``, said as the check's own steps are: its start, then
+        its status, time and detail."""
         started = time.monotonic()
+        title = f"{record.name} [{record.target}]"
+        self.progress(f"{title} ...")
         try:
             yield
             record.status = Status.PASSED
@@ -120,6 +123,8 @@ class LandedCheck:
             raise
         finally:
             record.seconds = time.monotonic() - started
+            self.progress(f"{title}: {record.status} in {record.seconds:.1f}s"
+                          + (f" ({record.detail})" if record.detail else ""))
 
     def _verify(self, target: Target) -> str:
         landing = self.landings[target.label]

@@ -34,6 +34,8 @@ class Output:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self._live: tuple[str, float] | None = None  # the phase on the live line, since
+        self._item: str | None = None  # the test running now (the fixtures' or the marker's)
+        self._wrote = False  # lines written in the middle of that test's line
 
     @property
     def _reporter(self) -> Any:
@@ -58,8 +60,10 @@ class Output:
 
     def _say(self, reporter: Any, line: str) -> None:
         text = f"offline-index: {line}"
-        if reporter._tw.width_of_current_line and self._live is None:
+        if (reporter._tw.width_of_current_line and self._live is None
+                and reporter.currentfspath is None):
             reporter._tw.line()  # pytest's "[100%]", say, ends its line first
+        self._wrote = True
         if not self._on_a_terminal():
             reporter.write_line(text)
             return
@@ -90,9 +94,24 @@ class Output:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._item, self._wrote = nodeid, False
         reporter = self._reporter
         if reporter is not None and self.config.get_verbosity() < 1:
             reporter.showfspath = False if is_check_item(nodeid) else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A test of the suite (the fixtures', the marker's) that the check's lines
+        interrupted gets its file's name again, so its dot follows it, as with live logs."""
+        reporter = self._reporter
+        if (self._wrote and reporter is not None and reporter.showfspath
+                and (report.when == "call" or not report.passed)  # its letter comes next
+                and self.config.get_verbosity() < 1 and not is_check_item(report.nodeid)):
+            reporter.write_fspath_result(report.nodeid, "")
+            self._wrote = False
+
+    def pytest_runtest_logfinish(self) -> None:
+        self._item, self._wrote = None, False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_teststatus(self, report: pytest.TestReport

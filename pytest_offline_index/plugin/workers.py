@@ -58,6 +58,13 @@ class Workers:
         return one_worker_scheduler(config, log)
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        reporter: Any = self.config.pluginmanager.get_plugin("terminalreporter")
+        if (ids and all(is_check_item(nodeid) for nodeid in ids)
+                and hasattr(reporter, "_show_progress_info")):
+            reporter._show_progress_info = False  # a lone "[100%]" would say nothing
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         lines = getattr(node, "workeroutput", {}).get(SUMMARY)
         if lines:

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..bundle.export import Bundle
 from ..bundle.landed import ImportRequest
 from ..bundle.proof import BundleProof
+from ..client.progress import install_progress
 from ..errors import (
     BundleError,
     CutNotEffectiveError,
@@ -303,7 +304,8 @@ class AirgapScenario:
             try:  # the install keeps the cut's promises, against this check's own warm
                 venv.install(*self.settings.packages,
                              requirements_file=self.requirements_for(target),
-                             warmed=warmed_versions(f.name for f in warm.files) if warm else None)
+                             warmed=warmed_versions(f.name for f in warm.files) if warm else None,
+                             on_line=install_progress(self.progress, f"install [{target.label}]"))
             except OfflineInstallError as exc:  # its kind and payload stay
                 exc.args = (f"{target.label}: {self.requested.in_lock_terms(target, exc.message)}",)
                 if isinstance(exc, NotAsWarmedError):
@@ -375,9 +377,8 @@ class AirgapScenario:
 
         settings = self.settings
         return {"pytest-offline-index": version("pytest-offline-index"),
-                "devpi-server": version("devpi-server"),
-                "upstream": redacted(settings.upstream), "installer": settings.installer,
-                "requested": settings.describe(),
+                "devpi-server": version("devpi-server"), "upstream": redacted(settings.upstream),
+                "installer": settings.installer, "requested": settings.describe(),
                 "lock": str(self.lock) if self.lock else None}
 
     # -- teardown -----------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_report_validates_and_matches_the_cache(pytester, upstream, unique) -> N
     steps = {s["name"]: s for s in report["steps"]}
     assert steps["warm"]["upstream_bytes"] == gap["before_cut"]["bytes"]
     assert steps["install"]["upstream_requests"] == 0
-    assert "from upstream in" in steps["warm"]["detail"]
+    assert "from upstream through" in steps["warm"]["detail"]
 
     # junit XML carries each step's record as properties
     cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")

@@ -42,7 +42,7 @@ def test_a_request_through_the_relay_fails_a_fresh_venv_install(upstream, make_s
             knock(index, upstream.address, upstream.port)
 
     venv = index.fresh_venv()
-    with pytest.raises(CutNotEffectiveError, match=r"1 request\(s\) crossed the relay"):
+    with pytest.raises(CutNotEffectiveError, match=r"1 connection crossed the relay"):
         venv.install(name, on_line=leak)
     assert knocked
 

@@ -30,6 +30,9 @@ def normalised(text: str) -> list[str]:
     text = re.sub(r"https?://[\w.-]+(:\d+)?(/[^\s);]*)?", "URL", text)
     text = re.sub(r"/\S*/\S+", "PATH", text)
     text = re.sub(r"\d+(\.\d+)?", "N", text)
+    text = re.sub(r"([=_])\1{2,}", r"\1\1\1", text)  # pytest's rules: as wide as the line
+    # pytest's short summary line: cut to the width of the terminal, but whole in CI
+    text = re.sub(r"^(FAILED \S+) - .*$", r"\1", text, flags=re.M)
     lines = [re.sub(r"\s+", " ", line).strip() for line in text.splitlines()]
     return [line for line in lines if line]
 

@@ -6,6 +6,9 @@ KeyboardInterrupt out of ``subprocess.Popen`` after its fork, where it loses the
 the child outlives the run and writes into a work dir that is being removed. So while a child
 is being spawned the handlers only record a signal, and deliver it again once the caller
 holds the pid.
+
+And a run must hear them at all: :func:`heed_interrupts` undoes a mask that blocks them,
+inherited from whatever started the run.
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ class Deferral:
         caught, self._caught = self._caught, []
         for signum in dict.fromkeys(caught):
             signal.raise_signal(signum)
+
+
+def heed_interrupts() -> None:
+    """Unblock SIGINT and SIGTERM in this thread, and so in the threads and children it
+    starts from now on; one that was held pending is handled at once.
+
+    A signal mask survives fork and exec, and Python does not clear it at startup: a run
+    started by a process that had SIGINT blocked (a runner or supervisor that spawns with
+    its mask set) inherits it, the kernel then keeps every Ctrl-C pending for good, and the
+    run goes on, to a pass if nothing fails. An *ignored* SIGINT (a shell's background job)
+    is a parent's deliberate choice and stays so."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, DEFERRED)
 
 
 @contextlib.contextmanager

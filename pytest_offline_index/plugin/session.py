@@ -17,7 +17,7 @@ from typing import Any
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
-from ..execute.interrupts import sigint_ignored
+from ..execute.interrupts import heed_interrupts, sigint_ignored
 from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
@@ -32,6 +32,7 @@ class SessionIndex:
     """The session's one index, and every check that ran on it (for the report)."""
 
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        heed_interrupts()  # a Ctrl-C from the first moment on, whatever started the run
         self.settings = settings
         self.progress = progress
         run_uid = os.environ.get(XDIST_RUN_ENV)

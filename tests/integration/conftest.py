@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -61,16 +62,28 @@ def unique() -> Callable[[str], str]:
     return lambda stem: f"{stem}-t{n}"
 
 
+def as_a_shell_starts_it(sigint_blocked: bool = False) -> Callable[[], None]:
+    """A ``preexec_fn``: SIGINT as a shell gives a job it runs in the foreground (handled by
+    default, not blocked), whatever this suite inherited from what started it; or blocked,
+    as a launcher that leaks its signal mask across exec leaves it."""
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_BLOCK if sigint_blocked else signal.SIG_UNBLOCK,
+                               {signal.SIGINT})
+    return preexec
+
+
 @pytest.fixture
 def spawn_check(pytester: pytest.Pytester) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start ``pytest --offline-index ARGS`` as a child we can signal; reaped at teardown."""
+    """Start ``pytest --offline-index ARGS`` as a child we can signal; reaped at teardown.
+    ``sigint_blocked=True``: started with SIGINT blocked (see :func:`as_a_shell_starts_it`)."""
     children: list[subprocess.Popen[bytes]] = []
 
-    def spawn(*args: str) -> subprocess.Popen[bytes]:
+    def spawn(*args: str, sigint_blocked: bool = False) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest", "--offline-index", "-p", "no:cacheprovider", *args],
             cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, preexec_fn=as_a_shell_starts_it(sigint_blocked))
         children.append(child)
         return child
 

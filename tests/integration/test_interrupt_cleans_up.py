@@ -1,4 +1,6 @@
-"""Ctrl-C (SIGINT) during the warm or the install leaves nothing behind."""
+"""Ctrl-C (SIGINT) during the warm or the install leaves nothing behind, also in a run that
+inherited SIGINT blocked: a signal mask survives exec, and a run that kept it would hold every
+Ctrl-C pending for good and go on, to a pass (issue 30)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from tests.support.machine import machine_snapshot, snapshot_diff
 from tests.support.processes import step_pip, wait_for
 
 
+@pytest.mark.parametrize("blocked", [False, True], ids=["as-from-a-shell", "inherited-blocked"])
 @pytest.mark.parametrize("step", ["warm", "install"])
-def test_sigint_during_a_step_tears_everything_down(step, fresh_upstream, spawn_check) -> None:
+def test_sigint_during_a_step_tears_everything_down(step, blocked, fresh_upstream,
+                                                    spawn_check) -> None:
     fresh_upstream.publish(Dist("interrupted", "1.0"))
     before = machine_snapshot()
     if step == "warm":
         fresh_upstream.set_delay(120)  # the download hangs until we interrupt it
     child = spawn_check(*fresh_upstream.args,
-                        "--offline-index-package", "interrupted")
+                        "--offline-index-package", "interrupted", sigint_blocked=blocked)
     try:
         pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
         child.send_signal(signal.SIGINT)

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 DEFERRED = (signal.SIGINT, signal.SIGTERM)
+SIGTERM_MESSAGE = f"signal {signal.SIGTERM.value}"  # the KeyboardInterrupt a run raises on it
 
 
 class Deferral:
@@ -66,6 +67,14 @@ def heed_interrupts() -> None:
     run goes on, to a pass if nothing fails. An *ignored* SIGINT (a shell's background job)
     is a parent's deliberate choice and stays so."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, DEFERRED)
+
+
+def interrupted_by(exc: BaseException) -> str | None:
+    """What a KeyboardInterrupt stands for, as a record says it ("by Ctrl-C (SIGINT)", or
+    "by SIGTERM" for the one the run raises on SIGTERM); None for any other exception."""
+    if not isinstance(exc, KeyboardInterrupt):
+        return None
+    return "by SIGTERM" if exc.args == (SIGTERM_MESSAGE,) else "by Ctrl-C (SIGINT)"
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
-from ..execute.interrupts import heed_interrupts, sigint_ignored
+from ..execute.interrupts import SIGTERM_MESSAGE, heed_interrupts, sigint_ignored
 from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
@@ -132,7 +132,7 @@ class SessionIndex:
         def handler(signum: int, frame: Any) -> None:
             if os.getpid() != owner:
                 os._exit(128 + signum)
-            raise KeyboardInterrupt(f"signal {signum}")
+            raise KeyboardInterrupt(SIGTERM_MESSAGE)
 
         try:
             self._previous_sigterm = signal.signal(signal.SIGTERM, handler)

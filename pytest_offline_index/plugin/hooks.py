@@ -29,6 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
+from .interrupted import Interrupted, interrupted, teststatus
 from .session import XDIST_WORKER_ENV, SessionIndex
 from .summary import hint_the_check, summarise
 
@@ -207,6 +208,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if index_session.progress is not None:
             index_session.progress(f"report written to {path}")
     index_session.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
+    """Ctrl-C or SIGTERM ends a run of the check in one line (see :mod:`.interrupted`);
+    not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own."""
+    try:
+        return (yield)
+    except KeyboardInterrupt as exc:
+        config = session.config
+        if isinstance(exc, Interrupted) or (index_session := config.stash.get(
+                SESSION_KEY, None)) is None or config.getoption("numprocesses", None) \
+                or os.environ.get(XDIST_WORKER_ENV):
+            raise
+        checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []) + \
+            index_session.checks
+        raise interrupted(exc, checks, session) from None
+
+
+pytest_report_teststatus = pytest.hookimpl(tryfirst=True)(teststatus)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

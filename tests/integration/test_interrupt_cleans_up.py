@@ -36,7 +36,11 @@ def test_sigint_during_a_step_tears_everything_down(step, blocked, fresh_upstrea
         fresh_upstream.set_delay(0)
     text = out.decode()
     assert child.returncode == 2, text  # pytest's "interrupted"
-    assert "KeyboardInterrupt" in text
+    # one line for pytest's traceback of the KeyboardInterrupt; the step "interrupted"
+    assert f"Interrupted: offline-index: by Ctrl-C (SIGINT) during {step} [py3." in text
+    assert "KeyboardInterrupt" not in text
+    assert re.search(rf"{step} +interrupted +[\d.]+s +by Ctrl-C \(SIGINT\)", text), text
+    assert re.search(r"^=+ .*\b1 interrupted\b.* in [\d.]+s", text, re.M), text
     assert f"offline-index: {step} [py3." in text
     assert not re.search(rf"{step} \[py3\.\d+\]: passed", text)
     # pip dies with its parent (a zombie is dead, just not yet reaped by init)

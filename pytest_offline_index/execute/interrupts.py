@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -77,16 +76,28 @@ def interrupted_by(exc: BaseException) -> str | None:
     return "by SIGTERM" if exc.args == (SIGTERM_MESSAGE,) else "by Ctrl-C (SIGINT)"
 
 
-@contextlib.contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while inside, so a second Ctrl-C cannot cut a teardown short (main
-    thread only; elsewhere there is nothing to hold)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+class HeldSigint:
+    """SIGINT recorded, not acted on, from :meth:`hold` to :meth:`release`: a Ctrl-C that
+    comes while the run tears down must neither cut the teardown short nor be lost
+    (``caught``: the run ends "interrupted" once it is done). It also turns away the
+    interrupt_main() an xdist worker gets when its controller is gone. Main thread only
+    (elsewhere there is nothing to hold); an ignored SIGINT stays ignored."""
+
+    def __init__(self) -> None:
+        self.caught = False
+        self.said = False  # the run has said it was interrupted
+        self._previous: Any = None
+
+    def hold(self) -> None:
+        if self._previous is not None or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            return
+        with contextlib.suppress(ValueError):  # not the main thread: nothing to hold
+            self._previous = signal.signal(signal.SIGINT, self._record)
+
+    def release(self) -> None:
+        previous, self._previous = self._previous, None
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self.caught = True

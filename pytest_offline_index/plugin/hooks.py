@@ -29,7 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
-from .interrupted import Interrupted, interrupted, teststatus
+from .interrupted import interrupted, said_if_held, teardown_begins, teststatus
 from .session import XDIST_WORKER_ENV, SessionIndex
 from .summary import hint_the_check, summarise
 
@@ -187,12 +187,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.extend(node for node in report.result if isinstance(node, pytest.Item))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the report while the server still answers, then tear the index down."""
+    """Hold Ctrl-C (before any plugin's sessionfinish), write the report while the server
+    still answers, then tear the index down."""
     config = session.config
     index_session = config.stash.get(SESSION_KEY, None)
     if index_session is None:
         return
+    teardown_begins(session, index_session.sigint)
     checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
               ) + index_session.checks
     index_session.stop_checks()  # what still runs (after -x, say) ends "not run"
@@ -212,27 +215,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
-    """Ctrl-C or SIGTERM ends a run of the check in one line (see :mod:`.interrupted`);
-    not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own."""
+    """Ctrl-C or SIGTERM ends a run of the check in one line (see :mod:`.interrupted`)."""
     try:
         return (yield)
     except KeyboardInterrupt as exc:
-        config = session.config
-        if isinstance(exc, Interrupted) or (index_session := config.stash.get(
-                SESSION_KEY, None)) is None or config.getoption("numprocesses", None) \
-                or os.environ.get(XDIST_WORKER_ENV):
-            raise
-        checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []) + \
-            index_session.checks
-        raise interrupted(exc, checks, session) from None
+        stash = session.config.stash
+        raise interrupted(exc, session, stash.get(SESSION_KEY, None),
+                          stash.get(CHECK_KEY, None)) from None
 
 
+pytest_sessionstart = pytest_collection = pytest_runtestloop  # the run's other phases too
 pytest_report_teststatus = pytest.hookimpl(tryfirst=True)(teststatus)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if (index_session := config.stash.get(SESSION_KEY, None)) is not None:
         index_session.close()  # after an internal error, sessionfinish may not have run
+        index_session.sigint.release()  # the run's last hook: Ctrl-C is pytest's again
+        said_if_held(config, index_session.sigint)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -247,13 +247,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     index_session = config.stash.get(SESSION_KEY, None)
     kept = index_session.kept_workdir if index_session is not None else None
     hint_the_check(terminalreporter)
-    if scenario is None and kept is None:
-        return
-    terminalreporter.section("offline-index")
+    if scenario is not None or kept is not None:
+        terminalreporter.section("offline-index")
     if scenario is not None:
         summarise(terminalreporter, scenario)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")
+    if index_session is not None:  # before pytest's last line, which then counts it
+        said_if_held(config, index_session.sigint, terminalreporter)
 
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------

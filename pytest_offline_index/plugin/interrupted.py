@@ -1,20 +1,26 @@
 """How a run of the check that Ctrl-C or SIGTERM cut short ends: pytest's "interrupted"
 (exit 2) with one line naming the signal and the step it landed in, where pytest would show
 its traceback of the KeyboardInterrupt, and the step's item counted "interrupted" in the last
-line, so that line never reads as a plain pass."""
+line, so that line never reads as a plain pass. A Ctrl-C that comes while the run tears down
+is held until the teardown is done (see ``HeldSigint``), then ends the run the same way.
+Not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from ..check.plan import StepRecord
 from ..check.scenario import AirgapScenario
-from ..execute.interrupts import interrupted_by
+from ..execute.interrupts import HeldSigint, interrupted_by
 from ..steps import Status
+from .session import XDIST_WORKER_ENV, SessionIndex
 
 MARK = "offline_index_interrupted"  # set on the report of the item it landed in
+RUN = pytest.StashKey[pytest.Session]()  # the session, for the run's last hook
 
 
 class Interrupted(KeyboardInterrupt):
@@ -24,24 +30,67 @@ class Interrupted(KeyboardInterrupt):
     __module__ = "builtins"
 
 
-def interrupted(exc: KeyboardInterrupt, checks: Iterable[AirgapScenario],
-                session: pytest.Session) -> Interrupted:
-    """``exc`` as one line; the item of the step it landed in is reported "interrupted"."""
+def interrupted(exc: KeyboardInterrupt, session: pytest.Session,
+                index_session: SessionIndex | None,
+                check: AirgapScenario | None) -> KeyboardInterrupt:
+    """``exc`` as one line, the item of the step it landed in reported "interrupted"; or
+    ``exc`` itself where the check does not run (or under xdist)."""
+    if isinstance(exc, Interrupted) or index_session is None or _under_xdist(session.config):
+        return exc
+    checks = ([check] if check is not None else []) + index_session.checks
     landed = [(check, record) for check in checks for record in check.report.steps.values()
               if record.status == Status.INTERRUPTED][:1]
     line = f"offline-index: {interrupted_by(exc)}" + "".join(
         f" during {_title(record)}" for _, record in landed)
     for check, record in landed:
-        nodeid = _nodeid(session.items, record) or check.name
-        session.config.hook.pytest_runtest_logreport(report=pytest.TestReport(
-            nodeid, (nodeid, None, nodeid), {}, "failed", line, "call",
-            offline_index_interrupted=True))
+        _report(session, _nodeid(session.items, record) or check.name, line)
     return Interrupted(line)
 
 
+def teardown_begins(session: pytest.Session, held: HeldSigint) -> None:
+    """From here to the run's last hook a Ctrl-C is held, not acted on."""
+    session.config.stash[RUN] = session
+    held.hold()
+
+
+def said_if_held(config: pytest.Config, held: HeldSigint, reporter: Any = None) -> None:
+    """A Ctrl-C held during the teardown: now that it is done, the run ends "interrupted",
+    saying so in one line (once; not if the run was interrupted already). ``reporter``:
+    pytest's terminal, before its last line, which then counts "1 interrupted"; without
+    it, the run's last hook says it after that line."""
+    session = config.stash.get(RUN, None)
+    if not held.caught or held.said or session is None or _under_xdist(config):
+        return
+    held.said = True
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        return
+    session.exitstatus = pytest.ExitCode.INTERRUPTED
+    line = "offline-index: by Ctrl-C (SIGINT) as the run ended; its teardown went on to the end"
+    if reporter is not None:  # a report, for the count alone: every item has reported
+        reporter.stats.setdefault("interrupted", []).append(pytest.TestReport(
+            "offline-index", ("offline-index", None, "offline-index"), {}, "failed", line,
+            "teardown", offline_index_interrupted=True))
+    else:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("!", f"Interrupted: {line}", red=True)
+        reporter.flush()
+
+
 def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
-    """How pytest's terminal counts and shows that report: its own category."""
+    """How pytest's terminal counts and shows such a report: its own category."""
     return ("interrupted", "I", "INTERRUPTED") if getattr(report, MARK, False) else None
+
+
+def _report(session: pytest.Session, nodeid: str, line: str) -> None:
+    session.config.hook.pytest_runtest_logreport(report=pytest.TestReport(
+        nodeid, (nodeid, None, nodeid), {}, "failed", line, "call",
+        offline_index_interrupted=True))
+
+
+def _under_xdist(config: pytest.Config) -> bool:
+    return bool(config.getoption("numprocesses", None) or os.environ.get(XDIST_WORKER_ENV))
 
 
 def _title(record: StepRecord) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from pytest_offline_index.index.offline import OfflineIndex
 from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.inputs.targets import Target, pyenv_roots, running_target
 from tests.support.machine import require_namespaces
+from tests.support.processes import as_a_shell_starts_it
 from tests.support.upstream import LocalUpstream
 
 _counter = itertools.count()
@@ -60,17 +60,6 @@ def unique() -> Callable[[str], str]:
     """Project names unique to this test, so tests can share one upstream."""
     n = next(_counter)
     return lambda stem: f"{stem}-t{n}"
-
-
-def as_a_shell_starts_it(sigint_blocked: bool = False) -> Callable[[], None]:
-    """A ``preexec_fn``: SIGINT as a shell gives a job it runs in the foreground (handled by
-    default, not blocked), whatever this suite inherited from what started it; or blocked,
-    as a launcher that leaks its signal mask across exec leaves it."""
-    def preexec() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_BLOCK if sigint_blocked else signal.SIG_UNBLOCK,
-                               {signal.SIGINT})
-    return preexec
 
 
 @pytest.fixture

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 
 import psutil
 import pytest
 
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
-from tests.support.processes import step_pip, wait_for
+from tests.support.processes import as_a_shell_starts_it, step_pip, wait_for
 
 
 @pytest.mark.parametrize("blocked", [False, True], ids=["as-from-a-shell", "inherited-blocked"])
@@ -45,4 +47,41 @@ def test_sigint_during_a_step_tears_everything_down(step, blocked, fresh_upstrea
     assert not re.search(rf"{step} \[py3\.\d+\]: passed", text)
     # pip dies with its parent (a zombie is dead, just not yet reaped by init)
     wait_for(lambda: not pip.is_running() or pip.status() == psutil.STATUS_ZOMBIE, timeout=10)
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+AS_THE_RUN_ENDS = '''
+import os, signal, pytest
+
+
+@pytest.hookimpl({order}=True)
+def {hook}({arg}):
+    os.kill(os.getpid(), signal.SIGINT)
+'''
+ENDING = {  # the hook that sends the Ctrl-C, and where in it
+    "teardown": ("pytest_sessionfinish", "trylast", "session"),
+    "summary": ("pytest_terminal_summary", "trylast", "terminalreporter"),
+    "last hook": ("pytest_unconfigure", "tryfirst", "config"),
+}
+
+
+@pytest.mark.parametrize("when", ENDING)
+def test_sigint_as_the_run_ends_still_ends_it_interrupted(when, pytester, fresh_upstream
+                                                          ) -> None:
+    """A Ctrl-C that comes while the run tears down does not cut the teardown short, and
+    is not lost either: the run ends "interrupted" once the teardown is done, never with a
+    pass (a conftest sends it from the hook named)."""
+    hook, order, arg = ENDING[when]
+    pytester.makeini(f"[pytest]\n{fresh_upstream.ini}")
+    pytester.makeconftest(AS_THE_RUN_ENDS.format(hook=hook, order=order, arg=arg))
+    pytester.makepyfile("def test_by_hand(offline_index):\n    pass\n")
+    before = machine_snapshot()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+                          cwd=pytester.path, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=300, preexec_fn=as_a_shell_starts_it())
+    text = done.stdout + done.stderr
+    assert done.returncode == 2, text
+    assert re.search(r"^!+ Interrupted: offline-index: by Ctrl-C \(SIGINT\) as the run "
+                     r"ended; its teardown went on to the end !+$", text, re.M), text
+    assert "KeyboardInterrupt" not in text
     assert snapshot_diff(before, machine_snapshot()) == {}

@@ -29,7 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
-from .interrupted import interrupted, said_if_held, teardown_begins, teststatus
+from .interrupted import Interruptions
 from .session import XDIST_WORKER_ENV, SessionIndex
 from .summary import hint_the_check, summarise
 
@@ -135,6 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
     check_report_path(config)
+    config.pluginmanager.register(Interruptions(lambda: config.stash.get(SESSION_KEY, None),
+                                                lambda: config.stash.get(CHECK_KEY, None)))
     if landed.wanted(config):  # the far-side check of a bundle: a run of its own
         landed.configure(config, settings_from_config, _progress_writer(config))
         return
@@ -187,15 +189,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.extend(node for node in report.result if isinstance(node, pytest.Item))
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Hold Ctrl-C (before any plugin's sessionfinish), write the report while the server
-    still answers, then tear the index down."""
+    """Write the report while the server still answers, then tear the index down."""
     config = session.config
     index_session = config.stash.get(SESSION_KEY, None)
     if index_session is None:
         return
-    teardown_begins(session, index_session.sigint)
     checks = ([config.stash[CHECK_KEY]] if CHECK_KEY in config.stash else []
               ) + index_session.checks
     index_session.stop_checks()  # what still runs (after -x, say) ends "not run"
@@ -213,26 +212,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     index_session.close()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
-    """Ctrl-C or SIGTERM ends a run of the check in one line (see :mod:`.interrupted`)."""
-    try:
-        return (yield)
-    except KeyboardInterrupt as exc:
-        stash = session.config.stash
-        raise interrupted(exc, session, stash.get(SESSION_KEY, None),
-                          stash.get(CHECK_KEY, None)) from None
-
-
-pytest_sessionstart = pytest_collection = pytest_runtestloop  # the run's other phases too
-pytest_report_teststatus = pytest.hookimpl(tryfirst=True)(teststatus)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     if (index_session := config.stash.get(SESSION_KEY, None)) is not None:
         index_session.close()  # after an internal error, sessionfinish may not have run
-        index_session.sigint.release()  # the run's last hook: Ctrl-C is pytest's again
-        said_if_held(config, index_session.sigint)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -253,8 +235,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         summarise(terminalreporter, scenario)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")
-    if index_session is not None:  # before pytest's last line, which then counts it
-        said_if_held(config, index_session.sigint, terminalreporter)
 
 
 # -- fixtures and the marker: the harness inside a test suite -----------------------------

@@ -8,7 +8,7 @@ Not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import pytest
@@ -30,27 +30,68 @@ class Interrupted(KeyboardInterrupt):
     __module__ = "builtins"
 
 
-def interrupted(exc: KeyboardInterrupt, session: pytest.Session,
-                index_session: SessionIndex | None,
-                check: AirgapScenario | None) -> KeyboardInterrupt:
-    """``exc`` as one line, the item of the step it landed in reported "interrupted"; or
-    ``exc`` itself where the check does not run (or under xdist)."""
-    if isinstance(exc, Interrupted) or index_session is None or _under_xdist(session.config):
-        return exc
-    checks = ([check] if check is not None else []) + index_session.checks
-    landed = [(check, record) for check in checks for record in check.report.steps.values()
-              if record.status == Status.INTERRUPTED][:1]
-    line = f"offline-index: {interrupted_by(exc)}" + "".join(
-        f" during {_title(record)}" for _, record in landed)
-    for check, record in landed:
-        _report(session, _nodeid(session.items, record) or check.name, line)
-    return Interrupted(line)
+class Interruptions:
+    """The plugin's hooks for an interrupt, registered with it for every run; they act
+    where the session's index exists (``index_session``) and not under pytest-xdist."""
 
+    def __init__(self, index_session: Callable[[], SessionIndex | None],
+                 check: Callable[[], AirgapScenario | None]) -> None:
+        self.index_session = index_session
+        self.check = check  # the --offline-index check, once made
 
-def teardown_begins(session: pytest.Session, held: HeldSigint) -> None:
-    """From here to the run's last hook a Ctrl-C is held, not acted on."""
-    session.config.stash[RUN] = session
-    held.hold()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
+        """The run's phases (its start, collection and items) end in one line."""
+        try:
+            return (yield)
+        except KeyboardInterrupt as exc:
+            raise self._one_line(exc, session) from None
+
+    pytest_sessionstart = pytest_collection = pytest_runtestloop
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport
+                                 ) -> tuple[str, str, str] | None:
+        """pytest's terminal counts and shows such a report in a category of its own."""
+        return ("interrupted", "I", "INTERRUPTED") if getattr(report, MARK, False) else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The teardown begins: from here to the run's last hook a Ctrl-C is held."""
+        if (index_session := self.index_session()) is not None:
+            session.config.stash[RUN] = session
+            index_session.sigint.hold()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Before pytest's last line, which then counts it."""
+        if (index_session := self.index_session()) is not None:
+            said_if_held(terminalreporter.config, index_session.sigint, terminalreporter)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The run's last hook, after the index's teardown: Ctrl-C is pytest's again."""
+        if (index_session := self.index_session()) is not None:
+            index_session.sigint.release()
+            said_if_held(config, index_session.sigint)
+
+    def _one_line(self, exc: KeyboardInterrupt, session: pytest.Session
+                  ) -> KeyboardInterrupt:
+        """``exc`` as one line, the item of the step it landed in reported "interrupted";
+        or ``exc`` itself where the check does not run (or under xdist)."""
+        index_session = self.index_session()
+        if isinstance(exc, Interrupted) or index_session is None or _under_xdist(
+                session.config):
+            return exc
+        checks = [c for c in [self.check()] if c is not None] + index_session.checks
+        landed = [(check, record) for check in checks
+                  for record in check.report.steps.values()
+                  if record.status == Status.INTERRUPTED][:1]
+        line = f"offline-index: {interrupted_by(exc)}" + "".join(
+            f" during {_title(record)}" for _, record in landed)
+        for check, record in landed:
+            _report(session, _nodeid(session.items, record) or check.name, line)
+        return Interrupted(line)
 
 
 def said_if_held(config: pytest.Config, held: HeldSigint, reporter: Any = None) -> None:
@@ -76,11 +117,6 @@ def said_if_held(config: pytest.Config, held: HeldSigint, reporter: Any = None) 
         reporter.ensure_newline()
         reporter.write_sep("!", f"Interrupted: {line}", red=True)
         reporter.flush()
-
-
-def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
-    """How pytest's terminal counts and shows such a report: its own category."""
-    return ("interrupted", "I", "INTERRUPTED") if getattr(report, MARK, False) else None
 
 
 def _report(session: pytest.Session, nodeid: str, line: str) -> None:

@@ -19,6 +19,7 @@ from ..errors import BundleError, SettingsError
 from ..findings import ImportResult
 from ..inputs.export_dir import DEVPI, MANIFEST, SBOM, SCHEMA, WHEELHOUSE
 from ..util.files import sha256_of
+from ..util.words import count
 from .sbom import sbom_disagreements
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
@@ -165,8 +166,9 @@ class LandedBundle:
         wrong += sbom_disagreements(self.directory, self.manifest)
         if wrong:
             raise BundleError("; ".join(wrong))
-        return (f"{part.label}: {len(part.files)} file(s) and {part.requirements} as the "
-                f"manifest lists them" + (f", devpi/'s {len(devpi)} file(s)" if devpi else "")
+        return (f"{part.label}: {count(len(part.files), 'file')} and {part.requirements} as "
+                f"the manifest lists them"
+                + (f", devpi/'s {count(len(devpi), 'file')}" if devpi else "")
                 + f", and {SBOM} agrees with it")
 
     def pins(self, part: LandedPart) -> dict[str, str]:

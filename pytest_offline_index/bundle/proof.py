@@ -24,6 +24,7 @@ from ..outcomes import NotInstallChecked
 from ..proof.as_warmed import added, distributions_in, warmed_versions
 from ..proof.holes import holes_in, pip_error
 from ..steps import Status
+from ..util.words import count, size
 from .devpi import PIP_INSTALL, export_index, proof_argv
 from .export import Bundle
 from .landed import ImportRequest
@@ -97,7 +98,7 @@ class BundleProof:
                                   zip(warm.files, warm.sha256, strict=True), request)
         part = bundle.parts[target.label]
         devpi, index = self._devpi_written()
-        where = f"{bundle.wheelhouse} ({len(part.files)} files, {warm.bytes / 1e6:.1f} MB)"
+        where = f"{bundle.wheelhouse} ({count(len(part.files), 'file')}, {size(warm.bytes)})"
         if target.foreign:
             raise NotInstallChecked(f"{target.label}: {requirements.name} and its files "
                                     f"written to {where}; bundled, not install-checked "
@@ -118,7 +119,7 @@ class BundleProof:
         except ImportCheckError as exc:
             raise BundleError(f"{target.label}: installed from the bundle, but {exc}"
                               ) from None
-        return (f"{requirements.name}: {len(pins)} distribution(s) from {where} with pip "
+        return (f"{requirements.name}: {count(len(pins), 'distribution')} from {where} with pip "
                 f"--no-index{served}, in a network namespace of its own; "
                 f"{', '.join(r.detail for r in results)}")
 

@@ -36,6 +36,7 @@ from ..inputs.targets import Target
 from ..netns import Alone
 from ..outcomes import StepNotRun
 from ..steps import Progress, Status, Step, step_key
+from ..util.words import count
 from .plan import StepRecord
 
 SCHEMA_ID = "pytest-offline-index/bundle-check/1"
@@ -98,7 +99,6 @@ class LandedCheck:
         with self._timed(record):
             record.detail = {Step.VERIFY: self._verify, Step.INSTALL: self._install,
                              Step.IMPORT: self._import}[Step(step)](target)
-            self.progress(f"bundle [{target.label}] {step}: {record.detail}")
         return record.detail
 
     def run_all(self) -> None:
@@ -108,7 +108,11 @@ class LandedCheck:
 
     @contextlib.contextmanager
     def _timed(self, record: StepRecord) -> Iterator[None]:
+        """Run a step into ``record``, said as the check's own steps are: its start, then
+        its status, time and detail."""
         started = time.monotonic()
+        title = f"{record.name} [{record.target}]"
+        self.progress(f"{title} ...")
         try:
             yield
             record.status = Status.PASSED
@@ -122,6 +126,8 @@ class LandedCheck:
             raise
         finally:
             record.seconds = time.monotonic() - started
+            self.progress(f"{title}: {record.status} in {record.seconds:.1f}s"
+                          + (f" ({record.detail})" if record.detail else ""))
 
     def _verify(self, target: Target) -> str:
         landing = self.landings[target.label]
@@ -162,7 +168,7 @@ class LandedCheck:
             served = f", and from {devpi} imported into a fresh devpi-server --offline-mode"
         where = ("in a network namespace of its own" if self.sandbox else
                  "WITHOUT a sandbox: the network was not cut (--offline-index-no-sandbox)")
-        return (f"{part.label}: {len(pins)} distribution(s) from {bundle.wheelhouse} with "
+        return (f"{part.label}: {count(len(pins), 'distribution')} from {bundle.wheelhouse} with "
                 f"pip --no-index --require-hashes{served}, {where}")
 
     def _import(self, target: Target) -> str:

@@ -4,7 +4,7 @@ against fakes without a namespace."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +26,7 @@ class InstalledVenv(BundleVenv, Protocol):
     def way(self) -> Installer: ...
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
+                on_line: Callable[[str], None] | None = None,
                 warmed: Mapping[str, Sequence[str]] | None = None) -> float: ...
 
 

@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 from ..proof.holes import parse_filename
 from ..steps import Status, Step
 from ..util.redaction import redacted
+from ..util.words import count, size
 from .scenario import NOT_RUN, AirgapScenario
 
 SCHEMA_ID = "pytest-offline-index/report/2"
@@ -101,8 +102,9 @@ def project_table(scenario: AirgapScenario) -> list[str]:
         label = target.label
         result = report.warmed.get(label)
         projects: dict[str, list[int]] = {}
-        for path, size in zip(result.files, result.sizes, strict=True) if result else ():
-            projects.setdefault(canonicalize_name(parse_filename(path.name)[0]), []).append(size)
+        for path, n_bytes in zip(result.files, result.sizes, strict=True) if result else ():
+            projects.setdefault(canonicalize_name(parse_filename(path.name)[0]), []).append(
+                n_bytes)
         for hole in report.holes.get(label, []):
             projects.setdefault(canonicalize_name(hole.project), [])
         for name in report.installed.get(label, {}):  # an existing index's: none warmed
@@ -111,7 +113,7 @@ def project_table(scenario: AirgapScenario) -> list[str]:
         imported = {r.module: r.ok for r in report.imports.get(label, [])}
         missing = {canonicalize_name(h.project) for h in report.holes.get(label, [])}
         for name, sizes in sorted(projects.items()):
-            warmed = f"{len(sizes)} file(s) {sum(sizes) / 1e6:.1f} MB" if sizes else "-"
+            warmed = f"{count(len(sizes), 'file')}, {size(sum(sizes))}" if sizes else "-"
             if name in missing:
                 installed = "MISSING"
             elif install is None or install.status == NOT_RUN:

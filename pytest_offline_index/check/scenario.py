@@ -18,6 +18,7 @@ from pathlib import Path
 from ..bundle.export import Bundle
 from ..bundle.landed import ImportRequest
 from ..bundle.proof import BundleProof
+from ..client.progress import install_progress
 from ..errors import (
     BundleError,
     CutNotEffectiveError,
@@ -36,6 +37,7 @@ from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..proof.as_warmed import warmed_versions
 from ..steps import Progress, Status, Step, step_key
+from ..util.words import count, size
 from .plan import ScenarioReport, StepRecord, blocker, plan_steps, recorded
 from .pool import CheckPool, held_progress, holdable
 from .protocol import CheckableIndex, InstalledVenv
@@ -218,12 +220,12 @@ class AirgapScenario:
                     raise
                 self.warms[key] = result
                 crossed = self.index.upstream_stats() - before
-                how = (f"{crossed.bytes / 1e6:.1f} MB from upstream in "
-                       f"{crossed.requests} request(s)")
+                how = (f"{size(crossed.bytes)} from upstream through "
+                       f"{count(crossed.requests, 'new connection')}")
             self.report.warmed[target.label] = result
             self.report.build_requirements[target.label] = build_reqs = (
                 result.build_requirements)
-            parts = [f"{len(result.files)} files, {result.bytes / 1e6:.1f} MB", how]
+            parts = [f"{count(len(result.files), 'file')}, {size(result.bytes)}", how]
             if lock_detail := self.requested.detail(target):
                 parts.append(f"{self.settings.describe()}: {lock_detail}")
             if build_reqs:
@@ -302,7 +304,8 @@ class AirgapScenario:
             try:  # the install keeps the cut's promises, against this check's own warm
                 venv.install(*self.settings.packages,
                              requirements_file=self.requirements_for(target),
-                             warmed=warmed_versions(f.name for f in warm.files) if warm else None)
+                             warmed=warmed_versions(f.name for f in warm.files) if warm else None,
+                             on_line=install_progress(self.progress, f"install [{target.label}]"))
             except OfflineInstallError as exc:  # its kind and payload stay
                 exc.args = (f"{target.label}: {self.requested.in_lock_terms(target, exc.message)}",)
                 if isinstance(exc, NotAsWarmedError):
@@ -312,7 +315,7 @@ class AirgapScenario:
                 raise
             self.report.installed[target.label] = dict(venv.added)
             record.detail = self.settings.describe()
-            said = [f"{len(venv.added)} distribution(s), each as warmed"] if warm else []
+            said = [f"{count(len(venv.added), 'distribution')}, each as warmed"] if warm else []
             if lock_detail := self.requested.detail(target):
                 said.append(lock_detail)
             if said:
@@ -322,8 +325,8 @@ class AirgapScenario:
                 fetched = self.index.upstream_stats() - before
                 record.detail += (f" from {redacted(self.settings.index_url)} into a fresh "
                                   f"{target.label} venv with {self.settings.installer}; "
-                                  f"{fetched.bytes / 1e6:.1f} MB through the relay in "
-                                  f"{fetched.requests} request(s)")
+                                  f"{size(fetched.bytes)} through the relay in "
+                                  f"{count(fetched.requests, 'connection')}")
                 if came := self.index.sources():
                     record.detail += f"; {came}"  # by where each file's bytes came from
                 return venv
@@ -374,9 +377,8 @@ class AirgapScenario:
 
         settings = self.settings
         return {"pytest-offline-index": version("pytest-offline-index"),
-                "devpi-server": version("devpi-server"),
-                "upstream": redacted(settings.upstream), "installer": settings.installer,
-                "requested": settings.describe(),
+                "devpi-server": version("devpi-server"), "upstream": redacted(settings.upstream),
+                "installer": settings.installer, "requested": settings.describe(),
                 "lock": str(self.lock) if self.lock else None}
 
     # -- teardown -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ..inputs.requirements import check_sources
 from ..proof.as_warmed import added, differences, distributions_in
 from ..proof.holes import holes_in, pip_error
 from ..proof.origin import Held, foreign_installs, sent_elsewhere
+from ..util.words import count
 from .farside import FarSide
 from .installers import PIP, InstallRequest, installer_named
 
@@ -91,7 +92,12 @@ for name in modules:
                      "version": str(getattr(m, "__version__", "")),
                      "seconds": time.perf_counter() - t}
     except BaseException as exc:
-        out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if isinstance(exc, ModuleNotFoundError) and exc.name == name.split(".")[0]:
+            offered = sorted({t for n in distributions for t in public(top_level(n) or [])})
+            if offered:  # a distribution's name is not its module's (pyyaml ships yaml)
+                error += "; the requested distributions provide " + ", ".join(offered)
+        out[name] = {"ok": False, "error": error}
 print(json.dumps({"modules": modules, "results": out}))
 """
 
@@ -284,8 +290,9 @@ class FreshVenv:
                                warmed: Mapping[str, Sequence[str]] | None) -> None:
         assert self.terms.crossings is not None
         if (now := self.terms.crossings()) is not None and now > crossed:
-            raise CutNotEffectiveError(f"the cut did not hold: {now - crossed} request(s) "
-                                       f"crossed the relay during the install")
+            raise CutNotEffectiveError(f"the cut did not hold: "
+                                       f"{count(now - crossed, 'connection')} crossed the "
+                                       f"relay during the install")
         if warmed is None and self.warmed is not None:
             warmed = self.warmed()
         # pip passes on a quiet backtrack to an older cached release: not a pass here

@@ -13,6 +13,7 @@ from ..inputs.settings import Settings
 from ..netns import Endpoint, Topology, endpoints_for, probe, tunnel
 from ..relay.host_proxy import relay_proxies
 from ..util.redaction import redacted
+from ..util.words import count
 
 HOSTS = {"srv": "the server host", "cli": "the client host"}  # in messages
 
@@ -44,8 +45,8 @@ class CutProof:
                 f"{self.host}:{self.port} through the relay ({status})")
         self.topology.cut()
         self.verify()
-        return (f"relay and {len(self.endpoints)} upstream address(es) unreachable "
-                f"from server and client")
+        addresses = count(len(self.endpoints), "upstream address", "upstream addresses")
+        return f"relay and {addresses} unreachable from server and client"
 
     def verify(self) -> None:
         """Raise CutNotEffectiveError unless neither host reaches the relay or upstream."""

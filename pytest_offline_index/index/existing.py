@@ -32,6 +32,7 @@ from ..relay.host_proxy import relay_proxies
 from ..relay.records import RelayRequest, RelayStats, split_origin
 from ..relay.relay import Relay
 from ..steps import Progress
+from ..util.words import count
 from .cut import upstream_port
 from .lifecycle import Lifecycle
 from .warm import WarmResult
@@ -124,7 +125,9 @@ class ExistingIndex(Lifecycle):
                       f"{', '.join(settings.allowed_hosts)}; index {redacted(self.url)}")
         parts = urlsplit(self.url)
         if failure := relay.reach(parts.hostname or "", upstream_port(self.url), parts.scheme):
-            raise UpstreamUnreachableError(f"index {redacted(self.url)}: {failure}")
+            raise UpstreamUnreachableError(  # the index's own fault, not a hole in the gap
+                f"index {redacted(self.url)} is unreachable from this machine: {failure}; is "
+                f"it serving at that URL? (the isolation itself was not tried)")
         run = Runner(topology.client, settings.step_timeout, self.workdir / "tmp",
                      self._stopping)
         bare, netrc = credentials_apart(self.url, settings.index_netrc,
@@ -180,7 +183,8 @@ class ExistingIndex(Lifecycle):
         if ok or " 403 " not in f" {status} ":
             raise CutNotEffectiveError(f"the relay is not an allowlist: CONNECT "
                                        f"{OFF_THE_LIST}:443 answered {status!r}")
-        said = (f"{len(direct)} address(es) of the index (and of the host's proxy) "
+        said = (f"{count(len(direct), 'address', 'addresses')} of the index (and of the "
+                f"host's proxy) "
                 f"unreachable from the client but through the relay; a tunnel to a host off "
                 f"the list refused ({status})")
         # the index is one origin: its host on a port not on the list is another server

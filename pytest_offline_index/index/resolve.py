@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..client.installers import UV_COMMON, uv_env
 from ..errors import UpstreamUnreachableError, WarmError
 from ..execute.commands import Runner
+from ..inputs.parsing import DEFAULT_UPSTREAM
 from ..inputs.platforms import best_wheel, uv_missing, uv_platform
 from ..inputs.requirements import walk
 from ..inputs.targets import Target
@@ -124,6 +126,16 @@ def fetch_specs(pins: Sequence[Pin], workdir: Path) -> tuple[list[str], list[str
     return ["--no-deps", "--require-hashes", "-r", str(pinned)], platforms
 
 
+def no_such_project(project: str, upstream: str) -> WarmError:
+    """The upstream answered 404 for ``project``; where its URL does not look like a simple
+    index (a site's root, say), that is the likelier cause, and is said."""
+    hint = ""
+    if "simple" not in urlsplit(upstream).path:
+        hint = (f"; if {upstream} is not a simple index (PEP 503: a page per project at "
+                f"URL/<project>/), give the index's URL, as {DEFAULT_UPSTREAM} for PyPI")
+    return WarmError(f"{project}: no such project on the upstream index {upstream}{hint}")
+
+
 def diagnose_resolve_failure(output: str, target: Target, upstream: str,
                              mirror_status: MirrorStatus,
                              upstream_failures: Sequence[str] = ()) -> Exception:
@@ -140,7 +152,7 @@ def diagnose_resolve_failure(output: str, target: Target, upstream: str,
             return UpstreamUnreachableError(
                 f"upstream unreachable while resolving for {target.label}: devpi answered "
                 f"{status} for {project!r} from {upstream}")
-        return WarmError(f"{project}: no such project on the upstream index {upstream}")
+        return no_such_project(project, upstream)
     if found := NO_PLATFORM_WHEEL.search(output):
         name, version = found.groups()
         hint = WHEELS_FOR.search(output)

@@ -25,12 +25,19 @@ from ..inputs.parsing import parse_packages
 from ..inputs.requirements import check_sources
 from ..inputs.targets import Target
 from ..proof.as_warmed import warmed_versions
-from ..proof.holes import hash_refusal, pip_error, project_of, unmatched_requirement
+from ..proof.holes import (
+    hash_refusal,
+    offered_versions,
+    pip_error,
+    project_of,
+    unmatched_requirement,
+    versions_said,
+)
 from ..proof.origin import foreign_files
 from ..util.files import sha256_of
 from ..util.redaction import redacted
 from .builddeps import build_requirements_of
-from .resolve import fetch_specs, resolve
+from .resolve import fetch_specs, no_such_project, resolve
 
 HTTP_ERROR = re.compile(r"HTTP error (\d{3}) while getting (\S+)")
 # after its retries, pip names a 5xx only as the cause of too many retries
@@ -238,8 +245,10 @@ def diagnose_warm_failure(output: str, specs: Sequence[str], upstream: str,
                 f"upstream unreachable during warm: devpi answered {status} for {project!r} "
                 f"from {upstream}")
         if status == 404:
-            return WarmError(f"{project}: no such project on the upstream index {upstream}")
-        return WarmError(f"{name}: no matching distribution on {upstream} for this Python")
+            return no_such_project(project, upstream)
+        offered = offered_versions(output)
+        return WarmError(f"{name}: no matching distribution on {upstream} for this Python"
+                         + ("" if offered is None else f"; {versions_said(offered)}"))
     if (http := HTTP_ERROR.search(output)) and http.group(1).startswith("5"):
         return UpstreamUnreachableError(
             f"upstream unreachable during warm: HTTP {http.group(1)} for {http.group(2)}")

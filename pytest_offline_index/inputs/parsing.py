@@ -86,6 +86,10 @@ def parse_imports(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+# PyPI's own hosts: a URL there outside /simple/ is a web page, never an index
+PYPI_SITES = ("pypi.org", "test.pypi.org")
+
+
 def parse_upstream(url: str) -> str:
     if why := unreadable_userinfo(url):
         raise SettingsError(f"upstream: {redacted(url)!r}: {why}")
@@ -94,6 +98,9 @@ def parse_upstream(url: str) -> str:
         raise SettingsError(
             f"upstream: {redacted(url)!r} is not an http(s) URL of a simple index, "
             f"e.g. '{DEFAULT_UPSTREAM}'")
+    if parts.hostname in PYPI_SITES and not parts.path.startswith("/simple"):
+        raise SettingsError(f"upstream: {redacted(url)!r} is PyPI's web site, not its simple "
+                            f"index: give 'https://{parts.hostname}/simple/'")
     return url if url.endswith("/") else url + "/"
 
 
@@ -164,7 +171,8 @@ def parse_timeout(value: object) -> float:
     except ValueError:
         seconds = -1.0
     if seconds <= 0:
-        raise SettingsError(f"step timeout: {value!r} is not a positive number of seconds")
+        raise SettingsError(f"step timeout: {value!r} is not a positive number of seconds "
+                            f"(300 is five minutes)")
     return seconds
 
 

@@ -161,6 +161,11 @@ def check_sources(path: Path) -> None:
                 if word.startswith("-") and name not in PER_REQUIREMENT:
                     raise SettingsError(f"{line.where}: {name} on a requirement line is not "
                                         f"an option the check can vouch for")
+        elif option in ("-e", "--editable"):
+            raise SettingsError(
+                f"{line.where}: {option} installs a project from a path or a VCS, which no "
+                f"index serves; the check proves what the index serves: drop the line and "
+                f"name the project's released version, or publish its wheel to the index")
         elif option in ELSEWHERE:
             raise SettingsError(
                 f"{line.where}: {option} names a source other than the index under test; "

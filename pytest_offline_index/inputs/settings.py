@@ -139,22 +139,31 @@ class Settings:
 
     @classmethod
     def resolve(cls, cli: Mapping[str, object] | None = None,
-                ini: Mapping[str, object] | None = None) -> Settings:
-        """Build settings from CLI values (None = not given) over ini values over defaults."""
+                ini: Mapping[str, object] | None = None, ini_file: str = "the ini file",
+                ) -> Settings:
+        """Build settings from CLI values (None = not given) over ini values over defaults.
+        A bad ini value is refused naming its key and ``ini_file``."""
         cli = cli or {}
         ini = ini or {}
 
+        def given(source: Mapping[str, object], key: str) -> bool:
+            return source.get(key) not in (None, "", [], ())
+
         def pick(key: str) -> object:
             for source in (cli, ini):
-                value = source.get(key)
-                if value not in (None, "", [], ()):
-                    return value
+                if given(source, key):
+                    return source[key]
             return None
 
         values: dict[str, object] = {}
         for option in OPTIONS:
             if option.parse is not None and (value := pick(option.field)) is not None:
-                values[option.field] = option.parse(value)
+                try:
+                    values[option.field] = option.parse(value)
+                except SettingsError as exc:
+                    if given(cli, option.field) or option.ini in str(exc):
+                        raise
+                    raise SettingsError(f"{option.ini} in {ini_file}: {exc}") from None
         if "requirements" in values and pick("packages") is None:
             values["packages"] = ()  # a requirements file replaces the default package
         settings = cls(**values)  # type: ignore[arg-type]

@@ -27,11 +27,13 @@ from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
 from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
-from ..steps import Step
+from ..steps import Status, Step
 from . import landed
 from .interrupted import Interruptions
-from .session import XDIST_WORKER_ENV, SessionIndex
-from .summary import hint_the_check, summarise
+from .output import Output
+from .session import SessionIndex, xdist_run
+from .summary import hint_the_check, summarise, summary_lines
+from .workers import Workers, received_summaries, send_summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,6 +63,7 @@ CHECK_KEY = pytest.StashKey[AirgapScenario]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
 TARGETS_KEY = pytest.StashKey["list[Target]"]()
 REPORTED_KEY = pytest.StashKey[Path]()
+OUTPUT = "offline-index-output"
 
 
 def settings_from_config(config: pytest.Config, *, marker: bool = False,
@@ -75,7 +78,8 @@ def settings_from_config(config: pytest.Config, *, marker: bool = False,
     cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
     cli.update({k: v for k, v in overrides.items() if v is not None})
     ini = {o.field: config.getini(o.ini) for o in options}
-    return Settings.resolve(cli=cli, ini=ini)
+    return Settings.resolve(cli=cli, ini=ini,
+                            ini_file=config.inipath.name if config.inipath else "the ini file")
 
 
 UNLOADED_KEY = pytest.StashKey["str | None"]()
@@ -123,7 +127,8 @@ def session_index(config: pytest.Config) -> SessionIndex:
             settings = settings_from_config(config)
         except SettingsError as exc:
             raise OfflineIndexError(str(exc)) from None
-        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
+                                                xdist_run(config))
     return config.stash[SESSION_KEY]
 
 
@@ -148,12 +153,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
     if settings.export is not None and (config.getoption("numprocesses", None)
-                                        or os.environ.get(XDIST_WORKER_ENV)):
+                                        or xdist_run(config)):
         raise pytest.UsageError(  # each worker would write the one DIR for its own items
             "offline-index: export: not under pytest-xdist (-n); run the check that "
             "exports in one process")
-    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config))
+    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
+                                                xdist_run(config))
     config.stash[TARGETS_KEY] = targets
+    if config.getoption("numprocesses", None) and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(Workers(config), "offline-index-workers")
 
 
 def check_scenario(config: pytest.Config) -> AirgapScenario:
@@ -209,6 +217,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         config.stash[REPORTED_KEY] = path
         if index_session.progress is not None:
             index_session.progress(f"report written to {path}")
+    if CHECK_KEY in config.stash and any(  # the worker that ran the check: the controller
+            r.status != Status.NOT_RUN for r in config.stash[CHECK_KEY].report.steps.values()):
+        send_summary(config, summary_lines(config.stash[CHECK_KEY]))  # prints its table
     index_session.close()
 
 
@@ -229,10 +240,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     index_session = config.stash.get(SESSION_KEY, None)
     kept = index_session.kept_workdir if index_session is not None else None
     hint_the_check(terminalreporter)
-    if scenario is not None or kept is not None:
-        terminalreporter.section("offline-index")
-    if scenario is not None:
+    sent = received_summaries(config)  # under -n: the worker that ran the check
+    if scenario is None and kept is None and not sent:
+        return
+    terminalreporter.section("offline-index")
+    if scenario is not None and not sent:
         summarise(terminalreporter, scenario)
+    for line in sent:
+        terminalreporter.write_line(line)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")
 
@@ -315,19 +330,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
-    def write(line: str) -> None:
-        if line.startswith("  ") and config.get_verbosity() < 1:
-            return
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is None:
-            reporter.write_line(f"offline-index: {line}")
-            return
-        with capture.global_and_fixture_disabled():  # progress must reach the terminal live
-            reporter.write_line(f"offline-index: {line}")
-    return write
+    """Where the check says what it does: the terminal, through :class:`Output`."""
+    output = config.pluginmanager.get_plugin(OUTPUT)
+    if output is None:
+        output = Output(config)
+        config.pluginmanager.register(output, OUTPUT)
+    return output.write
 
 
 # -- the generated check items ----------------------------------------------------------
@@ -361,7 +369,7 @@ class CheckItem(pytest.Item):
         except (StepNotRun, NotInstallChecked) as exc:
             pytest.skip(str(exc))
         finally:  # junit XML carries each step's record
-            self.user_properties += [("offline_index_status", record.status),
+            self.user_properties += [("offline_index_status", str(record.status)),
                                      ("offline_index_seconds", f"{record.seconds:.3f}"),
                                      ("offline_index_detail", record.detail)]
 

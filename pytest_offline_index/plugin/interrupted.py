@@ -7,7 +7,6 @@ Not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from ..check.plan import StepRecord
 from ..check.scenario import AirgapScenario
 from ..execute.interrupts import HeldSigint, interrupted_by
 from ..steps import Status
-from .session import XDIST_WORKER_ENV, SessionIndex
+from .session import SessionIndex, xdist_run
 
 MARK = "offline_index_interrupted"  # set on the report of the item it landed in
 RUN = pytest.StashKey[pytest.Session]()  # the session, for the run's last hook
@@ -126,7 +125,7 @@ def _report(session: pytest.Session, nodeid: str, line: str) -> None:
 
 
 def _under_xdist(config: pytest.Config) -> bool:
-    return bool(config.getoption("numprocesses", None) or os.environ.get(XDIST_WORKER_ENV))
+    return bool(config.getoption("numprocesses", None) or xdist_run(config))
 
 
 def _title(record: StepRecord) -> str:

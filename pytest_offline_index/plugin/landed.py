@@ -9,7 +9,6 @@ Registered by :mod:`.hooks` when the option is given. One item per step and targ
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,7 @@ def _check(config: pytest.Config, settings_of: Any, progress: Progress) -> Lande
     if config.getoption("offline_index", False):
         raise SettingsError("bundle: --offline-index makes and checks a bundle, "
                             "--offline-index-bundle checks one where it lands: give one")
-    if config.getoption("numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER"):
+    if config.getoption("numprocesses", None) or hasattr(config, "workerinput"):
         raise SettingsError("bundle: not under pytest-xdist (-n): each target's steps run "
                             "in order in one process; run it without -n")
     flags = {o.field: o.flag for o in OPTIONS}

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
@@ -24,20 +26,25 @@ from ..inputs.targets import Target
 from ..steps import Progress
 from .xdist import SharedIndex
 
-XDIST_RUN_ENV = "PYTEST_XDIST_TESTRUNUID"
-XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"
+
+def xdist_run(config: pytest.Config) -> str | None:
+    """The xdist run this process is a worker of (its ``testrunuid``), else None. Read from
+    the worker's config, not the environment: a pytest that a worker's test starts (a
+    pytester run) inherits xdist's variables without being a worker."""
+    workerinput: dict[str, object] | None = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput.get("testrunuid") or "") or None
 
 
 class SessionIndex:
     """The session's one index, and every check that ran on it (for the report)."""
 
-    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(self, settings: Settings, progress: Progress | None = None,
+                 xdist_run: str | None = None) -> None:
         heed_interrupts()  # a Ctrl-C from the first moment on, whatever started the run
         self.settings = settings
         self.progress = progress
-        run_uid = os.environ.get(XDIST_RUN_ENV)
-        self.shared = (SharedIndex(settings, run_uid, progress)
-                       if run_uid and os.environ.get(XDIST_WORKER_ENV) else None)
+        self.shared = (SharedIndex(settings, xdist_run, progress)
+                       if xdist_run else None)
         self.index: OfflineIndex | None = None
         self.checks: list[AirgapScenario] = []  # the marker's checks, for the report
         self.pool = CheckPool()  # the threads every check's installs share

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..check.report import gap, project_table
 from ..check.scenario import AirgapScenario
+from ..util.words import count, size
 
 
 def hint_the_check(terminalreporter: Any) -> None:
@@ -21,22 +22,28 @@ def hint_the_check(terminalreporter: Any) -> None:
 
 
 def summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
+    for line in summary_lines(scenario):
+        terminalreporter.write_line(line)
+
+
+def summary_lines(scenario: AirgapScenario) -> list[str]:
+    """The check's table: each step, what crossed the gap, then target x project."""
+    lines: list[str] = []
     for record in scenario.report.steps.values():
-        terminalreporter.write_line(
+        lines.append(
             f"{record.target or '':<28} {record.name:<8} {record.status:<12} "
             f"{record.seconds:7.1f}s  {record.detail}")
     if scenario.existing:
         fetched = [r.upstream for r in scenario.report.steps.values() if r.upstream]
-        terminalreporter.write_line(
-            f"through the relay: the client fetched {sum(f.bytes for f in fetched) / 1e6:.1f} "
-            f"MB in {sum(f.requests for f in fetched)} request(s) from the index (allowed: "
-            f"{', '.join(scenario.settings.allowed_hosts)})")
+        lines.append(
+            f"through the relay: the client fetched {size(sum(f.bytes for f in fetched))} "
+            f"in {count(sum(f.requests for f in fetched), 'connection')} from the index "
+            f"(allowed: {', '.join(scenario.settings.allowed_hosts)})")
     elif crossed := gap(scenario):
         before, after = crossed["before_cut"], crossed["after_cut"]
-        terminalreporter.write_line(
-            f"through the relay: {before['bytes'] / 1e6:.1f} MB in {before['requests']} "
-            f"request(s) before the cut, {after['bytes']} bytes in {after['requests']} after "
-            f"it (allowed: {', '.join(crossed['allowed_hosts'])})")
-    terminalreporter.write_line("")
-    for row in project_table(scenario):
-        terminalreporter.write_line(row)
+        lines.append(
+            f"through the relay: {size(before['bytes'])} in "
+            f"{count(before['requests'], 'connection')} before the cut (devpi's start and "
+            f"the warms'), {size(after['bytes'])} in {count(after['requests'], 'connection')} "
+            f"after it (allowed: {', '.join(crossed['allowed_hosts'])})")
+    return [*lines, "", *project_table(scenario)]

@@ -17,6 +17,7 @@ was yanked".
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -134,6 +135,25 @@ def unmatched_requirement(output: str) -> str | None:
     """The requirement pip reported "No matching distribution found for", if any."""
     match = NO_MATCH.search(output)
     return match.group(1) if match else None
+
+
+def offered_versions(output: str) -> list[str] | None:
+    """The versions pip listed for a requirement it could not satisfy ("from versions:"),
+    oldest first, or None where it listed none at all."""
+    if not (match := NO_VERSION.search(output)):
+        return None
+    listed = [v.strip() for v in match.group(2).split(",")]
+    return [v for v in listed if v and v != "none"]
+
+
+def versions_said(versions: Sequence[str], newest: int = 5) -> str:
+    """``versions`` (oldest first, as pip lists them) said in a line: the newest few."""
+    if not versions:
+        return "it has no release this Python can install"
+    shown = ", ".join(reversed(versions[-newest:]))
+    if len(versions) <= newest:
+        return f"it has {shown}"
+    return f"the newest of its {len(versions)} releases: {shown}"
 
 
 def project_of(spec: str) -> str:

@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 
 from ..relay.records import USUAL_PORTS, RelayRequest, origin_name, split_origin
 from ..util import toml
+from ..util.words import count
 
 Held = Mapping[str, str]  # sha256 -> file name, of every file the index under test holds
 Refusals = Callable[[float], list[tuple[str, int]]]  # (host, port) the relay refused since
@@ -210,7 +211,7 @@ def foreign_installs(added: Mapping[str, str], origins: Mapping[str, Origin], in
 def sources_said(counts: Mapping[str, int], unseen: Sequence[str] = ()) -> str:
     """How many files came from the index and from each allowed host; tunnels to allowed
     hosts no file's link named (https: the relay cannot see which files they carried)."""
-    said = [f"{counts.get(THE_INDEX, 0)} file(s) from the index"] + [
+    said = [f"{count(counts.get(THE_INDEX, 0), 'file')} from the index"] + [
         f"{n} from the allowed host {host}" for host, n in sorted(counts.items())
         if host != THE_INDEX]
     if unseen:

@@ -80,10 +80,10 @@ def test_files_an_allowed_host_served_are_reported_as_that_host_s(
     scenario.run_all()
     install = scenario.record("install").detail
     if how == "link":
-        assert (f"1 file(s) from the index, 1 from the allowed host {cdn.address}:{cdn.port}"
+        assert (f"1 file from the index, 1 from the allowed host {cdn.address}:{cdn.port}"
                 in install), install
     else:
-        assert (f"0 file(s) from the index, 2 from the allowed host {cdn.address}:{cdn.port}"
+        assert (f"0 files from the index, 2 from the allowed host {cdn.address}:{cdn.port}"
                 in install), install
     assert scenario.record("import").status == "passed"
 

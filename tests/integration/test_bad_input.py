@@ -6,6 +6,7 @@ tests/unit/test_usage_errors_are_one_line.py.)"""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -82,5 +83,22 @@ def test_a_target_python_without_ensurepip_is_one_line(pytester, upstream, uniqu
         f"offline-index [[]*[]] install: *{python} cannot make a venv the way the far side "
         f"does: its venv module or ensurepip is missing (on Debian and Ubuntu: apt-get "
         f"install python3-venv*"])
+    assert "Traceback" not in result.stdout.str()
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_an_existing_index_that_refuses_is_its_own_fault_not_a_hole(pytester) -> None:
+    before = machine_snapshot()
+    with socket.socket() as held:  # bound, never listening: a connection is refused
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/simple/"
+        result = run_check(pytester, f"--offline-index-url={url}",
+                           "--offline-index-package=six")
+    result.assert_outcomes(failed=1, skipped=2)
+    result.stdout.fnmatch_lines([
+        f"offline-index isolation: index {url} is unreachable from this machine: 127.0.0.1 at "
+        f"127.0.0.1:{port} refused the connection; is it serving at that URL? (the isolation "
+        f"itself was not tried)"])
     assert "Traceback" not in result.stdout.str()
     assert snapshot_diff(before, machine_snapshot()) == {}

@@ -33,7 +33,7 @@ def test_a_second_run_fetches_nothing_from_upstream(upstream, make_scenario, uni
     second.close()
     warm = second.record("warm")
     assert (warm.upstream.requests, warm.upstream.bytes) == (0, 0)
-    assert "0.0 MB from upstream in 0 request(s)" in warm.detail
+    assert "0 bytes from upstream through 0 new connections" in warm.detail
     assert {r.status for r in second.report.steps.values()} == {"passed"}
 
 

@@ -60,3 +60,17 @@ def test_a_module_the_standard_library_shadows_fails_naming_it(upstream, unique,
         # named by hand, a standard-library module is the interpreter's own, and says so
         (json,) = venv.check_imports("json")
         assert json.ok and json.detail == "json (the standard library's)"
+
+
+def test_a_distribution_s_name_given_as_its_module_names_the_modules_it_provides(
+        upstream, unique, tmp_path) -> None:
+    # as PyYAML ships yaml: the distribution's name is not its module's
+    dist = Dist(unique("dist-name"), "1.0", payload=(("shipped_mod/__init__.py", ""),),
+                top_level=("shipped_mod",))
+    upstream.publish(dist)
+    with installed_offline(upstream, dist, tmp_path) as venv, \
+            pytest.raises(ImportCheckError) as caught:
+        venv.check_imports(dist.module, distributions=[dist.name])
+    assert str(caught.value) == (
+        f"import {dist.module} failed: ModuleNotFoundError: No module named "
+        f"'{dist.module}'; the requested distributions provide shipped_mod")

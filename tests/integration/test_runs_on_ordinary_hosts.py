@@ -4,8 +4,8 @@ Each emulation is made and removed by the test itself: a loopback stub resolver 
 private mount namespace's ``/etc/resolv.conf`` (systemd-resolved, Docker's 127.0.0.11), an
 nft table whose forward hook drops by default with ``ip_forward=1`` (Docker), and one whose
 input hook drops everything but ``lo`` and established traffic. The host's links, addresses,
-routes (v4 and v6), nft ruleset and ``ip_forward`` are compared before, during (after the
-warm, after the cut) and after the run.
+routes (v4 and v6) a run could make or touch, the suite's nft tables and ``ip_forward`` are
+compared before, during (after the warm, after the cut) and after the run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.support.dists import Dist
 from tests.support.emulation import StubResolver, forward_drop, input_drop, private_resolv_conf
 from tests.support.machine import machine_snapshot
 
-HOST_STATE = ("links", "addresses", "routes", "nft ruleset", "ip_forward", "named namespaces")
+HOST_STATE = ("links", "addresses", "routes", "nft tables", "ip_forward", "named namespaces")
 REPO = Path(__file__).resolve().parents[2]
 
 

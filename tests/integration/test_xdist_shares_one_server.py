@@ -37,3 +37,26 @@ def test_eight_marker_tests_on_four_workers_use_one_server(pytester, upstream, u
     assert len(workers) > 1  # several processes really ran the checks...
     assert len(servers) == 1  # ...all against one devpi-server at one address
     assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_the_check_under_n_2_runs_whole_on_one_worker_and_prints_its_table(
+        pytester, upstream, unique) -> None:
+    # split across workers, an install would find its warm on another and not run
+    name = unique("under-xdist")
+    upstream.publish(Dist(name, "1.0"))
+    pytester.makepyfile("def test_beside_the_check():\n    pass\n")
+    before = machine_snapshot()
+    result = pytester.runpytest_subprocess("-n", "2", "--offline-index", *upstream.args,
+                                           f"--offline-index-package={name}",
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)  # warm, cut, install, import, and the suite's test
+    result.stdout.fnmatch_lines([
+        "*= offline-index =*",
+        "py3.* warm     passed *",
+        "* cut      passed *",
+        "py3.* install  passed *",
+        "py3.* import   passed *",
+        "target * project * warmed * installed imported",
+        f"py3.* {name} * 1 file, * yes * ok",
+    ])
+    assert snapshot_diff(before, machine_snapshot()) == {}

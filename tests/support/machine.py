@@ -37,10 +37,28 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return []
 
 
+# What a run (or this suite's emulation) could make in the root namespace, were it to leak:
+# the links a run makes inside its namespaces, its addresses, and the suite's nft tables.
+# Anything else there is other work on the machine, not compared (a busy machine's docker,
+# say, adds links and tables of its own while the suite runs).
+HARNESS_LINKS = frozenset({"uplink", "uplink-srv", "lan", "lan-cli"})
+HARNESS_NETS = (ipaddress.ip_network("10.213.0.0/16"),)
+SUITE_TABLES = "oitest_"
+
+
+def _harness_address(text: object) -> bool:
+    try:
+        address = ipaddress.ip_address(str(text))
+    except ValueError:
+        return False
+    return any(address in net for net in HARNESS_NETS)
+
+
 def root_snapshot() -> dict[str, object]:
-    """What a run must never touch: the root namespace's links, addresses, routes (v4 and
-    v6, every table), nftables ruleset and ``ip_forward``. Another run at the same time
-    does not change it either, so it is compared whole. Links and below need root."""
+    """What a run must never touch in the root namespace, as far as a run could touch it:
+    ``ip_forward``; the machine's default routes (its own way out, IPv4 and IPv6, every
+    table); any link a run names, any address or route in a run's addressing; the nft
+    tables this suite's emulations make. Links and below need root."""
     from pyroute2 import IPRoute
 
     snapshot: dict[str, object] = {
@@ -49,21 +67,23 @@ def root_snapshot() -> dict[str, object]:
     if os.geteuid() == 0:
         with IPRoute() as ipr:
             links = ipr.link("dump")
-            snapshot["links"] = sorted(link.get("ifname") for link in links)
-            # Routes of every table, IPv4 and IPv6.
+            names = {link["index"]: link.get("ifname") for link in links}
+            snapshot["links"] = sorted(name for name in names.values() if name in HARNESS_LINKS)
             snapshot["routes"] = sorted(
                 (r["family"], str(r.get("dst")), r["dst_len"], str(r.get("gateway")),
-                 r.get("table"))
+                 r.get("table"), str(names.get(r.get("oif"))))
                 for family in (socket.AF_INET, socket.AF_INET6)
-                for r in ipr.route("dump", family=family))
-            names = {link["index"]: link.get("ifname") for link in links}
+                for r in ipr.route("dump", family=family)
+                if r["dst_len"] == 0 or _harness_address(r.get("dst"))
+                or _harness_address(r.get("gateway")) or names.get(r.get("oif")) in HARNESS_LINKS)
             snapshot["addresses"] = sorted(
-                (a["family"], str(names.get(a["index"])), a["index"],
+                (a["family"], str(names.get(a["index"])),
                  str(a.get("IFA_LOCAL") or a.get("IFA_ADDRESS")), a["prefixlen"])
-                for a in ipr.get_addr())
-        ruleset = nft_ruleset()
-        snapshot["nft tables"] = sorted(name for family, name, *_ in ruleset if family == "ip")
-        snapshot["nft ruleset"] = ruleset
+                for a in ipr.get_addr()
+                if names.get(a["index"]) in HARNESS_LINKS
+                or _harness_address(a.get("IFA_LOCAL") or a.get("IFA_ADDRESS")))
+        snapshot["nft tables"] = [table for table in nft_ruleset()
+                                  if table[1].startswith(SUITE_TABLES)]
     return snapshot
 
 

@@ -86,7 +86,7 @@ def test_files_an_allowed_host_served_are_counted_as_its_own() -> None:
     seen = Seen(http(LINK, 302, CDN), http(CDN))
     assert foreign_installs({"six": "1.17.0"}, SIX, INDEX, None,
                             ("10.7.0.2:3141", "10.7.0.2:8080"), witness=seen) == []
-    assert seen.said == ["0 file(s) from the index, 1 from the allowed host 10.7.0.2:8080"]
+    assert seen.said == ["0 files from the index, 1 from the allowed host 10.7.0.2:8080"]
 
 
 def test_files_the_index_served_are_the_index_s(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_files_the_index_served_are_the_index_s(tmp_path: Path) -> None:
     seen = Seen(http(LINK))
     assert foreign_installs({"six": "1.17.0"}, from_pip_report(report), INDEX, None,
                             ("10.7.0.2:3141",), witness=seen) == []
-    assert seen.said == ["1 file(s) from the index"]
+    assert seen.said == ["1 file from the index"]
 
 
 def test_tunnels_to_an_allowed_host_no_link_named_are_said() -> None:
@@ -106,7 +106,7 @@ def test_tunnels_to_an_allowed_host_no_link_named_are_said() -> None:
         "https://repo.example/files/six-1.17.0-py2.py3-none-any.whl"),))}
     assert foreign_installs({"six": "1.17.0"}, https, "https://repo.example/simple/", None,
                             ("repo.example:443", "cdn.example"), witness=seen) == []
-    assert seen.said == ["1 file(s) from the index, tunnels to cdn.example:443 too (https: "
+    assert seen.said == ["1 file from the index, tunnels to cdn.example:443 too (https: "
                          "which files they carried, the relay cannot see)"]
 
 

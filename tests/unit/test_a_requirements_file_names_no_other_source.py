@@ -33,8 +33,6 @@ def write(path: Path, *lines: str) -> Path:
     ("--extra-index-url https://vendor.invalid/simple/", "--extra-index-url"),
     ("--no-index", "--no-index"),
     ("--trusted-host vendor.invalid", "--trusted-host"),
-    ("-e .", "-e"),
-    ("--editable ./src", "--editable"),
 ])
 def test_an_option_naming_another_source_is_refused_with_file_line_and_option(
         tmp_path: Path, line: str, option: str) -> None:
@@ -44,6 +42,18 @@ def test_an_option_naming_another_source_is_refused_with_file_line_and_option(
     assert str(caught.value).startswith(
         f"{path}:3: {option} names a source other than the index under test")
     assert "--offline-index-upstream" in str(caught.value)  # how to check a second index
+
+
+@pytest.mark.parametrize("line, option", [("-e .", "-e"), ("--editable ./src", "--editable")])
+def test_an_editable_project_is_refused_saying_no_index_serves_it(
+        tmp_path: Path, line: str, option: str) -> None:
+    path = write(tmp_path / "requirements.txt", "six", line)
+    with pytest.raises(SettingsError) as caught:
+        check_sources(path)
+    assert str(caught.value) == (
+        f"{path}:2: {option} installs a project from a path or a VCS, which no index serves; "
+        f"the check proves what the index serves: drop the line and name the project's "
+        f"released version, or publish its wheel to the index")
 
 
 @pytest.mark.parametrize("line", [

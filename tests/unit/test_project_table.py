@@ -29,8 +29,8 @@ def test_rows_show_warmed_bytes_install_import_and_holes(tmp_path: Path) -> None
 
     rows = [row.split() for row in project_table(scenario)[1:]]
     assert rows == [
-        ["py3.11", "app", "1", "file(s)", "1.5", "MB", "yes", "ok"],
-        ["py3.11", "lib", "1", "file(s)", "2.5", "MB", "yes"],
-        ["py3.12", "app", "1", "file(s)", "1.5", "MB", "no"],
+        ["py3.11", "app", "1", "file,", "1.5", "MB", "yes", "ok"],
+        ["py3.11", "lib", "1", "file,", "2.5", "MB", "yes"],
+        ["py3.12", "app", "1", "file,", "1.5", "MB", "no"],
         ["py3.12", "lib", "-", "MISSING"],
     ]

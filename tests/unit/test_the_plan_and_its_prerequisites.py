@@ -48,6 +48,7 @@ class FakeVenv:
     way: Installer = field(default_factory=Installer)
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
+                on_line: object = None,
                 warmed: Mapping[str, Sequence[str]] | None = None) -> float:
         index, label = self.index, self.target.label
         index.calls.append(f"install {label}")

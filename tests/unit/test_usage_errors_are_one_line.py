@@ -39,6 +39,9 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
          "packages: 'six, attrs' is 2 specs on one line; give one per line (ini: "
          "offline_index_packages =, then each on its own indented line) or repeat "
          "--offline-index-package"),
+        (["--offline-index-upstream", "https://pypi.org/"],
+         "upstream: 'https://pypi.org/' is PyPI's web site, not its simple index: give "
+         "'https://pypi.org/simple/'"),
         (["--offline-index-platform", "linux"], "expected TAG:VERSION"),
         (["--offline-index-platform", "manylinux1_x86_64:3.12"],
          "platform 'manylinux1_x86_64': uv cannot resolve for this tag; give one of "),
@@ -52,6 +55,27 @@ def test_usage_errors_are_one_line(pytester, args, named) -> None:
     assert len(errors) == 1 and named in errors[0], result.stderr.str()
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
     assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+@pytest.mark.parametrize(
+    ("ini", "named"),
+    [
+        ("offline_index_step_timeout = 5m",
+         "offline_index_step_timeout in tox.ini: step timeout: '5m' is not a positive number "
+         "of seconds (300 is five minutes)"),
+        ("offline_index_port = http",
+         "offline_index_port in tox.ini: port: 'http' is not a TCP port"),
+        ("offline_index_packages = six, attrs",
+         "packages: 'six, attrs' is 2 specs on one line; give one per line (ini: "
+         "offline_index_packages =, then each on its own indented line)"),
+    ],
+)
+def test_a_bad_ini_value_is_one_line_naming_its_key_and_file(pytester, ini, named) -> None:
+    pytester.makefile(".ini", tox=f"[pytest]\n{ini}\n")
+    result = run_check(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
+    assert len(errors) == 1 and named in errors[0], result.stderr.str()
 
 
 def test_unwritable_workdir_is_one_line(pytester, tmp_path) -> None:

@@ -59,6 +59,16 @@ def test_a_project_devpi_answers_404_for_is_no_such_project(pip_version: str) ->
     assert str(error) == f"nosuchproject: no such project on the upstream index {UPSTREAM}"
 
 
+def test_no_such_project_on_an_upstream_that_is_no_simple_index_says_so() -> None:
+    site = "https://mirror.example/"  # a site's root, not its index
+    error = diagnose_warm_failure(captured(PIP_VERSIONS[0], "download-nosuchproject"),
+                                  ["nosuchproject"], site, lambda project: 404)
+    assert str(error) == (
+        f"nosuchproject: no such project on the upstream index {site}; if {site} is not a "
+        f"simple index (PEP 503: a page per project at URL/<project>/), give the index's "
+        f"URL, as {UPSTREAM} for PyPI")
+
+
 @pytest.mark.parametrize("pip_version", PIP_VERSIONS)
 def test_a_project_devpi_answers_502_for_is_an_unreachable_upstream(pip_version: str) -> None:
     error = diagnose_warm_failure(captured(pip_version, "download-nosuchproject"),
@@ -75,7 +85,9 @@ def test_a_version_that_does_not_exist_is_no_matching_distribution(pip_version: 
                                   UPSTREAM, lambda project: 200 if project == "six" else 404)
     assert isinstance(error, WarmError)
     assert not isinstance(error, UpstreamUnreachableError)
-    assert str(error) == f"six==99: no matching distribution on {UPSTREAM} for this Python"
+    assert str(error) == (f"six==99: no matching distribution on {UPSTREAM} for this Python; "
+                          f"the newest of its 29 releases: 1.17.0, 1.16.0, 1.15.0, 1.14.0, "
+                          f"1.13.0")
 
 
 @pytest.mark.parametrize("pip_version", PIP_VERSIONS)

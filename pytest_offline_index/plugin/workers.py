@@ -1,0 +1,83 @@
+"""The ``--offline-index`` check under pytest-xdist (``-n``): its items are one sequence, so
+they go to one worker together, and that worker's summary reaches the controller's terminal.
+
+A scope for the check's items (whatever ``--dist`` groups the rest by) keeps warm, cut,
+install and import on one worker: split across workers, an install would find its warm on
+another and not run. The worker's closing lines travel in ``workeroutput``, which xdist
+hands the controller when the worker finishes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .output import is_check_item
+
+SUMMARY = "offline_index_summary"
+SUMMARIES = pytest.StashKey["list[str]"]()
+CHECK_SCOPE = "offline-index"
+SCOPED = ("load", "loadscope", "loadfile", "loadgroup", "worksteal")
+
+
+def one_worker_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's scheduling for ``--dist``, with the check's items in one scope of their own
+    (``load`` and ``worksteal`` become a scope per item, which is what they do for the
+    rest)."""
+    from xdist.scheduler import (  # type: ignore[import-untyped]
+        LoadFileScheduling,
+        LoadGroupScheduling,
+        LoadScopeScheduling,
+    )
+
+    dist = config.getvalue("dist")
+    base: type[Any] = {"loadfile": LoadFileScheduling, "loadgroup": LoadGroupScheduling,
+                       "loadscope": LoadScopeScheduling}.get(dist, LoadScopeScheduling)
+    per_item = dist not in ("loadfile", "loadgroup", "loadscope")
+
+    class CheckOnOneWorker(base):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if is_check_item(nodeid):
+                return CHECK_SCOPE
+            return nodeid if per_item else str(super()._split_scope(nodeid))
+
+    return CheckOnOneWorker(config, log)
+
+
+class Workers:
+    """The controller's side: the check's scope, and the summaries workers send back."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if config.getvalue("dist") not in SCOPED:
+            return None  # "each" runs everything on every worker: the check stays whole
+        return one_worker_scheduler(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        reporter: Any = self.config.pluginmanager.get_plugin("terminalreporter")
+        if (ids and all(is_check_item(nodeid) for nodeid in ids)
+                and hasattr(reporter, "_show_progress_info")):
+            reporter._show_progress_info = False  # a lone "[100%]" would say nothing
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        lines = getattr(node, "workeroutput", {}).get(SUMMARY)
+        if lines:
+            self.config.stash.setdefault(SUMMARIES, []).extend(lines)
+
+
+def send_summary(config: pytest.Config, lines: list[str]) -> None:
+    """On a worker: hand the check's closing lines to the controller."""
+    workeroutput: dict[str, object] | None = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[SUMMARY] = lines
+
+
+def received_summaries(config: pytest.Config) -> list[str]:
+    """On the controller: the closing lines the workers sent."""
+    return config.stash.get(SUMMARIES, [])

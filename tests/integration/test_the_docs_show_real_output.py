@@ -1,0 +1,84 @@
+"""The user guide's "What a run prints" is real output: a passing run, a failing run, a run
+under ``-n 2`` and a run of the fixtures, each captured here and compared with the guide's
+block of the same name — numbers, addresses and the test's own project names aside."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.dists import Dist
+
+GUIDE = Path(__file__).parents[2] / "docs" / "user-guide.md"
+BLOCK = re.compile(r"<!-- output: (\S+) -->\n```console\n\$ [^\n]*\n(.*?)```", re.S)
+FIXTURES_SUITE = '''
+def test_app_installs_offline(offline_index, fresh_venv):
+    offline_index.warm(["{name}"])
+    offline_index.cut()
+    fresh_venv.install("{name}")
+    fresh_venv.check_imports("{module}")
+'''
+
+
+def normalised(text: str) -> list[str]:
+    """The lines after pytest's header (from "collected N items" or "N workers [N items]"
+    on), without what differs run to run: numbers, addresses, paths, padding."""
+    if found := list(re.finditer(r"^(collected \d+ items?|\d+ workers \[.*)$", text, re.M)):
+        text = text[found[-1].end():]
+    text = re.sub(r"https?://[\w.-]+(:\d+)?(/[^\s);]*)?", "URL", text)
+    text = re.sub(r"/\S*/\S+", "PATH", text)
+    text = re.sub(r"\d+(\.\d+)?", "N", text)
+    lines = [re.sub(r"\s+", " ", line).strip() for line in text.splitlines()]
+    return [line for line in lines if line]
+
+
+def documented(name: str) -> list[str]:
+    blocks = {m.group(1): m.group(2) for m in BLOCK.finditer(GUIDE.read_text())}
+    assert name in blocks, f"docs/user-guide.md has no '<!-- output: {name} -->' block"
+    return normalised(blocks[name])
+
+
+def captured(result: pytest.RunResult, project: str) -> list[str]:
+    out = result.stdout.str().replace(project, "app").replace(Dist(project, "1.0").module, "app")
+    return normalised(out)
+
+
+@pytest.fixture
+def app(upstream, unique) -> str:
+    name = unique("app")
+    upstream.publish(Dist(name, "1.0"))
+    return name
+
+
+def run(pytester: pytest.Pytester, upstream, *args: str) -> pytest.RunResult:
+    pytester.makeini(f"[pytest]\n{upstream.ini}")
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_a_passing_run_prints_what_the_guide_shows(pytester, upstream, app) -> None:
+    result = run(pytester, upstream, "--offline-index", f"--offline-index-package={app}")
+    assert result.ret == 0
+    assert captured(result, app) == documented("passing")
+
+
+def test_a_failing_run_prints_what_the_guide_shows(pytester, upstream, app) -> None:
+    result = run(pytester, upstream, "--offline-index", f"--offline-index-package={app}==9")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert captured(result, app) == documented("failing")
+
+
+def test_a_run_under_xdist_prints_what_the_guide_shows(pytester, upstream, app) -> None:
+    result = run(pytester, upstream, "-n", "2", "--offline-index",
+                 f"--offline-index-package={app}")
+    assert result.ret == 0
+    assert captured(result, app) == documented("xdist")
+
+
+def test_a_run_of_the_fixtures_prints_what_the_guide_shows(pytester, upstream, app) -> None:
+    module = Dist(app, "1.0").module
+    pytester.makepyfile(test_offline=FIXTURES_SUITE.format(name=app, module=module))
+    result = run(pytester, upstream)
+    assert result.ret == 0
+    assert captured(result, app) == documented("fixtures")

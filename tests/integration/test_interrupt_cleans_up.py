@@ -4,14 +4,21 @@ Ctrl-C pending for good and go on, to a pass (issue 30)."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
+from typing import Any
 
 import psutil
 import pytest
 
+from pytest_offline_index.execute.processes import is_alive
+from pytest_offline_index.netns import Addressing, Sandbox
+from pytest_offline_index.netns import sandbox as sandbox_module
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
 from tests.support.processes import as_a_shell_starts_it, step_pip, wait_for
@@ -85,3 +92,32 @@ def test_sigint_as_the_run_ends_still_ends_it_interrupted(when, pytester, fresh_
                      r"ended; its teardown went on to the end !+$", text, re.M), text
     assert "KeyboardInterrupt" not in text
     assert snapshot_diff(before, machine_snapshot()) == {}
+
+
+def test_sigint_while_the_namespaces_are_made_leaves_nothing(monkeypatch) -> None:
+    """Found by the random moments (test_sigint_at_any_moment): a Ctrl-C while the holder
+    waited to be mapped (as root) left the run's control dir behind, as the holder exits
+    then without removing anything and the run never held the sandbox it was starting."""
+    made: list[str] = []
+    holders: list[int] = []
+    real_mkdtemp, real_read = tempfile.mkdtemp, sandbox_module._read_status
+
+    def mkdtemp(**kwargs: Any) -> str:
+        made.append(real_mkdtemp(**kwargs))
+        return made[-1]
+
+    def read_then_interrupted(fd: int, timeout: float) -> dict[str, object]:
+        real_read(fd, timeout)  # the holder has unshared: as root it waits to be mapped
+        assert box.process is not None
+        holders.append(box.process.pid)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sandbox_module.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(sandbox_module, "_read_status", read_then_interrupted)
+    box = Sandbox(Addressing(ipaddress.IPv4Network("10.213.0.0/29"),
+                             ipaddress.IPv4Address("10.213.0.9")).links())
+    with pytest.raises(KeyboardInterrupt):
+        box.start()
+    assert holders and made
+    assert not is_alive(holders[0])
+    assert not os.path.lexists(made[0])

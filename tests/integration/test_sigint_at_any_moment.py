@@ -15,10 +15,14 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
+import statistics
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,22 +70,37 @@ class Run:
 
 
 def test_sigint_at_any_moment_ends_the_run_interrupted(fresh_upstream, spawn_check,
-                                                      tmp_path: Path) -> None:
+                                                      tmp_path: Path, monkeypatch) -> None:
     fresh_upstream.publish(Dist("momentary", "1.0"))
     work = tmp_path / "work"  # every run's work dir is made in here, and must go
     work.mkdir()
+    # and its control dir in here (a short path, as a Unix socket's needs), which must go too
+    temp = Path(tempfile.mkdtemp(prefix="oi-moments-", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(temp))
     args = [*fresh_upstream.args, "--offline-index-package", "momentary",
             "--offline-index-workdir", str(work)]
+    try:
+        _at_moments(spawn_check, args, [work, temp])
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
-    for _ in range(2):  # the first also makes the far side's venv, which later runs reuse
+
+def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[str],
+                empty: list[Path]) -> None:
+    """SIGINT at each moment; after each run, the dirs ``empty`` are empty."""
+    lengths = []  # of whole runs: the first makes the far side's venv, later runs reuse it
+    for _ in range(2):
         timed = Run(spawn_check(*args))
         assert timed.finish() == 0, timed.text
-    length = time.monotonic() - timed.started
+        lengths.append(time.monotonic() - timed.started)
+    lengths = lengths[1:]
     draw = random.Random(SEED)
-    moments = sorted(draw.uniform(0, length) for _ in range(MOMENTS))
-    print(f"one run: {length:.1f}s; SIGINT at {MOMENTS} moments (seed {SEED})")
+    fractions = sorted(draw.random() for _ in range(MOMENTS))
+    print(f"one run: {lengths[0]:.1f}s; SIGINT at {MOMENTS} moments (seed {SEED}), each a "
+          f"fraction of the runs' median length so far (a run a moment outlived is one more)")
 
-    for number, moment in enumerate(moments, 1):
+    for number, fraction in enumerate(fractions, 1):
+        moment = fraction * statistics.median(lengths)
         before = machine_snapshot()  # each run's own: the machine may have other users
         run = Run(spawn_check(*args))
         watcher = HolderWatcher(run.child.pid).start()
@@ -100,6 +119,7 @@ def test_sigint_at_any_moment_ends_the_run_interrupted(fresh_upstream, spawn_che
                  if not run.seen_before(sent, STARTED) else "no line"))
         if ended_first:  # it interrupted nothing: the run had passed
             assert returncode == 0, text
+            lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
         elif not run.seen_before(sent, STARTED) and not landed:  # pytest's or Python's end
             assert returncode in (2, -signal.SIGINT), text
             assert not watcher.holders, text  # nothing of the run had started yet
@@ -109,5 +129,5 @@ def test_sigint_at_any_moment_ends_the_run_interrupted(fresh_upstream, spawn_che
             assert late == [], text  # no step passed after the interrupt
             assert "KeyboardInterrupt" not in text
         assert watcher.leftovers() == [], text
-        assert list(work.iterdir()) == [], text
+        assert [list(path.iterdir()) for path in empty] == [[] for _ in empty], text
         assert snapshot_diff(before, machine_snapshot()) == {}, text

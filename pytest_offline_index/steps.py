@@ -29,6 +29,7 @@ class Status(str, Enum):
     FAILED = "failed"
     NOT_RUN = "not run"
     NOT_CHECKED = "not checked"  # a foreign target: warmed, never install-checked
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM landed in it: neither passed nor failed
 
     def __str__(self) -> str:
         return self.value

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ..errors import BundleError, ImportCheckError, OfflineInstallError
 from ..execute.commands import Completed
+from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..index.warm import WarmResult
 from ..inputs.export_dir import BUNDLED_ONLY
@@ -75,7 +76,9 @@ class BundleProof:
             self.bundle.result(target.label, BUNDLED_ONLY, str(exc))
             raise
         except BaseException as exc:
-            self.bundle.result(target.label, str(Status.FAILED), str(exc))
+            by = interrupted_by(exc)
+            self.bundle.result(target.label, str(Status.INTERRUPTED if by else Status.FAILED),
+                               by or str(exc))
             raise
         self.bundle.result(target.label, str(Status.PASSED), detail)
         return detail

@@ -30,6 +30,7 @@ from ..client.installers import PIP
 from ..client.venv import FreshVenv
 from ..errors import BundleError, OfflineIndexError, OfflineInstallError
 from ..execute.commands import Runner
+from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..inputs.targets import Target
 from ..netns import Alone
@@ -119,7 +120,9 @@ class LandedCheck:
             record.status, record.detail = Status.FAILED, str(exc)
             raise BundleError(str(exc)) from None
         except BaseException as exc:
-            record.status, record.detail = Status.FAILED, f"{type(exc).__name__}: {exc}"
+            by = interrupted_by(exc)
+            record.status, record.detail = ((Status.INTERRUPTED, by) if by else
+                                            (Status.FAILED, f"{type(exc).__name__}: {exc}"))
             raise
         finally:
             record.seconds = time.monotonic() - started

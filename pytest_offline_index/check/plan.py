@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import OfflineIndexError
+from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..index.warm import WarmResult
 from ..inputs.targets import Target
@@ -92,10 +93,12 @@ def recorded(record: StepRecord, progress: Callable[[str], None],
     try:
         yield record
     except BaseException as exc:
+        by = interrupted_by(exc)
         record.status = (Status.NOT_CHECKED if isinstance(exc, NotInstallChecked)
-                         else Status.NOT_RUN if isinstance(exc, StepNotRun) else Status.FAILED)
-        record.detail = (str(exc) if isinstance(exc, (OfflineIndexError, Outcome))
-                         else repr(exc))
+                         else Status.NOT_RUN if isinstance(exc, StepNotRun)
+                         else Status.INTERRUPTED if by else Status.FAILED)
+        record.detail = by or (str(exc) if isinstance(exc, (OfflineIndexError, Outcome))
+                               else repr(exc))
         raise
     else:
         record.status = Status.PASSED

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
 from ..netns import Topology
@@ -61,6 +62,7 @@ class Lifecycle(ABC):
         are made while the rest starts (brand-new, unused until handed out).
         """
         if not self.is_started:
+            heed_interrupts()  # before anything starts: what it starts inherits the mask
             self._stopping.clear()  # a closed index started again
             started_or_closed(lambda: self._start(prepare), self.close)
         return self

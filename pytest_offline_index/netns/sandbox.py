@@ -102,8 +102,19 @@ class Sandbox:
         return Place(self.control, role)
 
     def start(self) -> Sandbox:
-        """Start the holder and wait until the namespaces are built; a refusal is one line."""
+        """Start the holder and wait until the namespaces are built; a refusal is one line.
+        Interrupted meanwhile (Ctrl-C), it closes what it made before it raises: its caller
+        never held it, and a holder that was waiting to be mapped exits without removing
+        anything."""
         self.dir = Path(tempfile.mkdtemp(prefix="offline-index-ns-", dir=_short_tmp()))
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> Sandbox:
+        assert self.dir is not None
         read_end, self._lifeline = os.pipe()
         status_read, status_write = (s.detach() for s in socket.socketpair())
         os.set_inheritable(read_end, True)
@@ -114,24 +125,22 @@ class Sandbox:
                 "remove": [*self.remove, str(self.dir)]}
         log = (self.dir / "holder.log").open("wb")
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", str(HERE / "holder.py"), json.dumps(spec)],
-                pass_fds=(read_end, status_write), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, start_new_session=True)
-        finally:
-            log.close()
-            os.close(read_end)
-            os.close(status_write)
-        try:
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", str(HERE / "holder.py"), json.dumps(spec)],
+                    pass_fds=(read_end, status_write), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=log, start_new_session=True)
+            finally:
+                log.close()
+                os.close(read_end)
+                os.close(status_write)
             status = _read_status(status_read, START_TIMEOUT)
             if status.get("unshared"):  # root: map every id, from out here
                 status = self._map_all(status_read)
         finally:
             os.close(status_read)
         if not status.get("ok"):
-            detail = self._log_tail()
-            self.close()
-            raise classify(status, detail)
+            raise classify(status, self._log_tail())  # closed by start()
         return self
 
     def _map_all(self, status: int) -> dict[str, object]:

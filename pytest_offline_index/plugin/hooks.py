@@ -29,6 +29,7 @@ from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Status, Step
 from . import landed
+from .interrupted import Interruptions
 from .output import Output
 from .session import SessionIndex, xdist_run
 from .summary import hint_the_check, summarise, summary_lines
@@ -139,6 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
                    "--offline-index items carry it too, so '-m offline_index' selects "
                    "every check")
     check_report_path(config)
+    config.pluginmanager.register(Interruptions(lambda: config.stash.get(SESSION_KEY, None),
+                                                lambda: config.stash.get(CHECK_KEY, None)))
     if landed.wanted(config):  # the far-side check of a bundle: a run of its own
         landed.configure(config, settings_from_config, _progress_writer(config))
         return

@@ -17,6 +17,7 @@ import pytest
 from ..bundle.landed import LandedBundle
 from ..check.landed import LandedCheck
 from ..errors import OfflineIndexError, SettingsError
+from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import OPTIONS
 from ..inputs.targets import Target, find_python, running_target
 from ..netns import network_refusal
@@ -51,6 +52,7 @@ def configure(config: pytest.Config, settings_of: Any, progress: Progress) -> No
     """Read the bundle and the targets, refuse what cannot run, in one line each; then
     this module's hooks take the run. ``settings_of``: the plugin's settings reader;
     ``progress``: its live lines."""
+    heed_interrupts()  # a Ctrl-C from the first moment on, whatever started the run
     try:
         check = _check(config, settings_of, progress)
     except SettingsError as exc:

@@ -19,7 +19,7 @@ import pytest
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
-from ..execute.interrupts import sigint_ignored
+from ..execute.interrupts import SIGTERM_MESSAGE, HeldSigint, heed_interrupts
 from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
@@ -40,6 +40,7 @@ class SessionIndex:
 
     def __init__(self, settings: Settings, progress: Progress | None = None,
                  xdist_run: str | None = None) -> None:
+        heed_interrupts()  # a Ctrl-C from the first moment on, whatever started the run
         self.settings = settings
         self.progress = progress
         self.shared = (SharedIndex(settings, xdist_run, progress)
@@ -52,6 +53,7 @@ class SessionIndex:
         self.kept_workdir: Path | None = None
         self._error: OfflineIndexError | None = None
         self._previous_sigterm: Any = None
+        self.sigint = HeldSigint()  # from the teardown on, to the run's last hook
 
     def unstarted(self) -> OfflineIndex:
         """The index, not necessarily started: the check's warm step starts it, so that a
@@ -107,25 +109,26 @@ class SessionIndex:
     def close(self) -> None:
         """Tear the index down (under xdist: leave it; the last one out tears it down).
 
-        A second interrupt must not leave half a run behind: SIGINT is ignored meanwhile,
-        which also turns away the interrupt_main() an xdist worker gets when its
-        controller is gone. The teardown itself is bounded (every wait has a timeout).
+        An interrupt must not leave half a run behind: SIGINT is held from here on (see
+        :class:`HeldSigint`; the plugin releases it at the run's last hook, and a Ctrl-C
+        that came meanwhile ends the run "interrupted"). The teardown itself is bounded
+        (every wait has a timeout).
         """
-        with sigint_ignored():
-            self.stop_checks()
-            index, self.index = self.index, None
-            owned, self.own_index = self.own_index, []
-            for check in owned:
-                check.close()
-            try:
-                if index is not None and self.shared is not None:
-                    self.shared.leave()
-                elif index is not None:
-                    index.close()
-                    if index.workdir.exists():
-                        self.kept_workdir = index.workdir
-            finally:
-                self._restore_sigterm_handler()
+        self.sigint.hold()
+        self.stop_checks()
+        index, self.index = self.index, None
+        owned, self.own_index = self.own_index, []
+        for check in owned:
+            check.close()
+        try:
+            if index is not None and self.shared is not None:
+                self.shared.leave()
+            elif index is not None:
+                index.close()
+                if index.workdir.exists():
+                    self.kept_workdir = index.workdir
+        finally:
+            self._restore_sigterm_handler()
 
     def _install_sigterm_handler(self) -> None:
         """Turn SIGTERM into KeyboardInterrupt so teardown runs as it does on Ctrl-C.
@@ -138,7 +141,7 @@ class SessionIndex:
         def handler(signum: int, frame: Any) -> None:
             if os.getpid() != owner:
                 os._exit(128 + signum)
-            raise KeyboardInterrupt(f"signal {signum}")
+            raise KeyboardInterrupt(SIGTERM_MESSAGE)
 
         try:
             self._previous_sigterm = signal.signal(signal.SIGTERM, handler)

@@ -17,6 +17,7 @@ from pytest_offline_index.index.offline import OfflineIndex
 from pytest_offline_index.inputs.settings import Settings
 from pytest_offline_index.inputs.targets import Target, pyenv_roots, running_target
 from tests.support.machine import require_namespaces
+from tests.support.processes import as_a_shell_starts_it
 from tests.support.upstream import LocalUpstream
 
 _counter = itertools.count()
@@ -63,14 +64,15 @@ def unique() -> Callable[[str], str]:
 
 @pytest.fixture
 def spawn_check(pytester: pytest.Pytester) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start ``pytest --offline-index ARGS`` as a child we can signal; reaped at teardown."""
+    """Start ``pytest --offline-index ARGS`` as a child we can signal; reaped at teardown.
+    ``sigint_blocked=True``: started with SIGINT blocked (see :func:`as_a_shell_starts_it`)."""
     children: list[subprocess.Popen[bytes]] = []
 
-    def spawn(*args: str) -> subprocess.Popen[bytes]:
+    def spawn(*args: str, sigint_blocked: bool = False) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest", "--offline-index", "-p", "no:cacheprovider", *args],
             cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, preexec_fn=as_a_shell_starts_it(sigint_blocked))
         children.append(child)
         return child
 

@@ -164,7 +164,7 @@ def _assert_torn_down(child: subprocess.Popen[bytes], run: HolderWatcher, text: 
         assert child.returncode != 0, text
     else:  # pytest's "interrupted", after the teardown Ctrl-C gets
         assert child.returncode == 2, text
-        assert "KeyboardInterrupt: signal 15" in text
+        assert "Interrupted: offline-index: by SIGTERM" in text
     for pip in pips:
         wait_for(lambda pip=pip: not pip.is_running() or pip.status() == psutil.STATUS_ZOMBIE,
                  timeout=10)

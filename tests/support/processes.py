@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -41,3 +42,14 @@ def step_pip(pid: int, step: str) -> psutil.Process | None:
     (``-m pip install``: not ensurepip's own pip, which installs the far side's seed into
     a venv made ahead, while the warm runs)."""
     return descendant_running(pid, "-m pip download" if step == "warm" else "-m pip install")
+
+
+def as_a_shell_starts_it(sigint_blocked: bool = False) -> Callable[[], None]:
+    """A ``preexec_fn``: SIGINT as a shell gives a job it runs in the foreground (handled by
+    default, not blocked), whatever this suite inherited from what started it; or blocked,
+    as a launcher that leaks its signal mask across exec leaves it."""
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_BLOCK if sigint_blocked else signal.SIG_UNBLOCK,
+                               {signal.SIGINT})
+    return preexec

@@ -31,7 +31,7 @@ from ..steps import Status, Step
 from . import landed
 from .interrupted import Interruptions
 from .output import Output
-from .session import SessionIndex, xdist_run
+from .session import SessionIndex, under_xdist, xdist_run
 from .summary import hint_the_check, summarise, summary_lines
 from .workers import Workers, received_summaries, send_summary
 
@@ -152,8 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
         targets = resolve_targets(settings.pythons, settings.platforms)
     except SettingsError as exc:
         raise pytest.UsageError(f"offline-index: {exc}") from None
-    if settings.export is not None and (config.getoption("numprocesses", None)
-                                        or xdist_run(config)):
+    if settings.export is not None and under_xdist(config):
         raise pytest.UsageError(  # each worker would write the one DIR for its own items
             "offline-index: export: not under pytest-xdist (-n); run the check that "
             "exports in one process")

@@ -16,7 +16,7 @@ from ..check.plan import StepRecord
 from ..check.scenario import AirgapScenario
 from ..execute.interrupts import HeldSigint, interrupted_by
 from ..steps import Status
-from .session import SessionIndex, xdist_run
+from .session import SessionIndex, under_xdist
 
 MARK = "offline_index_interrupted"  # set on the report of the item it landed in
 RUN = pytest.StashKey[pytest.Session]()  # the session, for the run's last hook
@@ -79,7 +79,7 @@ class Interruptions:
         """``exc`` as one line, the item of the step it landed in reported "interrupted";
         or ``exc`` itself where the check does not run (or under xdist)."""
         index_session = self.index_session()
-        if isinstance(exc, Interrupted) or index_session is None or _under_xdist(
+        if isinstance(exc, Interrupted) or index_session is None or under_xdist(
                 session.config):
             return exc
         checks = [c for c in [self.check()] if c is not None] + index_session.checks
@@ -99,7 +99,7 @@ def said_if_held(config: pytest.Config, held: HeldSigint, reporter: Any = None) 
     pytest's terminal, before its last line, which then counts "1 interrupted"; without
     it, the run's last hook says it after that line."""
     session = config.stash.get(RUN, None)
-    if not held.caught or held.said or session is None or _under_xdist(config):
+    if not held.caught or held.said or session is None or under_xdist(config):
         return
     held.said = True
     if session.exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -122,10 +122,6 @@ def _report(session: pytest.Session, nodeid: str, line: str) -> None:
     session.config.hook.pytest_runtest_logreport(report=pytest.TestReport(
         nodeid, (nodeid, None, nodeid), {}, "failed", line, "call",
         offline_index_interrupted=True))
-
-
-def _under_xdist(config: pytest.Config) -> bool:
-    return bool(config.getoption("numprocesses", None) or xdist_run(config))
 
 
 def _title(record: StepRecord) -> str:

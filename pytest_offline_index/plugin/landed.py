@@ -23,6 +23,7 @@ from ..inputs.targets import Target, find_python, running_target
 from ..netns import network_refusal
 from ..outcomes import StepNotRun
 from ..steps import Progress
+from .session import under_xdist
 
 NAME = "offline-index-bundle"
 CHECK_KEY = pytest.StashKey[LandedCheck]()
@@ -65,7 +66,7 @@ def _check(config: pytest.Config, settings_of: Any, progress: Progress) -> Lande
     if config.getoption("offline_index", False):
         raise SettingsError("bundle: --offline-index makes and checks a bundle, "
                             "--offline-index-bundle checks one where it lands: give one")
-    if config.getoption("numprocesses", None) or hasattr(config, "workerinput"):
+    if under_xdist(config):
         raise SettingsError("bundle: not under pytest-xdist (-n): each target's steps run "
                             "in order in one process; run it without -n")
     flags = {o.field: o.flag for o in OPTIONS}

@@ -27,6 +27,14 @@ def is_check_item(nodeid: str) -> bool:
     return nodeid.startswith(PREFIXES)
 
 
+def no_lone_progress(reporter: Any, nodeids: list[str]) -> None:
+    """Where the run's items are the check's alone, pytest's "[100%]" would stand on a line
+    of its own, saying nothing: it is left out."""
+    if (nodeids and all(is_check_item(nodeid) for nodeid in nodeids)
+            and hasattr(reporter, "_show_progress_info")):
+        reporter._show_progress_info = False
+
+
 class Output:
     """The check's writer (a ``Progress``) and the hooks that keep pytest's per-item
     output off its items."""
@@ -34,8 +42,7 @@ class Output:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self._live: tuple[str, float] | None = None  # the phase on the live line, since
-        self._item: str | None = None  # the test running now (the fixtures' or the marker's)
-        self._wrote = False  # lines written in the middle of that test's line
+        self._wrote = False  # lines written in the middle of the running test's line
 
     @property
     def _reporter(self) -> Any:
@@ -87,14 +94,11 @@ class Output:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        reporter = self._reporter
-        if (reporter is not None and session.items and hasattr(reporter, "_show_progress_info")
-                and all(is_check_item(item.nodeid) for item in session.items)):
-            reporter._show_progress_info = False  # a lone "[100%]" would say nothing
+        no_lone_progress(self._reporter, [item.nodeid for item in session.items])
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        self._item, self._wrote = nodeid, False
+        self._wrote = False
         reporter = self._reporter
         if reporter is not None and self.config.get_verbosity() < 1:
             reporter.showfspath = False if is_check_item(nodeid) else None
@@ -111,7 +115,7 @@ class Output:
             self._wrote = False
 
     def pytest_runtest_logfinish(self) -> None:
-        self._item, self._wrote = None, False
+        self._wrote = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_teststatus(self, report: pytest.TestReport

@@ -35,6 +35,11 @@ def xdist_run(config: pytest.Config) -> str | None:
     return None if workerinput is None else str(workerinput.get("testrunuid") or "") or None
 
 
+def under_xdist(config: pytest.Config) -> bool:
+    """This run is pytest-xdist's: its controller (``-n``) or one of its workers."""
+    return bool(config.getoption("numprocesses", None) or hasattr(config, "workerinput"))
+
+
 class SessionIndex:
     """The session's one index, and every check that ran on it (for the report)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .output import is_check_item
+from .output import is_check_item, no_lone_progress
 
 SUMMARY = "offline_index_summary"
 SUMMARIES = pytest.StashKey["list[str]"]()
@@ -59,10 +59,7 @@ class Workers:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        reporter: Any = self.config.pluginmanager.get_plugin("terminalreporter")
-        if (ids and all(is_check_item(nodeid) for nodeid in ids)
-                and hasattr(reporter, "_show_progress_info")):
-            reporter._show_progress_info = False  # a lone "[100%]" would say nothing
+        no_lone_progress(self.config.pluginmanager.get_plugin("terminalreporter"), ids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

@@ -21,14 +21,20 @@ def run_check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("--offline-index", "-p", "no:cacheprovider", *args)
 
 
+def said_in_one_line(result: pytest.RunResult, line: str, before: dict[str, object]) -> None:
+    """The run said ``line`` (an fnmatch pattern), showed no traceback and left the machine
+    as ``before``."""
+    result.stdout.fnmatch_lines([line])
+    assert "Traceback" not in result.stdout.str()
+    assert snapshot_diff(before, machine_snapshot()) == {}
+
+
 def test_unresolvable_upstream_fails_the_warm_in_one_line(pytester) -> None:
     before = machine_snapshot()
     result = run_check(pytester, "--offline-index-upstream", "http://no-such-host.invalid/simple/")
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines(["offline-index [[]py3.*[]] warm: upstream http://no-such-host.invalid/simple/:"
-                                 " its host does not resolve*"])
-    assert "Traceback" not in result.stdout.str()
-    assert snapshot_diff(before, machine_snapshot()) == {}
+    said_in_one_line(result, "offline-index [[]py3.*[]] warm: upstream "
+                     "http://no-such-host.invalid/simple/: its host does not resolve*", before)
 
 
 def test_unknown_package_on_the_upstream_is_one_line(pytester, upstream, unique) -> None:
@@ -47,12 +53,10 @@ def test_an_upstream_that_refuses_is_one_line(pytester, fresh_upstream) -> None:
     fresh_upstream.halt()  # the host is there, nothing listens
     result = run_check(pytester, *fresh_upstream.args)
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines([
-        f"offline-index [[]py3.*[]] warm: upstream {fresh_upstream.url}: "
+    said_in_one_line(
+        result, f"offline-index [[]py3.*[]] warm: upstream {fresh_upstream.url}: "
         f"{fresh_upstream.address} at {fresh_upstream.address}:{fresh_upstream.port} refused "
-        f"the connection"])
-    assert "Traceback" not in result.stdout.str()
-    assert snapshot_diff(before, machine_snapshot()) == {}
+        f"the connection", before)
 
 
 def test_an_upstream_inside_the_runs_addressing_is_one_line(pytester) -> None:
@@ -79,12 +83,10 @@ def test_a_target_python_without_ensurepip_is_one_line(pytester, upstream, uniqu
                        f"--offline-index-package={dist.name}",
                        f"--offline-index-python={python}")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines([
-        f"offline-index [[]*[]] install: *{python} cannot make a venv the way the far side "
-        f"does: its venv module or ensurepip is missing (on Debian and Ubuntu: apt-get "
-        f"install python3-venv*"])
-    assert "Traceback" not in result.stdout.str()
-    assert snapshot_diff(before, machine_snapshot()) == {}
+    said_in_one_line(
+        result, f"offline-index [[]*[]] install: *{python} cannot make a venv the way the far "
+        f"side does: its venv module or ensurepip is missing (on Debian and Ubuntu: apt-get "
+        f"install python3-venv*", before)
 
 
 def test_an_existing_index_that_refuses_is_its_own_fault_not_a_hole(pytester) -> None:
@@ -96,9 +98,7 @@ def test_an_existing_index_that_refuses_is_its_own_fault_not_a_hole(pytester) ->
         result = run_check(pytester, f"--offline-index-url={url}",
                            "--offline-index-package=six")
     result.assert_outcomes(failed=1, skipped=2)
-    result.stdout.fnmatch_lines([
-        f"offline-index isolation: index {url} is unreachable from this machine: 127.0.0.1 at "
-        f"127.0.0.1:{port} refused the connection; is it serving at that URL? (the isolation "
-        f"itself was not tried)"])
-    assert "Traceback" not in result.stdout.str()
-    assert snapshot_diff(before, machine_snapshot()) == {}
+    said_in_one_line(
+        result, f"offline-index isolation: index {url} is unreachable from this machine: "
+        f"127.0.0.1 at 127.0.0.1:{port} refused the connection; is it serving at that URL? "
+        f"(the isolation itself was not tried)", before)

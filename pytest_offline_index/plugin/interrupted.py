@@ -79,8 +79,8 @@ class Interruptions:
         """``exc`` as one line, the item of the step it landed in reported "interrupted";
         or ``exc`` itself where the check does not run (or under xdist)."""
         index_session = self.index_session()
-        if isinstance(exc, Interrupted) or index_session is None or under_xdist(
-                session.config):
+        if (isinstance(exc, (Interrupted, pytest.Session.Interrupted))  # pytest's own stop:
+                or index_session is None or under_xdist(session.config)):  # -x, a bad collection
             return exc
         checks = [c for c in [self.check()] if c is not None] + index_session.checks
         landed = [(check, record) for check in checks

@@ -137,3 +137,12 @@ def test_the_marker_alone_says_the_check_needs_its_flag(pytester) -> None:
     result.stdout.fnmatch_lines(["offline-index: -m offline_index selects the check's items, "
                                  "which only --offline-index adds: pytest --offline-index "
                                  "-m offline_index"])
+
+
+def test_pytest_s_own_stop_is_not_called_a_ctrl_c(pytester) -> None:
+    # a collection error ends the run with pytest's Interrupted, a KeyboardInterrupt too
+    pytester.makepyfile(test_broken="import no_such_module_here\n")
+    result = run_check(pytester, "--collect-only")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*Interrupted: 1 error during collection*"])
+    assert "Ctrl-C" not in result.stdout.str()

@@ -27,13 +27,13 @@ from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
 from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
-from ..steps import Status, Step
+from ..steps import Step
 from . import landed
 from .interrupted import Interruptions
 from .output import Output
 from .session import SessionIndex, under_xdist, xdist_run
-from .summary import hint_the_check, summarise, summary_lines
-from .workers import Workers, received_summaries, send_summary
+from .summary import closing_lines, hint_the_check
+from .workers import Summaries, Workers, received_summaries, send_summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -145,6 +145,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if landed.wanted(config):  # the far-side check of a bundle: a run of its own
         landed.configure(config, settings_from_config, _progress_writer(config))
         return
+    xdist_controller = (bool(config.getoption("numprocesses", None))
+                        and config.pluginmanager.hasplugin("xdist"))
+    if xdist_controller:  # marked tests' tables come back from the workers too
+        config.pluginmanager.register(Summaries(config), "offline-index-summaries")
     if not config.getoption("offline_index", False):
         return
     try:
@@ -159,7 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
                                                 xdist_run(config))
     config.stash[TARGETS_KEY] = targets
-    if config.getoption("numprocesses", None) and config.pluginmanager.hasplugin("xdist"):
+    if xdist_controller:
         config.pluginmanager.register(Workers(config), "offline-index-workers")
 
 
@@ -216,9 +220,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         config.stash[REPORTED_KEY] = path
         if index_session.progress is not None:
             index_session.progress(f"report written to {path}")
-    if CHECK_KEY in config.stash and any(  # the worker that ran the check: the controller
-            r.status != Status.NOT_RUN for r in config.stash[CHECK_KEY].report.steps.values()):
-        send_summary(config, summary_lines(config.stash[CHECK_KEY]))  # prints its table
+    if lines := closing_lines(config.stash.get(CHECK_KEY, None), index_session.checks):
+        send_summary(config, lines)  # on a worker: the controller prints its tables
     index_session.close()
 
 
@@ -239,13 +242,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     index_session = config.stash.get(SESSION_KEY, None)
     kept = index_session.kept_workdir if index_session is not None else None
     hint_the_check(terminalreporter)
-    sent = received_summaries(config)  # under -n: the worker that ran the check
-    if scenario is None and kept is None and not sent:
+    sent = received_summaries(config)  # under -n: the workers that ran checks
+    markers = index_session.checks if index_session is not None else []
+    lines = sent or closing_lines(scenario, markers)
+    if not lines and kept is None:
         return
     terminalreporter.section("offline-index")
-    if scenario is not None and not sent:
-        summarise(terminalreporter, scenario)
-    for line in sent:
+    for line in lines:
         terminalreporter.write_line(line)
     if kept is not None:  # the fixture's or the marker's run too, not only --offline-index
         terminalreporter.write_line(f"work dir kept for inspection: {kept}")

@@ -1,12 +1,14 @@
-"""The check's closing lines in pytest's terminal summary: each step, what crossed the gap,
-the project table — and the hint when ``-m offline_index`` selected nothing."""
+"""The checks' closing lines in pytest's terminal summary: for the ``--offline-index`` check
+and each ``@pytest.mark.offline_index`` test that ran, each step, what crossed the gap, the
+project table — and the hint when ``-m offline_index`` selected nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..check.report import gap, project_table
-from ..check.scenario import AirgapScenario
+from ..check.scenario import NOT_RUN, AirgapScenario
 from ..util.words import count, size
 
 
@@ -21,9 +23,19 @@ def hint_the_check(terminalreporter: Any) -> None:
                                     "--offline-index -m offline_index")
 
 
-def summarise(terminalreporter: Any, scenario: AirgapScenario) -> None:
-    for line in summary_lines(scenario):
-        terminalreporter.write_line(line)
+def closing_lines(flag_check: AirgapScenario | None,
+                  marker_checks: Sequence[AirgapScenario]) -> list[str]:
+    """The tables of the checks that ran: the ``--offline-index`` check's as it always was,
+    then each marked test's under its node id (one that never started prints nothing)."""
+    lines = summary_lines(flag_check) if flag_check is not None and ran(flag_check) else []
+    for scenario in marker_checks:
+        if ran(scenario):
+            lines += [*([""] if lines else []), f"{scenario.name}:", *summary_lines(scenario)]
+    return lines
+
+
+def ran(scenario: AirgapScenario) -> bool:
+    return any(r.status != NOT_RUN for r in scenario.report.steps.values())
 
 
 def summary_lines(scenario: AirgapScenario) -> list[str]:

@@ -1,5 +1,6 @@
-"""The ``--offline-index`` check under pytest-xdist (``-n``): its items are one sequence, so
-they go to one worker together, and that worker's summary reaches the controller's terminal.
+"""The checks under pytest-xdist (``-n``): the ``--offline-index`` check's items are one
+sequence, so they go to one worker together; every worker's closing lines (that check's
+table, each marked test's) reach the controller's terminal.
 
 A scope for the check's items (whatever ``--dist`` groups the rest by) keeps warm, cut,
 install and import on one worker: split across workers, an install would find its warm on
@@ -45,8 +46,23 @@ def one_worker_scheduler(config: pytest.Config, log: Any) -> Any:
     return CheckOnOneWorker(config, log)
 
 
+class Summaries:
+    """The controller's side of every check's closing lines: the workers send them back
+    (the ``--offline-index`` check's and each marked test's, wherever it ran)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        lines = getattr(node, "workeroutput", {}).get(SUMMARY)
+        if lines:
+            summaries = self.config.stash.setdefault(SUMMARIES, [])
+            summaries.extend([*([""] if summaries else []), *lines])
+
+
 class Workers:
-    """The controller's side: the check's scope, and the summaries workers send back."""
+    """The controller's side of the ``--offline-index`` check: its items in one scope."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -60,12 +76,6 @@ class Workers:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         no_lone_progress(self.config.pluginmanager.get_plugin("terminalreporter"), ids)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: object) -> None:
-        lines = getattr(node, "workeroutput", {}).get(SUMMARY)
-        if lines:
-            self.config.stash.setdefault(SUMMARIES, []).extend(lines)
 
 
 def send_summary(config: pytest.Config, lines: list[str]) -> None:

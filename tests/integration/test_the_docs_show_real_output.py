@@ -1,6 +1,7 @@
 """The user guide's "What a run prints" is real output: a passing run, a failing run, a run
-under ``-n 2`` and a run of the fixtures, each captured here and compared with the guide's
-block of the same name — numbers, addresses and the test's own project names aside."""
+under ``-n 2``, a run of the fixtures and one of a marked test, each captured here and
+compared with the guide's block of the same name — numbers, addresses and the test's own
+project names aside."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ def test_app_installs_offline(offline_index, fresh_venv):
     offline_index.cut()
     fresh_venv.install("{name}")
     fresh_venv.check_imports("{module}")
+'''
+MARKED_SUITE = '''
+import pytest
+
+@pytest.mark.offline_index(packages=["{name}"], imports=["{module}"])
+def test_app_installs_offline():
+    pass
 '''
 
 
@@ -85,3 +93,11 @@ def test_a_run_of_the_fixtures_prints_what_the_guide_shows(pytester, upstream, a
     result = run(pytester, upstream)
     assert result.ret == 0
     assert captured(result, app) == documented("fixtures")
+
+
+def test_a_marked_test_prints_its_table_as_the_guide_shows(pytester, upstream, app) -> None:
+    module = Dist(app, "1.0").module
+    pytester.makepyfile(test_offline=MARKED_SUITE.format(name=app, module=module))
+    result = run(pytester, upstream)
+    assert result.ret == 0
+    assert captured(result, app) == documented("marker")

@@ -36,6 +36,11 @@ def test_eight_marker_tests_on_four_workers_use_one_server(pytester, upstream, u
     servers = {path.read_text() for path in seen}
     assert len(workers) > 1  # several processes really ran the checks...
     assert len(servers) == 1  # ...all against one devpi-server at one address
+    # each marked test's table reaches the controller's summary, whichever worker ran it
+    out = result.stdout.str().split("= offline-index =", 1)[-1]
+    for i in range(8):
+        assert f"::test_check[{i}]:" in out
+    assert out.count(f"{name} ") >= 8  # a project row in each table
     assert snapshot_diff(before, machine_snapshot()) == {}
 
 

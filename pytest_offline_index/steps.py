@@ -3,10 +3,23 @@ the items, the terminal, the JSON report and junit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from enum import Enum
 
 Progress = Callable[[str], None]  # where a run says what it does, one line at a time
+
+
+def reporting(progress: Progress | None, logger: str) -> Progress:
+    """Where a run's lines go: always to ``logging`` (the logger ``logger``, at INFO), and
+    to ``progress`` too when one is given (the plugin's terminal, a script's ``print``)."""
+    log = logging.getLogger(logger)
+
+    def report(line: str) -> None:
+        log.info("%s", line)
+        if progress is not None:
+            progress(line)
+    return report
 
 class Step(str, Enum):
     WARM = "warm"

@@ -35,7 +35,7 @@ from ..findings import ImportResult
 from ..inputs.targets import Target
 from ..netns import Alone
 from ..outcomes import StepNotRun
-from ..steps import Progress, Status, Step, step_key
+from ..steps import Progress, Status, Step, reporting, step_key
 from ..util.words import count
 from .plan import StepRecord
 
@@ -68,7 +68,7 @@ class LandedCheck:
         self.targets = list(targets)
         self.sandbox = sandbox
         self.imports = tuple(imports)  # modules named here win over the manifest's
-        self.progress = progress or (lambda line: None)
+        self.progress = reporting(progress, __name__)
         self.workdir = Path(tempfile.mkdtemp(prefix="offline-index-bundle-", dir=workdir))
         self.stop = threading.Event()
         self.run = Runner(None, timeout, self.workdir / "tmp", self.stop)

@@ -36,7 +36,7 @@ from ..inputs.settings import Settings, redacted
 from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..proof.as_warmed import warmed_versions
-from ..steps import Progress, Status, Step, step_key
+from ..steps import Progress, Status, Step, reporting, step_key
 from ..util.words import count, size
 from .plan import ScenarioReport, StepRecord, blocker, plan_steps, recorded
 from .pool import CheckPool, held_progress, holdable
@@ -74,7 +74,7 @@ class AirgapScenario:
         self.index: CheckableIndex = index if index is not None else (
             ExistingIndex(settings, workdir=workdir, progress=progress) if self.existing
             else OfflineIndex(settings, workdir=workdir, progress=progress))
-        self.progress = holdable(progress or self.index.progress)
+        self.progress = holdable(reporting(progress, __name__) if progress else self.index.progress)
         self.requested = requested(settings, self.workdir)
         self._owns_pool = pool is None
         self.pool = pool or CheckPool()

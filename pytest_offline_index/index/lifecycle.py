@@ -4,7 +4,6 @@ process that started it does, and a stop that ends the commands of every thread.
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import threading
@@ -17,7 +16,7 @@ from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
 from ..netns import Topology
-from ..steps import Progress
+from ..steps import Progress, reporting
 
 Self = TypeVar("Self", bound="Lifecycle")  # typing.Self is 3.11's
 
@@ -43,8 +42,7 @@ class Lifecycle(ABC):
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="offline-index-",
                                                         dir=settings.workdir))
-        log = logging.getLogger(type(self).__module__)
-        self.progress: Progress = progress or (lambda line: log.info("%s", line))
+        self.progress: Progress = reporting(progress, type(self).__module__)
         self.topology: Topology | None = None  # the namespaces, for tests that reach in
         self._owner_pid = os.getpid()
         # set by stop_commands (and close): ends every command a venv or warm of this index

@@ -148,7 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
     xdist_controller = (bool(config.getoption("numprocesses", None))
                         and config.pluginmanager.hasplugin("xdist"))
     if xdist_controller:  # marked tests' tables come back from the workers too
-        config.pluginmanager.register(Summaries(config), "offline-index-summaries")
+        config.pluginmanager.register(Summaries(config, _output(config)),
+                                      "offline-index-summaries")
     if not config.getoption("offline_index", False):
         return
     try:
@@ -333,11 +334,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 def _progress_writer(config: pytest.Config) -> Callable[[str], None]:
     """Where the check says what it does: the terminal, through :class:`Output`."""
+    return _output(config).write
+
+
+def _output(config: pytest.Config) -> Output:
     output = config.pluginmanager.get_plugin(OUTPUT)
     if output is None:
         output = Output(config)
         config.pluginmanager.register(output, OUTPUT)
-    return output.write
+    return output
 
 
 # -- the generated check items ----------------------------------------------------------

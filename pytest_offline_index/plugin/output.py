@@ -43,6 +43,9 @@ class Output:
         self.config = config
         self._live: tuple[str, float] | None = None  # the phase on the live line, since
         self._wrote = False  # lines written in the middle of the running test's line
+        # an xdist worker has no terminal: its lines go to the controller with the reports
+        self._worker = hasattr(config, "workerinput")
+        self._pending: list[str] = []
 
     @property
     def _reporter(self) -> Any:
@@ -57,6 +60,9 @@ class Output:
         """Say ``line`` (without the ``offline-index:`` prefix)."""
         if line.startswith("  ") and self.config.get_verbosity() < 1:
             return  # a detail: shown with -v
+        if self._worker:
+            self._pending.append(line)
+            return
         reporter = self._reporter
         if reporter is None:
             return
@@ -89,6 +95,20 @@ class Output:
             width = reporter._tw.fullwidth - 1
             said = f"offline-index: {phase} ... {time.monotonic() - since:.0f}s {sub}"
             reporter.rewrite(said[:width], erase=True)
+
+    def say_settled(self, lines: list[str]) -> None:
+        """Lines a worker said during an item, printed when the item's report arrives:
+        each phase's result, not its start and progress (they are history by now)."""
+        for line in settled(lines):
+            self.write(line)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any
+                                  ) -> Generator[None, Any, Any]:
+        report = yield
+        if self._worker and self._pending:  # xdist sends it to the controller with the report
+            report.offline_index_lines, self._pending = self._pending, []
+        return report
 
     # -- hooks: the check's items print no node id, no dot ------------------------------
 
@@ -126,3 +146,19 @@ class Output:
             return category, "", word
         return status
 
+
+
+def settled(lines: list[str]) -> list[str]:
+    """``lines`` without each phase's start (``... ...``) and the sub-lines that followed it
+    until its result."""
+    kept: list[str] = []
+    phase: str | None = None
+    for line in lines:
+        if line.endswith(" ..."):
+            phase = line[:-4]
+        elif phase is not None and RESULT.match(line):
+            kept.append(line)
+            phase = None
+        elif phase is None or not line.startswith(phase):
+            kept.append(line)
+    return kept

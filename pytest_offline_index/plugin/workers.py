@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .output import is_check_item, no_lone_progress
+from .output import Output, is_check_item, no_lone_progress
 
 SUMMARY = "offline_index_summary"
 SUMMARIES = pytest.StashKey["list[str]"]()
@@ -47,11 +47,18 @@ def one_worker_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 class Summaries:
-    """The controller's side of every check's closing lines: the workers send them back
-    (the ``--offline-index`` check's and each marked test's, wherever it ran)."""
+    """The controller's side of what the workers' checks say: each phase's line with the
+    report of the item it came in, and the closing lines when a worker finishes (the
+    ``--offline-index`` check's table and each marked test's, wherever it ran)."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, output: Output) -> None:
         self.config = config
+        self.output = output
+
+    @pytest.hookimpl(tryfirst=True)  # before the item's letter
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if lines := getattr(report, "offline_index_lines", None):
+            self.output.say_settled(list(lines))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

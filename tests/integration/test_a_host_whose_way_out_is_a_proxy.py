@@ -14,6 +14,9 @@ from tests.support.emulation import only_through
 from tests.support.machine import machine_snapshot, snapshot_diff
 from tests.support.tinyproxy import UID, Tinyproxy
 
+# the emulated host's firewall is the machine's own for the test's duration
+pytestmark = pytest.mark.alone
+
 SECRET = ("oi-user", "s3cret-Pa55")
 
 

@@ -67,6 +67,9 @@ import json, sys
 sys.path.insert(0, {str(REPO)!r})
 from tests.support.machine import machine_snapshot
 
+# the emulated host's firewall is the machine's own for the test's duration
+pytestmark = pytest.mark.alone
+
 def pytest_runtest_setup(item):
     if item.nodeid.endswith("::install"):
         snapshot = machine_snapshot()

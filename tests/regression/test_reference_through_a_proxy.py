@@ -14,6 +14,9 @@ from tests.support.emulation import StubResolver, only_through, private_resolv_c
 from tests.support.machine import machine_snapshot, snapshot_diff
 from tests.support.tinyproxy import UID, Tinyproxy
 
+# the emulated host's firewall is the machine's own for the test's duration
+pytestmark = pytest.mark.alone
+
 PUBLIC_HOSTS = ("pypi.org", "files.pythonhosted.org")
 
 

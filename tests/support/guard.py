@@ -28,6 +28,7 @@ import pytest
 
 from pytest_offline_index.execute.processes import is_alive, process_start_time
 
+from .alone import held, run_lock
 from .machine import root_snapshot, snapshot_diff
 
 HOLDER = "netns/holder.py"
@@ -209,9 +210,14 @@ class SuiteGuard:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def machine_left_as_found() -> Iterator[None]:
-    guard = SuiteGuard().start()
+def machine_left_as_found(pytestconfig: pytest.Config,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    lock = run_lock(pytestconfig, tmp_path_factory)  # not while a host is emulated beside
+    with held(lock):
+        guard = SuiteGuard().start()
     yield
-    if leftovers := guard.check():
+    with held(lock):
+        leftovers = guard.check()
+    if leftovers:
         pytest.fail("the suite left the machine changed:\n" + "\n".join(leftovers),
                     pytrace=False)

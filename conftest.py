@@ -2,9 +2,11 @@
 
 What is compared (``tests/support/guard.py``):
 
-* Whole machine, before against after: the root namespace's links, addresses, routes (v4
-  and v6, every table), nftables ruleset and ``ip_forward``. No run ever touches the root
-  namespace, so a concurrent run does not change them either.
+* The root namespace, before against after, as far as a run or this suite's emulations
+  could touch it (``tests/support/machine.py``): ``ip_forward``, the machine's default
+  routes, links a run names, addresses and routes in a run's addressing, and the suite's
+  own nft tables. Other work on the machine is not compared. Under xdist the guard reads
+  them when no test that emulates another host runs (``tests/support/alone.py``).
 * Only this suite's runs: the guard polls the process table every 20 ms and remembers every
   namespace holder this process started, directly or through pytester subprocesses and xdist
   workers (pid, start time, its user and PID namespaces, its spec). At the end, for each: it

@@ -410,7 +410,7 @@ NFPROTO_IPV4 = 2
 NFT_TABLE_F_OWNER = 0x2
 NF_DROP, NF_ACCEPT = 0, 1
 NFT_META_IIFNAME = 6
-NFT_META_SKUID, NFT_META_L4PROTO = 10, 16
+NFT_META_SKUID, NFT_META_SKGID, NFT_META_L4PROTO = 10, 11, 16
 NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER = 1, 2
 IPPROTO_TCP = 6
 NFT_CT_STATE = 0
@@ -471,6 +471,14 @@ def _not_owned_by(uid: int) -> Expr:
 
     load = OrderedDict(dreg=1, key=NFT_META_SKUID)
     cmp = OrderedDict(sreg=1, op=CMP_NEQ, data=_data(struct.pack("I", uid)))  # host order
+    return [genex("meta", load), genex("cmp", cmp)]
+
+
+def _owned_by_group(gid: int) -> Expr:
+    from pyroute2.nftables.expressions import genex
+
+    load = OrderedDict(dreg=1, key=NFT_META_SKGID)
+    cmp = OrderedDict(sreg=1, op=CMP_EQ, data=_data(struct.pack("I", gid)))  # host order
     return [genex("meta", load), genex("cmp", cmp)]
 
 
@@ -584,14 +592,19 @@ def input_drop() -> Iterator[DropFirewall]:
 
 
 @contextlib.contextmanager
-def only_through(uid: int, destinations: Sequence[tuple[str, int]]) -> Iterator[DropFirewall]:
+def only_through(uid: int, destinations: Sequence[tuple[str, int]],
+                 group: int | None = None) -> Iterator[DropFirewall]:
     """A host whose only way out is its proxy, running as ``uid``: the output hook drops TCP
-    to each ``(IPv4 address, port)`` from every socket another user owns.
+    to each ``(IPv4 address, port)`` from every socket another user owns — or, with
+    ``group``, only from the sockets of processes running with that group (the emulated
+    host's, which the test starts so): the machine's other work, reaching the same public
+    addresses meanwhile, is not touched.
 
     Table ``oitest_out_<hex>`` (family ip), base chain ``output`` (filter, hook output,
     priority 0, policy accept) with one drop rule per destination.
     """
-    rules = [([*_daddr(address), *_tcp_dport(port), *_not_owned_by(uid)], NF_DROP)
+    mine = _owned_by_group(group) if group is not None else []
+    rules = [([*_daddr(address), *_tcp_dport(port), *_not_owned_by(uid), *mine], NF_DROP)
              for address, port in destinations]
     with _table("oitest_out_", "output", NF_ACCEPT, rules) as firewall:
         yield firewall

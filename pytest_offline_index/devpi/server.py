@@ -313,12 +313,16 @@ class DevpiServer:
         dir, not asked of devpi (its JSON page of a big project, numpy's, takes a minute)."""
         held = {}
         for path in sorted((self.serverdir / "+files").rglob("*")):
-            if not path.is_file():
-                continue
+            if not path.is_file() or path.name.endswith("-tmp"):
+                continue  # "-tmp": being stored, not yet held (renamed when it is)
             if (digest := self._digests.get(path)) is None:  # a stored file never changes
                 digest = self._digests[path] = sha256_of(path)
             held[digest] = path.name
         return held
+
+    def storing(self) -> bool:
+        """Whether devpi is storing a file now (one it has not committed to its store)."""
+        return any(path.name.endswith("-tmp") for path in (self.serverdir / "+files").rglob("*"))
 
     def _held_paths(self, project: str | None) -> list[Path]:
         paths: list[Path] = []

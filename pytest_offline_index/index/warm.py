@@ -49,6 +49,7 @@ MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's m
 UpstreamFailures = Callable[[], "list[str]"]  # why the relay could not reach the upstream
 RelayFailures = Callable[[float], "list[str]"]  # the relay's failures since a monotonic time
 Issuer = Callable[[str, int], "str | None"]  # who issued the certificate host:port shows
+COMMIT_WAIT = 15.0  # seconds devpi may take to store a file it has served (see not_held)
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -142,6 +143,19 @@ class WarmRecord:
             return {}
 
 
+def not_held(server: DevpiServer, files: Sequence[Path], digests: Sequence[str]) -> list[str]:
+    """One line for each of ``files`` devpi does not hold, byte for byte. devpi streams a
+    file to pip while it stores it, and renames it into its store when its transaction
+    commits, which on a loaded machine can come after pip has finished: while devpi is
+    still storing a file, wait for it (bounded)."""
+    deadline = time.monotonic() + COMMIT_WAIT
+    while True:
+        foreign = foreign_files(zip(files, digests, strict=True), server.held_files())
+        if not foreign or not server.storing() or time.monotonic() > deadline:
+            return foreign
+        time.sleep(0.1)
+
+
 class Warmer:
     """Warms ``server`` for one target at a time, from the client, through ``run``."""
 
@@ -176,8 +190,7 @@ class Warmer:
             build_reqs = self._everything(target, python, specs, dest)
         files = tuple(sorted(p for p in dest.iterdir() if p.is_file()))
         digests = tuple(map(sha256_of, files))
-        if foreign := foreign_files(zip(files, digests, strict=True),
-                                    self.server.held_files()):
+        if foreign := not_held(self.server, files, digests):
             raise WarmError(f"{target.label}: " + "; ".join(foreign))
         self.record.add(target, files)
         return WarmResult.of(python, files, time.monotonic() - started, build_reqs, digests)

@@ -23,6 +23,9 @@ from tests.support.dists import Dist
 from tests.support.emulation import StubResolver, forward_drop, input_drop, private_resolv_conf
 from tests.support.machine import machine_snapshot
 
+# the emulated host's firewall is the machine's own for the test's duration
+pytestmark = pytest.mark.alone
+
 HOST_STATE = ("links", "addresses", "routes", "nft tables", "ip_forward", "named namespaces")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,9 +69,6 @@ MID_RUN_CONFTEST = f"""
 import json, sys
 sys.path.insert(0, {str(REPO)!r})
 from tests.support.machine import machine_snapshot
-
-# the emulated host's firewall is the machine's own for the test's duration
-pytestmark = pytest.mark.alone
 
 def pytest_runtest_setup(item):
     if item.nodeid.endswith("::install"):

@@ -13,6 +13,30 @@ from tests.support.alone import held, run_lock
 from tests.support.ordinary_user import OrdinaryUser, build_wheel
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup``: the tests of the ordinary user on one worker (its venv is
+    made once per worker), and the tests that must run alone one after the other there
+    (none of them waits for the lock while another worker holds it for the next)."""
+    for item in items:
+        if "user" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ordinary-user"))
+        elif item.get_closest_marker("alone") is not None:
+            item.add_marker(pytest.mark.xdist_group("alone"))
+
+
+XDIST_WORKER_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
+                          "PYTEST_XDIST_TESTRUNUID")
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An xdist worker's environment says it is one; a pytest that a test starts is not
+    (pytest-benchmark, for one, would warn that xdist is active in its output)."""
+    for name in XDIST_WORKER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _beside_the_others(request: pytest.FixtureRequest,
                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -7,7 +7,8 @@ with a fixed seed, uniformly over that length, each moment printed (``-s`` or ``
 shows them). Only before pytest has started its session (its first line) may a Ctrl-C end
 the run as pytest or Python ends any (pytest's traceback, or killed by SIGINT): the run has
 started nothing then. A moment that comes after the run has ended interrupts nothing and
-says so.
+says so — also when it comes after pytest's last line but before the process is gone (the
+run's result is said and everything torn down: Python ends it as it ends any).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MOMENTS = int(os.environ.get("OFFLINE_INDEX_SIGINT_MOMENTS", "50"))
 GRACE = 0.5  # a line the run wrote as the signal came may reach us a little later
 STARTED = "test session starts"  # pytest's first line: the session, and the plugin, are up
 PASSED_STEP = re.compile(r"^offline-index: \S+(?: \[[^]]+\])?: passed in ")
+PASSED_LAST_LINE = re.compile(r"^=+ \d+ passed in [\d.]+s")  # pytest's last line, for a pass
 
 
 @dataclass
@@ -113,12 +115,20 @@ def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[
         text = run.text
         late = [line for at, line in run.lines if at > sent + GRACE and PASSED_STEP.match(line)]
         landed = re.search(r"^!+ Interrupted: (.*?) !+$", text, re.M)
+        # the run had said it passed (its last line, not later than the signal could have
+        # reached us) and nothing says interrupted: the signal came as the process ended
+        after_the_end = not landed and any(at <= sent + GRACE and PASSED_LAST_LINE.match(line)
+                                           for at, line in run.lines)
         print(f"moment {number:2}: {moment:5.2f}s -> exit {returncode}: "
-              + ("the run had ended" if ended_first else
+              + ("the run had ended" if ended_first else "after the run's last line"
+                 if after_the_end else
                  landed.group(1) if landed else "before the session started"
                  if not run.seen_before(sent, STARTED) else "no line"))
         if ended_first:  # it interrupted nothing: the run had passed
             assert returncode == 0, text
+            lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
+        elif after_the_end:  # the process was ending: Python's own end, or none
+            assert returncode in (0, -signal.SIGINT), text
             lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
         elif not run.seen_before(sent, STARTED) and not landed:  # pytest's or Python's end
             assert returncode in (2, -signal.SIGINT), text

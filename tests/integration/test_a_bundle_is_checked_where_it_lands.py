@@ -26,6 +26,8 @@ from tests.support.refusals import refuse_unshare
 from tests.support.upstream import LocalUpstream
 
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA"]
+# under --dist loadgroup, one worker makes the module's bundle (a minute) for all its tests
+pytestmark = pytest.mark.xdist_group("landed-bundle")
 RUNNING = f"py{sys.version_info.major}.{sys.version_info.minor}"
 
 

@@ -147,7 +147,6 @@ class Output:
         return status
 
 
-
 def settled(lines: list[str]) -> list[str]:
     """``lines`` without each phase's start (``... ...``) and the sub-lines that followed it
     until its result."""

@@ -35,6 +35,7 @@ def normalised(text: str) -> list[str]:
     on), without what differs run to run: numbers, addresses, paths, padding."""
     if found := list(re.finditer(r"^(collected \d+ items?|\d+ workers \[.*)$", text, re.M)):
         text = text[found[-1].end():]
+    text = re.sub(r" \(\d+:\d\d:\d\d\)", "", text)  # pytest's "(0:01:11)" past a minute
     text = re.sub(r"https?://[\w.-]+(:\d+)?(/[^\s);]*)?", "URL", text)
     text = re.sub(r"/\S*/\S+", "PATH", text)
     text = re.sub(r"\d+(\.\d+)?", "N", text)

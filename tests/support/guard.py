@@ -53,7 +53,9 @@ class HolderWatcher:
         self.root_pid = root_pid
         self.interval = interval
         self.holders: dict[tuple[int, int | None], SeenHolder] = {}
-        self._looked: set[tuple[int, int | None]] = set()
+        # what each process's command line was when last looked at: a fork is seen before
+        # its exec (under load, for a while), so a changed command line is looked at again
+        self._looked: dict[tuple[int, int | None], list[str]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,12 +78,13 @@ class HolderWatcher:
     def poll(self) -> None:
         for pid in _pids():
             key = (pid, process_start_time(pid))
-            if key in self._looked:
-                if key in self.holders:  # its namespaces: the init's come a moment later
-                    self.holders[key].namespaces |= _namespaces(pid)
+            if key in self.holders:  # its namespaces: the init's come a moment later
+                self.holders[key].namespaces |= _namespaces(pid)
                 continue
-            self._looked.add(key)
             args = _args(pid)
+            if self._looked.get(key) == args:
+                continue
+            self._looked[key] = args
             if len(args) < 2 or not args[-2].endswith(HOLDER) or not self._below(pid):
                 continue
             if any(a.endswith(HOLDER) for a in _args(_parent(pid) or 0)):

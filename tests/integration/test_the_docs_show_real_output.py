@@ -88,17 +88,12 @@ def test_a_run_under_xdist_prints_what_the_guide_shows(pytester, upstream, app) 
     assert captured(result, app) == documented("xdist")
 
 
-def test_a_run_of_the_fixtures_prints_what_the_guide_shows(pytester, upstream, app) -> None:
-    module = Dist(app, "1.0").module
-    pytester.makepyfile(test_offline=FIXTURES_SUITE.format(name=app, module=module))
+@pytest.mark.parametrize(("block", "suite"), [("fixtures", FIXTURES_SUITE),
+                                              ("marker", MARKED_SUITE)])
+def test_a_suite_using_the_harness_prints_what_the_guide_shows(pytester, upstream, app,
+                                                               block, suite) -> None:
+    """The fixtures' run, and a marked test's (its table under its node id)."""
+    pytester.makepyfile(test_offline=suite.format(name=app, module=Dist(app, "1.0").module))
     result = run(pytester, upstream)
     assert result.ret == 0
-    assert captured(result, app) == documented("fixtures")
-
-
-def test_a_marked_test_prints_its_table_as_the_guide_shows(pytester, upstream, app) -> None:
-    module = Dist(app, "1.0").module
-    pytester.makepyfile(test_offline=MARKED_SUITE.format(name=app, module=module))
-    result = run(pytester, upstream)
-    assert result.ret == 0
-    assert captured(result, app) == documented("marker")
+    assert captured(result, app) == documented(block)

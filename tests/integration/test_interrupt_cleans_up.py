@@ -21,7 +21,7 @@ from pytest_offline_index.netns import Addressing, Sandbox
 from pytest_offline_index.netns import sandbox as sandbox_module
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
-from tests.support.processes import as_a_shell_starts_it, step_pip, wait_for
+from tests.support.processes import as_a_shell_starts_it, step_pip, wait_for, wait_in
 
 
 @pytest.mark.parametrize("blocked", [False, True], ids=["as-from-a-shell", "inherited-blocked"])
@@ -35,7 +35,8 @@ def test_sigint_during_a_step_tears_everything_down(step, blocked, fresh_upstrea
     child = spawn_check(*fresh_upstream.args,
                         "--offline-index-package", "interrupted", sigint_blocked=blocked)
     try:
-        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
+                      interval=0.01)
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=120)
     finally:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.dists import Dist
 from tests.support.guard import HolderWatcher
-from tests.support.processes import step_pip, wait_for
+from tests.support.processes import step_pip, wait_for, wait_in
 
 FIXTURE_SUITE = '''
 def test_by_hand(offline_index, fresh_venv):
@@ -63,7 +63,8 @@ def test_sigterm_during_a_step_tears_everything_down(mode, step, pytester, fresh
         cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
+                      interval=0.01)
         run, text = _terminate(child, group=mode == "xdist")
     finally:
         _reap(child)
@@ -116,7 +117,7 @@ def test_sigterm_during_a_matrix_install_ends_every_install(pytester, fresh_upst
         cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        pips = wait_for(lambda: _installs(child.pid, count=2))
+        pips = wait_in(child, lambda: _installs(child.pid, count=2), "two install pips")
         builds = [p for pip, _ in pips for p in wait_for(
             lambda pip=pip: pip.children(recursive=True))]  # the backend, in its build
         run, text = _terminate(child, group=False)

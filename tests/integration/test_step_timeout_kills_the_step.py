@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from tests.support.dists import Dist
-from tests.support.processes import descendant_running, wait_for
+from tests.support.processes import descendant_running, wait_for, wait_in
 
 HANGING_BACKEND = '''import time
 
@@ -93,7 +93,7 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
             seen.extend(hooks_under(child.pid))  # every hook of the run: for the cleanup
             return descendant_running(child.pid, "pip", "download")
 
-        pip = wait_for(warm_pip, interval=0.05)
+        pip = wait_in(child, warm_pip, "the warm's pip download")
         hung.append(pip)
         if hang == "build backend":
             hung.append(wait_for(lambda: hook_of(pip), interval=0.01))

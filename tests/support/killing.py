@@ -9,7 +9,7 @@ import time
 import psutil
 
 from .guard import HolderWatcher, SeenHolder
-from .processes import step_pip, wait_for
+from .processes import step_pip, wait_for, wait_in
 
 GONE_WITHIN = 2.0  # the kernel's teardown, from the kill to nothing left
 
@@ -19,7 +19,8 @@ def kill_mid_step(child: subprocess.Popen[bytes], step: str,
     """Wait until ``child``'s run is in ``step`` (the install: in a build), then SIGKILL it
     (by the pid we started); the run as it was seen live, its holder and the step's pip."""
     try:
-        pip = wait_for(lambda: step_pip(child.pid, step), interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
+                      interval=0.01)
         if step == "install":
             wait_for(lambda: pip.children(recursive=True))  # the backend, in its build
         run = HolderWatcher(child.pid)

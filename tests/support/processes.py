@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,6 +21,34 @@ def wait_for(predicate: Callable[[], T], timeout: float = 60.0, interval: float 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def wait_in(child: subprocess.Popen[bytes], predicate: Callable[[], T], what: str,
+            timeout: float = 300.0, interval: float = 0.05) -> T:
+    """``predicate``'s first true value while ``child`` runs. A child that ends first fails
+    the wait at once, with what it printed (it never reached ``what``); a loaded machine
+    only makes it wait longer (a step's start is not timed here)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        if child.poll() is not None:
+            raise AssertionError(f"the run ended (exit {child.returncode}) before {what}:\n"
+                                 f"{_printed(child)}")
+        time.sleep(interval)
+    raise AssertionError(f"no {what} after {timeout:.0f}s; the run printed:\n{_printed(child)}")
+
+
+def _printed(child: subprocess.Popen[bytes]) -> str:
+    """What ``child`` has printed to its pipe so far, without waiting for more."""
+    if child.stdout is None:
+        return "(not captured)"
+    os.set_blocking(child.stdout.fileno(), False)
+    try:
+        data = child.stdout.read() or b""
+    finally:
+        os.set_blocking(child.stdout.fileno(), True)
+    return data.decode(errors="replace")[-4000:]
 
 
 def descendant_running(pid: int, *words: str) -> psutil.Process | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import cpu_log
 from tests.support.alone import held, run_lock
 from tests.support.ordinary_user import OrdinaryUser, build_wheel
 
@@ -25,6 +27,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         elif item.get_closest_marker("alone") is not None:
             item.add_marker(pytest.mark.xdist_group("alone"))
 
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Each test's CPU, when asked for (tests/support/cpu_log.py)."""
+    where = cpu_log.directory()
+    span = cpu_log.Span() if where else None
+    yield
+    if where and span:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        cpu_log.record(where, worker, {"test": item.nodeid, **span.end()})
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if cpu_log.directory() and not hasattr(session.config, "workerinput"):
+        session.config.stash[_MACHINE_CPU] = (cpu_log.machine_cpu_seconds(), time.monotonic())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if (where := cpu_log.directory()) and (start := session.config.stash.get(_MACHINE_CPU,
+                                                                               None)):
+        cpu, wall = start
+        cpu_log.record(where, "machine", {"cpu": round(cpu_log.machine_cpu_seconds() - cpu, 1),
+                                          "wall": round(time.monotonic() - wall, 1)})
+
+
+_MACHINE_CPU = pytest.StashKey[tuple[float, float]]()
 
 XDIST_WORKER_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
                           "PYTEST_XDIST_TESTRUNUID")

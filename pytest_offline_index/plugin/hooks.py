@@ -5,35 +5,45 @@ install, import) to the run, even in a directory without test files. The steps a
 :class:`~pytest_offline_index.check.scenario.AirgapScenario` on the session's one index
 (:class:`~pytest_offline_index.plugin.session.SessionIndex`), which the ``offline_index`` fixture
 and ``@pytest.mark.offline_index`` share; this module only wires pytest to them.
+
+pytest loads the plugin into every run of a project that has it installed, and rewrites
+each of its modules it imports (asserts, for tracebacks): the check's own modules — devpi,
+the namespaces, the installers — are imported only by a run that uses the check.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..check.report import build_report, write_report
-from ..check.scenario import AirgapScenario
-from ..client.venv import FreshVenv
 from ..errors import OfflineIndexError, SettingsError
-from ..index.offline import OfflineIndex
-from ..inputs.configfile import unloaded
 from ..inputs.settings import OPTIONS, Settings
 from ..inputs.targets import Target, resolve_targets
-from ..inputs.versions import header_line
 from ..outcomes import NotInstallChecked, StepNotRun
 from ..steps import Step
 from . import landed
+from .config import check_report_path, report_path, settings_from_config
 from .interrupted import Interruptions
 from .output import Output
-from .session import SessionIndex, under_xdist, xdist_run
 from .summary import closing_lines, hint_the_check
-from .workers import Summaries, Workers, received_summaries, send_summary
+from .workers import (
+    Summaries,
+    Workers,
+    received_summaries,
+    send_summary,
+    under_xdist,
+    xdist_run,
+)
+
+if TYPE_CHECKING:
+    from ..check.scenario import AirgapScenario
+    from ..client.venv import FreshVenv
+    from ..index.offline import OfflineIndex
+    from .session import SessionIndex
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,76 +67,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 MARKER_KEYS = ("packages", "imports", "pythons", "requirements", "installer", "index_url")
-MARKER_LEAVES = ("export",)  # the --offline-index check's alone
-SESSION_KEY = pytest.StashKey[SessionIndex]()
-CHECK_KEY = pytest.StashKey[AirgapScenario]()
+SESSION_KEY = pytest.StashKey["SessionIndex"]()
+CHECK_KEY = pytest.StashKey["AirgapScenario"]()
 MARKER_CHECK_KEY = pytest.StashKey["tuple[Settings, list[Target]]"]()
 TARGETS_KEY = pytest.StashKey["list[Target]"]()
 REPORTED_KEY = pytest.StashKey[Path]()
 OUTPUT = "offline-index-output"
 
 
-def settings_from_config(config: pytest.Config, *, marker: bool = False,
-                         **overrides: object) -> Settings:
-    """Settings from the command line over the ini file; ``overrides`` (a marker) win. A
-    marker's check writes no export: that is the ``--offline-index`` check's. Settings
-    written in a config file pytest did not load are refused, not replaced by defaults."""
-    if (unloaded := unloaded_config(config)) is not None:
-        raise SettingsError(unloaded)
-    options = [o for o in OPTIONS if o.parse is not None  # the report is the plugin's
-               and not (marker and o.field in MARKER_LEAVES)]
-    cli = {o.field: config.getoption(f"offline_index_{o.field}") for o in options}
-    cli.update({k: v for k, v in overrides.items() if v is not None})
-    ini = {o.field: config.getini(o.ini) for o in options}
-    return Settings.resolve(cli=cli, ini=ini,
-                            ini_file=config.inipath.name if config.inipath else "the ini file")
-
-
-UNLOADED_KEY = pytest.StashKey["str | None"]()
-
-
-def unloaded_config(config: pytest.Config) -> str | None:
-    """Why the plugin's settings in the config file pytest would take were not read, or
-    None (see :func:`~..inputs.configfile.unloaded`); asked once per run."""
-    if UNLOADED_KEY not in config.stash:
-        config.stash[UNLOADED_KEY] = None if getattr(config.option, "inifilename", None) \
-            else unloaded(config.inipath, config.invocation_params.dir, config.rootpath)
-    return config.stash[UNLOADED_KEY]
-
-
-def report_path(config: pytest.Config) -> Path | None:
-    value = config.getoption("offline_index_report") or config.getini("offline_index_report")
-    return Path(str(value)) if value else None
-
-
-def check_report_path(config: pytest.Config) -> None:
-    """A report that could not be written is refused now, not after the whole check."""
-    path = report_path(config)
-    if path is None:
-        return
-    existing = path.resolve().parent  # the report's dirs are made: probe the nearest one
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    probe = existing / f".offline-index-report-probe-{os.getpid()}"
-    try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "it is a directory")
-        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        probe.unlink()
-    except OSError as exc:
-        raise pytest.UsageError(
-            f"offline-index: report: {str(path)!r} cannot be written "
-            f"({exc.strerror or exc}); give a path in a writable directory with "
-            f"--offline-index-report") from None
-
-
-def session_index(config: pytest.Config) -> SessionIndex:
-    """The session's one index, made (not started) on first use."""
+def session_index(config: pytest.Config, settings: Settings | None = None) -> SessionIndex:
+    """The session's one index, made (not started) on first use, with ``settings`` or the
+    run's. Only a run that uses the check imports its machinery (devpi, the namespaces)."""
     if SESSION_KEY not in config.stash:
-        try:
-            settings = settings_from_config(config)
-        except SettingsError as exc:
-            raise OfflineIndexError(str(exc)) from None
+        if settings is None:
+            try:
+                settings = settings_from_config(config)
+            except SettingsError as exc:
+                raise OfflineIndexError(str(exc)) from None
+        from .session import SessionIndex
+
         config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
                                                 xdist_run(config))
     return config.stash[SESSION_KEY]
@@ -161,8 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(  # each worker would write the one DIR for its own items
             "offline-index: export: not under pytest-xdist (-n); run the check that "
             "exports in one process")
-    config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
-                                                xdist_run(config))
+    session_index(config, settings)
     config.stash[TARGETS_KEY] = targets
     if xdist_controller:
         config.pluginmanager.register(Workers(config), "offline-index-workers")
@@ -217,6 +175,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if index is not None and index.server is not None and index.server.is_running():
             with contextlib.suppress(OfflineIndexError):
                 cached = index.cached_files()
+        from ..check.report import build_report, write_report
+
         write_report(path, build_report(checks, cached))
         config.stash[REPORTED_KEY] = path
         if index_session.progress is not None:
@@ -234,7 +194,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     """The versions the ``--offline-index`` check runs with, in pytest's header."""
     targets = config.stash.get(TARGETS_KEY, None)
-    return None if targets is None else header_line(targets)
+    if targets is None:
+        return None
+    from ..inputs.versions import header_line  # asks the installers: the check's runs only
+
+    return header_line(targets)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -8,15 +8,18 @@ Not under pytest-xdist, whose controller handles a KeyboardInterrupt of its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..check.plan import StepRecord
-from ..check.scenario import AirgapScenario
 from ..execute.interrupts import HeldSigint, interrupted_by
 from ..steps import Status
-from .session import SessionIndex, under_xdist
+from .workers import under_xdist
+
+if TYPE_CHECKING:
+    from ..check.plan import StepRecord
+    from ..check.scenario import AirgapScenario
+    from .session import SessionIndex
 
 MARK = "offline_index_interrupted"  # set on the report of the item it landed in
 RUN = pytest.StashKey[pytest.Session]()  # the session, for the run's last hook

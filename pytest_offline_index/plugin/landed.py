@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..bundle.landed import LandedBundle
-from ..check.landed import LandedCheck
 from ..errors import OfflineIndexError, SettingsError
 from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import OPTIONS
 from ..inputs.targets import Target, find_python, running_target
-from ..netns import network_refusal
 from ..outcomes import StepNotRun
 from ..steps import Progress
-from .session import under_xdist
+from .workers import under_xdist
+
+if TYPE_CHECKING:
+    from ..check.landed import LandedCheck
 
 NAME = "offline-index-bundle"
-CHECK_KEY = pytest.StashKey[LandedCheck]()
+CHECK_KEY = pytest.StashKey["LandedCheck"]()
 # what only the check that makes a bundle takes: given with --offline-index-bundle, a mistake
 MAKERS_ONLY = ("packages", "requirements", "upstream", "upstream_proxy", "upstream_cert",
                "index_url", "index_cert", "index_netrc", "export", "cache_dir", "platforms",
@@ -63,6 +63,11 @@ def configure(config: pytest.Config, settings_of: Any, progress: Progress) -> No
 
 
 def _check(config: pytest.Config, settings_of: Any, progress: Progress) -> LandedCheck:
+    # the check's own modules, for this run alone (the plugin loads into every run)
+    from ..bundle.landed import LandedBundle
+    from ..check.landed import LandedCheck
+    from ..netns import network_refusal
+
     if config.getoption("offline_index", False):
         raise SettingsError("bundle: --offline-index makes and checks a bundle, "
                             "--offline-index-bundle checks one where it lands: give one")

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
@@ -25,19 +23,6 @@ from ..inputs.settings import Settings
 from ..inputs.targets import Target
 from ..steps import Progress
 from .xdist import SharedIndex
-
-
-def xdist_run(config: pytest.Config) -> str | None:
-    """The xdist run this process is a worker of (its ``testrunuid``), else None. Read from
-    the worker's config, not the environment: a pytest that a worker's test starts (a
-    pytester run) inherits xdist's variables without being a worker."""
-    workerinput: dict[str, object] | None = getattr(config, "workerinput", None)
-    return None if workerinput is None else str(workerinput.get("testrunuid") or "") or None
-
-
-def under_xdist(config: pytest.Config) -> bool:
-    """This run is pytest-xdist's: its controller (``-n``) or one of its workers."""
-    return bool(config.getoption("numprocesses", None) or hasattr(config, "workerinput"))
 
 
 class SessionIndex:

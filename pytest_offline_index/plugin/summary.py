@@ -5,11 +5,13 @@ project table — and the hint when ``-m offline_index`` selected nothing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..check.report import gap, project_table
-from ..check.scenario import NOT_RUN, AirgapScenario
+from ..steps import Status
 from ..util.words import count, size
+
+if TYPE_CHECKING:
+    from ..check.scenario import AirgapScenario
 
 
 def hint_the_check(terminalreporter: Any) -> None:
@@ -35,11 +37,13 @@ def closing_lines(flag_check: AirgapScenario | None,
 
 
 def ran(scenario: AirgapScenario) -> bool:
-    return any(r.status != NOT_RUN for r in scenario.report.steps.values())
+    return any(r.status != Status.NOT_RUN for r in scenario.report.steps.values())
 
 
 def summary_lines(scenario: AirgapScenario) -> list[str]:
     """The check's table: each step, what crossed the gap, then target x project."""
+    from ..check.report import gap, project_table  # the check's own modules: loaded by now
+
     lines: list[str] = []
     for record in scenario.report.steps.values():
         lines.append(

@@ -22,6 +22,19 @@ CHECK_SCOPE = "offline-index"
 SCOPED = ("load", "loadscope", "loadfile", "loadgroup", "worksteal")
 
 
+def xdist_run(config: pytest.Config) -> str | None:
+    """The xdist run this process is a worker of (its ``testrunuid``), else None. Read from
+    the worker's config, not the environment: a pytest that a worker's test starts (a
+    pytester run) inherits xdist's variables without being a worker."""
+    workerinput: dict[str, object] | None = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput.get("testrunuid") or "") or None
+
+
+def under_xdist(config: pytest.Config) -> bool:
+    """This run is pytest-xdist's: its controller (``-n``) or one of its workers."""
+    return bool(config.getoption("numprocesses", None) or hasattr(config, "workerinput"))
+
+
 def one_worker_scheduler(config: pytest.Config, log: Any) -> Any:
     """xdist's scheduling for ``--dist``, with the check's items in one scope of their own
     (``load`` and ``worksteal`` become a scope per item, which is what they do for the

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 # devpi logs a failed upstream fetch as "<Error> during http.<get> of <url> at <where>: <why>"
 FETCH_FAILURE = re.compile(r"during http\.\w+ of (\S+) at \S+: (.*)$")
+# devpi logs each file it starts to stream from the upstream as
+# "reading remote: URL('<url>'), target root/pypi/+f/<hash dirs>/<file name>"
+READ_REMOTE = re.compile(r"reading remote: .*, target (\S+)\s*$", re.M)
 USER = "offline"
 INDEX = "airgap"
 START_TIMEOUT = 60.0
@@ -319,6 +322,15 @@ class DevpiServer:
                 digest = self._digests[path] = sha256_of(path)
             held[digest] = path.name
         return held
+
+    def read_from_upstream(self) -> set[str]:
+        """The names of the files devpi's log says it read from the upstream (each one it
+        stores once its stream to the client has ended)."""
+        try:
+            text = self.log_path.read_bytes().decode(errors="replace") if self.log_path else ""
+        except OSError:
+            return set()
+        return {unquote(match.group(1).rsplit("/", 1)[-1]) for match in READ_REMOTE.finditer(text)}
 
     def storing(self) -> bool:
         """Whether devpi is storing a file now (one it has not committed to its store)."""

@@ -49,7 +49,7 @@ MirrorStatus = Callable[[str], "int | None"]  # devpi's status for a project's m
 UpstreamFailures = Callable[[], "list[str]"]  # why the relay could not reach the upstream
 RelayFailures = Callable[[float], "list[str]"]  # the relay's failures since a monotonic time
 Issuer = Callable[[str, int], "str | None"]  # who issued the certificate host:port shows
-COMMIT_WAIT = 15.0  # seconds devpi may take to store a file it has served (see not_held)
+COMMIT_WAIT = 60.0  # seconds devpi may take to store a file it read from the upstream
 BUILD_DEP_ROUNDS = 5  # backends of backends; bounded
 
 
@@ -145,14 +145,19 @@ class WarmRecord:
 
 def not_held(server: DevpiServer, files: Sequence[Path], digests: Sequence[str]) -> list[str]:
     """One line for each of ``files`` devpi does not hold, byte for byte. devpi streams a
-    file to pip while it stores it, and renames it into its store when its transaction
-    commits, which on a loaded machine can come after pip has finished: while devpi is
-    still storing a file, wait for it (bounded)."""
+    file from the upstream to pip through memory and stores it afterwards, in a write
+    transaction that waits its turn: on a loaded machine, after pip has finished. A file
+    devpi's log says it read from the upstream, or one it is writing, is waited for
+    (bounded); one it never read is foreign at once."""
+    pairs = list(zip(files, digests, strict=True))
     deadline = time.monotonic() + COMMIT_WAIT
     while True:
-        foreign = foreign_files(zip(files, digests, strict=True), server.held_files())
-        if not foreign or not server.storing() or time.monotonic() > deadline:
-            return foreign
+        held = server.held_files()
+        missing = [(path, digest) for path, digest in pairs if digest not in held]
+        coming = missing and (server.storing() or not server.read_from_upstream().isdisjoint(
+            path.name for path, _ in missing))
+        if not coming or time.monotonic() > deadline:
+            return foreign_files(missing, held)
         time.sleep(0.1)
 
 

@@ -35,8 +35,7 @@ def test_sigint_during_a_step_tears_everything_down(step, blocked, fresh_upstrea
     child = spawn_check(*fresh_upstream.args,
                         "--offline-index-package", "interrupted", sigint_blocked=blocked)
     try:
-        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
-                      interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip")
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=120)
     finally:

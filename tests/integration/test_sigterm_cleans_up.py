@@ -63,8 +63,7 @@ def test_sigterm_during_a_step_tears_everything_down(mode, step, pytester, fresh
         cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
-                      interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip")
         run, text = _terminate(child, group=mode == "xdist")
     finally:
         _reap(child)

@@ -2,13 +2,14 @@
 
 A run's namespaces have no names: a holder process keeps them (``netns/holder.py``, whose
 command line carries its spec: its control socket and the work dirs it removes). The
-``HolderWatcher`` polls the process table every 20 ms and remembers every holder that is this
-process's descendant (pytester subprocesses and xdist workers are), with its pid, start time,
-its user and PID namespaces (by inode) and its spec — from the first sight on, so a holder
-whose harness was killed (and that was reparented) is still held to account. At the end, for
-each remembered holder: it is gone, no process is in one of its namespaces, no launcher of
-it runs, and its control dir and work dirs are gone. Each leftover is named with the holder's
-pid. Holders of runs outside this suite are not looked at.
+``HolderWatcher`` polls the process table every 20 ms (looking at the processes new since the
+last poll) and remembers every holder that is this process's descendant (pytester
+subprocesses and xdist workers are), with its pid, start time, its user and PID namespaces
+(by inode) and its spec — from the first sight on, so a holder whose harness was killed (and
+that was reparented) is still held to account. At the end, for each remembered holder: it is
+gone, no process is in one of its namespaces, no launcher of it runs, and its control dir and
+work dirs are gone. Each leftover is named with the holder's pid. Holders of runs outside
+this suite are not looked at.
 
 It is a plain class; the fixture ``machine_left_as_found`` below (loaded by the root
 conftest, or by ``-p tests.support.guard``) only starts and checks it.
@@ -53,9 +54,12 @@ class HolderWatcher:
         self.root_pid = root_pid
         self.interval = interval
         self.holders: dict[tuple[int, int | None], SeenHolder] = {}
-        # what each process's command line was when last looked at: a fork is seen before
-        # its exec (under load, for a while), so a changed command line is looked at again
-        self._looked: dict[tuple[int, int | None], list[str]] = {}
+        # Only a process new since the last poll is looked at (a pid is not reused within
+        # an interval): reading every process's command line at each poll cost each of the
+        # suite's four workers a quarter of a core. A fork is seen before its exec (under
+        # load, for a while): one with its parent's command line is looked at again.
+        self._present: set[int] = set()
+        self._forks: set[int] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,24 +80,30 @@ class HolderWatcher:
             self.poll()
 
     def poll(self) -> None:
-        for pid in _pids():
-            key = (pid, process_start_time(pid))
-            if key in self.holders:  # its namespaces: the init's come a moment later
-                self.holders[key].namespaces |= _namespaces(pid)
-                continue
-            args = _args(pid)
-            if self._looked.get(key) == args:
-                continue
-            self._looked[key] = args
-            if len(args) < 2 or not args[-2].endswith(HOLDER) or not self._below(pid):
-                continue
-            if any(a.endswith(HOLDER) for a in _args(_parent(pid) or 0)):
-                continue  # the holder's init (a fork of it): the holder stands for both
-            with contextlib.suppress(ValueError, IndexError, KeyError):
-                spec = json.loads(args[-1])
-                self.holders[key] = SeenHolder(pid, key[1], spec["control"],
-                                               list(spec["remove"]), _namespaces(pid),
-                                               _uid(pid))
+        pids = set(_pids())
+        fresh = (pids - self._present) | (self._forks & pids)
+        self._present, self._forks = pids, self._forks & pids
+        for holder in self.holders.values():
+            if holder.pid in pids:  # its namespaces: the init's come a moment later
+                holder.namespaces |= _namespaces(holder.pid)
+        for pid in fresh:
+            self._look_at(pid)
+
+    def _look_at(self, pid: int) -> None:
+        args, parent_args = _args(pid), _args(_parent(pid) or 0)
+        if args and args == parent_args:
+            self._forks.add(pid)  # not yet exec'd (or the holder's init, which never is)
+            return
+        self._forks.discard(pid)
+        if len(args) < 2 or not args[-2].endswith(HOLDER) or not self._below(pid):
+            return
+        key = (pid, process_start_time(pid))
+        if key in self.holders:
+            return
+        with contextlib.suppress(ValueError, IndexError, KeyError):
+            spec = json.loads(args[-1])
+            self.holders[key] = SeenHolder(pid, key[1], spec["control"], list(spec["remove"]),
+                                           _namespaces(pid), _uid(pid))
 
     def _below(self, pid: int) -> bool:
         for _ in range(64):

@@ -19,8 +19,7 @@ def kill_mid_step(child: subprocess.Popen[bytes], step: str,
     """Wait until ``child``'s run is in ``step`` (the install: in a build), then SIGKILL it
     (by the pid we started); the run as it was seen live, its holder and the step's pip."""
     try:
-        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip",
-                      interval=0.01)
+        pip = wait_in(child, lambda: step_pip(child.pid, step), f"the {step}'s pip")
         if step == "install":
             wait_for(lambda: pip.children(recursive=True))  # the backend, in its build
         run = HolderWatcher(child.pid)

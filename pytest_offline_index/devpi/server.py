@@ -22,7 +22,6 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -44,11 +43,6 @@ from .trust import devpi_trust_env
 
 log = logging.getLogger(__name__)
 
-# devpi logs a failed upstream fetch as "<Error> during http.<get> of <url> at <where>: <why>"
-FETCH_FAILURE = re.compile(r"during http\.\w+ of (\S+) at \S+: (.*)$")
-# devpi logs each file it starts to stream from the upstream as
-# "reading remote: URL('<url>'), target root/pypi/+f/<hash dirs>/<file name>"
-READ_REMOTE = re.compile(r"reading remote: .*, target (\S+)\s*$", re.M)
 USER = "offline"
 INDEX = "airgap"
 START_TIMEOUT = 60.0
@@ -323,15 +317,6 @@ class DevpiServer:
             held[digest] = path.name
         return held
 
-    def read_from_upstream(self) -> set[str]:
-        """The names of the files devpi's log says it read from the upstream (each one it
-        stores once its stream to the client has ended)."""
-        try:
-            text = self.log_path.read_bytes().decode(errors="replace") if self.log_path else ""
-        except OSError:
-            return set()
-        return {unquote(match.group(1).rsplit("/", 1)[-1]) for match in READ_REMOTE.finditer(text)}
-
     def storing(self) -> bool:
         """Whether devpi is storing a file now (one it has not committed to its store)."""
         return any(path.name.endswith("-tmp") for path in (self.serverdir / "+files").rglob("*"))
@@ -348,46 +333,6 @@ class DevpiServer:
                     if link.get("rel") == "releasefile" and stored.is_file():
                         paths.append(stored)
         return paths
-
-    def log_size(self) -> int:
-        """Where devpi's log ends now, to read only what it writes after (``tls_failures``)."""
-        try:
-            return self.log_path.stat().st_size if self.log_path else 0
-        except OSError:
-            return 0
-
-    def tls_failures(self, since: int = 0,
-                     issuer: Callable[[str, int], str | None] | None = None) -> list[str]:
-        """TLS failures devpi logged fetching from the upstream after offset ``since``.
-
-        Through a CONNECT tunnel the relay sees only bytes, so a certificate devpi refuses
-        is named from devpi's own log; who issued it, by ``issuer(host, port)``.
-        """
-        if self.log_path is None:
-            return []
-        try:
-            with self.log_path.open("rb") as log_file:
-                log_file.seek(since)
-                text = log_file.read().decode(errors="replace")
-        except OSError:
-            return []
-        found: list[str] = []
-        issuers: dict[tuple[str, int], str | None] = {}
-        for line in text.splitlines():
-            if (match := FETCH_FAILURE.search(line)) and "SSL" in match.group(2):
-                url = urlsplit(match.group(1))
-                host = url.hostname or ""
-                trusted = (f"verified with {self.ca_bundle}; name another CA bundle with "
-                           f"--offline-index-upstream-cert" if self.ca_bundle else
-                           "verified with certifi's bundle")
-                where = (host, url.port or 443)
-                if where not in issuers:  # one look at each, however often devpi retried
-                    issuers[where] = issuer(*where) if issuer is not None else None
-                seen = issuers[where]
-                shown = f"the certificate it showed was issued by {seen}; " if seen else ""
-                found.append(f"TLS failure talking to {host}: {match.group(2).strip()} "
-                             f"({shown}{trusted})")
-        return list(dict.fromkeys(found))
 
     def mirror_status(self, project: str) -> int | None:
         """The status devpi answers for a project's mirror page (None: it did not answer)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..devpi.log import log_size, read_from_upstream, tls_failures
 from ..devpi.server import DevpiServer
 from ..errors import UpstreamUnreachableError, WarmError
 from ..execute.commands import LineCallback, Runner
@@ -154,8 +155,8 @@ def not_held(server: DevpiServer, files: Sequence[Path], digests: Sequence[str])
     while True:
         held = server.held_files()
         missing = [(path, digest) for path, digest in pairs if digest not in held]
-        coming = missing and (server.storing() or not server.read_from_upstream().isdisjoint(
-            path.name for path, _ in missing))
+        coming = missing and (server.storing() or not read_from_upstream(
+            server.log_path).isdisjoint(path.name for path, _ in missing))
         if not coming or time.monotonic() > deadline:
             return foreign_files(missing, held)
         time.sleep(0.1)
@@ -218,11 +219,12 @@ class Warmer:
 
     def _download(self, target: Target, python: str, specs: Sequence[str],
                   dest: Path) -> WarmResult:
-        started, log_offset = time.monotonic(), self.server.log_size()
+        started, log_offset = time.monotonic(), log_size(self.server.log_path)
 
         def upstream_failures() -> list[str]:
             return [*self.relay_failures(started),
-                    *self.server.tls_failures(log_offset, self.issuer)]
+                    *tls_failures(self.server.log_path, log_offset, self.server.ca_bundle,
+                                 self.issuer)]
 
         platforms: list[str] = []
         try:

@@ -90,10 +90,13 @@ class HolderWatcher:
             self._look_at(pid)
 
     def _look_at(self, pid: int) -> None:
-        args, parent_args = _args(pid), _args(_parent(pid) or 0)
-        if args and args == parent_args:
-            self._forks.add(pid)  # not yet exec'd (or the holder's init, which never is)
-            return
+        parent = _parent(pid)
+        if parent in (None, 0, 2):
+            return  # gone, or a kernel thread (kthreadd's): never a holder
+        args, parent_args = _args(pid), _args(parent)
+        if not args or args == parent_args:  # looked at again at the next poll:
+            self._forks.add(pid)  # mid-exec (no command line to read), not yet exec'd,
+            return  # or the holder's init (which never is)
         self._forks.discard(pid)
         if len(args) < 2 or not args[-2].endswith(HOLDER) or not self._below(pid):
             return

@@ -317,10 +317,6 @@ class DevpiServer:
             held[digest] = path.name
         return held
 
-    def storing(self) -> bool:
-        """Whether devpi is storing a file now (one it has not committed to its store)."""
-        return any(path.name.endswith("-tmp") for path in (self.serverdir / "+files").rglob("*"))
-
     def _held_paths(self, project: str | None) -> list[Path]:
         paths: list[Path] = []
         for name in [project] if project else self.mirror_projects():

@@ -148,15 +148,15 @@ def not_held(server: DevpiServer, files: Sequence[Path], digests: Sequence[str])
     """One line for each of ``files`` devpi does not hold, byte for byte. devpi streams a
     file from the upstream to pip through memory and stores it afterwards, in a write
     transaction that waits its turn: on a loaded machine, after pip has finished. A file
-    devpi's log says it read from the upstream, or one it is writing, is waited for
-    (bounded); one it never read is foreign at once."""
+    devpi's log says it read from the upstream is waited for (bounded); one it never read
+    is foreign at once."""
     pairs = list(zip(files, digests, strict=True))
     deadline = time.monotonic() + COMMIT_WAIT
     while True:
         held = server.held_files()
         missing = [(path, digest) for path, digest in pairs if digest not in held]
-        coming = missing and (server.storing() or not read_from_upstream(
-            server.log_path).isdisjoint(path.name for path, _ in missing))
+        coming = missing and not read_from_upstream(server.log_path).isdisjoint(
+            path.name for path, _ in missing)  # (it logs a file before it writes it)
         if not coming or time.monotonic() > deadline:
             return foreign_files(missing, held)
         time.sleep(0.1)

@@ -28,15 +28,18 @@ def wait_in(child: subprocess.Popen[bytes], predicate: Callable[[], T], what: st
     """``predicate``'s first true value while ``child`` runs. A child that ends first fails
     the wait at once, with what it printed (it never reached ``what``); a loaded machine
     only makes it wait longer (a step's start is not timed here)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached() -> T | None:
         if value := predicate():
             return value
         if child.poll() is not None:
-            raise AssertionError(f"the run ended (exit {child.returncode}) before {what}:\n"
-                                 f"{_printed(child)}")
-        time.sleep(interval)
-    raise AssertionError(f"no {what} after {timeout:.0f}s; the run printed:\n{_printed(child)}")
+            raise RuntimeError(f"the run ended (exit {child.returncode})")
+        return None
+
+    try:
+        return wait_for(reached, timeout, interval)
+    except (AssertionError, RuntimeError) as failed:  # timed out, or the run ended
+        raise AssertionError(f"{failed} (waiting for {what}); the run printed:\n"
+                             f"{_printed(child)}") from None
 
 
 def _printed(child: subprocess.Popen[bytes]) -> str:

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from .machine import root_snapshot, snapshot_diff
 
 HOLDER = "netns/holder.py"
 LAUNCHER = "netns/launcher.py"
+SETTLE = 10.0  # s: the longest a process without a command line is waited for, in all
 NsId = tuple[int, int]  # (st_dev, st_ino) of a namespace: what /proc/PID/ns/* is
 
 
@@ -128,20 +130,27 @@ class HolderWatcher:
                 found.append(f"{where} the holder still runs")
             paths = dict.fromkeys((os.path.dirname(holder.control), *holder.remove))
             found += [f"{where} path {path}" for path in paths if os.path.lexists(path)]
+        deadline = time.monotonic() + SETTLE
         for pid in _pids():
-            if pid == os.getpid() or not is_alive(pid):
-                continue  # a zombie holds nothing: its parent has not reaped it yet
-            control = _control_of(pid)  # a freed namespace's inode is soon another run's
-            held = {owners[ns].pid for ns in _namespaces(pid)
-                    if ns in owners and control in (None, owners[ns].control)}
-            args = _args(pid)
-            launched = [h.pid for h in self.holders.values()
-                        if any(a.endswith(LAUNCHER) for a in args) and h.control in args]
-            for holder_pid in sorted(held | set(launched)):
-                if holder_pid != pid:
-                    found.append(f"run held by pid {holder_pid}: process {pid} "
-                                 f"({' '.join(args)[:120]}) is still in it")
+            holding = self._holding(pid, owners)
+            while holding and not _args(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)  # exiting (its namespace's init ended a moment ago) or
+                holding = self._holding(pid, owners)  # mid-exec: over in ms when idle
+            found += [f"run held by pid {holder_pid}: process {pid} "
+                      f"({' '.join(_args(pid))[:120]}) is still in it" for holder_pid in holding]
         return found
+
+    def _holding(self, pid: int, owners: dict[NsId, SeenHolder]) -> list[int]:
+        """The remembered holders whose run ``pid`` is still in (by namespace or launcher)."""
+        if pid == os.getpid() or not is_alive(pid):
+            return []  # a zombie holds nothing: its parent has not reaped it yet
+        control = _control_of(pid)  # a freed namespace's inode is soon another run's
+        held = {owners[ns].pid for ns in _namespaces(pid)
+                if ns in owners and control in (None, owners[ns].control)}
+        args = _args(pid)
+        launched = {h.pid for h in self.holders.values()
+                    if any(a.endswith(LAUNCHER) for a in args) and h.control in args}
+        return sorted((held | launched) - {pid})
 
 
 def _control_of(pid: int) -> str | None:

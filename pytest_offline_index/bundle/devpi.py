@@ -75,7 +75,7 @@ def export_index(serverdir: Path, dest: Path, timeout: float) -> None:
     done = run([sys.executable, "-c", EXPORT, "--serverdir", str(serverdir),
                 "--include-mirrored-files", str(dest)], timeout=timeout)
     if not done.ok:
-        raise BundleError(f"devpi-export of {serverdir} failed: {pip_error(done.output)}")
+        raise BundleError(f"devpi-export of {serverdir} failed: {done.why(pip_error)}")
     carried_without_credentials(dest)
 
 

@@ -180,8 +180,8 @@ def _install_alone(venv: BundleVenv, argv: Sequence[str]) -> dict[str, str]:
     done = venv.command(argv)
     if not done.ok:
         holes = holes_in(done.output)
-        why = ("timed out" if done.timed_out else
-               ", ".join(str(h) for h in holes) if holes else pip_error(done.output))
+        why = (", ".join(str(h) for h in holes) if holes and not done.timed_out
+               else done.why(pip_error))
         raise OfflineInstallError(why, holes=holes, output=done.output)
     return added(before, distributions_in(venv.path))
 

@@ -135,7 +135,7 @@ class LandedCheck:
         venv = self._fresh(target)
         done = venv.run(TAGS)
         if not done.ok:
-            raise BundleError(f"{venv.python} cannot tell its wheel tags: {done.tail(1)}")
+            raise BundleError(f"{venv.python} cannot tell its wheel tags: {done.why()}")
         landing.part = self.bundle.part_for(target.version, _json_list(done.output))
         landing.venv = venv
         return self.bundle.verify(landing.part)

@@ -44,7 +44,7 @@ def python_m_venv(make_here: MakeHere, base_python: str, path: Path) -> None:
     if not done.ok:
         shutil.rmtree(path, ignore_errors=True)
         raise OfflineInstallError(no_venv_module(base_python, done.output) or
-                                  f"python -m venv failed for {base_python}: {done.tail(1)}")
+                                  f"python -m venv failed for {base_python}: {done.why()}")
 
 
 class FarSide:

@@ -210,7 +210,7 @@ class UvInstaller(Installer):
         # uv's own far side: ``uv venv`` seeds nothing
         done = run(uv_venv_argv(uv_binary(), base_python, str(path)), uv_env())
         if not done.ok:
-            raise OfflineInstallError(f"uv venv failed for {base_python}: {done.tail(1)}")
+            raise OfflineInstallError(f"uv venv failed for {base_python}: {done.why()}")
 
     def install(self, run: Runner, python: str, path: Path, request: InstallRequest,
                 on_line: LineCallback | None = None) -> Completed:
@@ -234,7 +234,7 @@ class UvInstaller(Installer):
         if not done.ok:
             raise OfflineInstallError(f"uv installed, but its resolution through the index, "
                                       f"to check where each file came from, failed: "
-                                      f"{pip_error(done.output)}", output=done.output)
+                                      f"{done.why(pip_error)}", output=done.output)
         return from_pylock(lock)
 
 
@@ -265,7 +265,7 @@ class DevpiInstaller(Installer):
         done = run(devpi_install_argv(devpi_command(), clientdir, venv,
                                       request.requirements, reqs), env, on_line)
         return Completed(done.argv, done.returncode, used.output + done.output,
-                         done.timed_out)
+                         done.timed_out, timeout=done.timeout)
 
 
 def _uv_env_for(request: InstallRequest) -> dict[str, str]:

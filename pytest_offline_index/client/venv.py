@@ -200,7 +200,7 @@ class FreshVenv:
                           str(self.path)])
         if not done.ok:
             raise OfflineInstallError(f"virtualenv failed for {self.base_python}: "
-                                      f"{done.tail(1)}")
+                                      f"{done.why()}")
 
     def install(self, *requirements: str, requirements_file: Path | str | None = None,
                 index_url: str | None = None, on_line: LineCallback | None = None,
@@ -271,7 +271,7 @@ class FreshVenv:
         holes = holes_in(done.output, where)
         refused = terms.refusals(started) if terms.refusals else []
         if done.timed_out:
-            why = f"timed out after {self._run.timeout:.0f}s"
+            why = done.why()
         elif refused:
             why = sent_elsewhere(refused[0], done.output, terms.refusals, started)
         elif holes:
@@ -319,7 +319,7 @@ class FreshVenv:
                           json.dumps(list(modules) or None), json.dumps(list(distributions)),
                           json.dumps(every)])
         if not done.ok:
-            raise ImportCheckError(f"import check crashed: {done.tail(1)}")
+            raise ImportCheckError(f"import check crashed: {done.why()}")
         answer = json.loads(done.output.strip().splitlines()[-1])
         if "no_module" in answer:
             names = ", ".join(answer["no_module"] or distributions)

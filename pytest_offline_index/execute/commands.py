@@ -42,6 +42,7 @@ class Completed:
     output: str
     timed_out: bool = False
     stopped: bool = False  # ended because ``stop`` was set: the run is ending, not failing
+    timeout: float | None = None  # what it was bounded by, in seconds
 
     @property
     def ok(self) -> bool:
@@ -49,6 +50,15 @@ class Completed:
 
     def tail(self, lines: int = 20) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
+
+    def why(self, from_output: Callable[[str], str] | None = None) -> str:
+        """Why it failed, in one line: the timeout it ran into (its output then is only
+        as far as it got), else ``from_output`` of its output, else its last line, else
+        its exit status."""
+        if self.timed_out:
+            return "timed out" + (f" after {self.timeout:g}s" if self.timeout else "")
+        said = from_output(self.output) if from_output else self.tail(1)
+        return said or f"exit status {self.returncode}"
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,7 @@ def run(argv: Sequence[str], *, namespace: Where | None = None,
         raise
     reader.join(timeout=5)
     return Completed(tuple(full), proc.returncode, "".join(lines),
-                     timed_out=ended == TIMED_OUT, stopped=ended == STOPPED)
+                     timed_out=ended == TIMED_OUT, stopped=ended == STOPPED, timeout=timeout)
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float, stop: threading.Event | None) -> str:

@@ -63,9 +63,10 @@ UNUSED_PLUGINS = "-p no:hypothesispytest -p no:benchmark -p no:anyio"
 
 
 @pytest.fixture(scope="session")
-def _bytecode_cache() -> Iterator[Path]:
-    """Where the Pythons a test starts keep their bytecode, for this session only."""
-    where = Path(tempfile.mkdtemp(prefix="oi-bytecode-"))
+def _bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the Pythons a test starts keep their bytecode, for this session only (in
+    pytest's temp root: a worker that crashed leaves it where pytest's own cleanup looks)."""
+    where = tmp_path_factory.mktemp("bytecode")
     try:
         yield where
     finally:

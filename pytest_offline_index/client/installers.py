@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -264,8 +264,7 @@ class DevpiInstaller(Installer):
         reqs = str(request.requirements_file) if request.requirements_file else None
         done = run(devpi_install_argv(devpi_command(), clientdir, venv,
                                       request.requirements, reqs), env, on_line)
-        return Completed(done.argv, done.returncode, used.output + done.output,
-                         done.timed_out, timeout=done.timeout)
+        return replace(done, output=used.output + done.output)  # its end, both outputs
 
 
 def _uv_env_for(request: InstallRequest) -> dict[str, str]:

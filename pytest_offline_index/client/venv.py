@@ -319,7 +319,8 @@ class FreshVenv:
                           json.dumps(list(modules) or None), json.dumps(list(distributions)),
                           json.dumps(every)])
         if not done.ok:
-            raise ImportCheckError(f"import check crashed: {done.why()}")
+            ended = "did not finish" if done.timed_out else "crashed"
+            raise ImportCheckError(f"import check {ended}: {done.why()}")
         answer = json.loads(done.output.strip().splitlines()[-1])
         if "no_module" in answer:
             names = ", ".join(answer["no_module"] or distributions)

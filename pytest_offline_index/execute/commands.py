@@ -53,12 +53,13 @@ class Completed:
 
     def why(self, from_output: Callable[[str], str] | None = None) -> str:
         """Why it failed, in one line: the timeout it ran into (its output then is only
-        as far as it got), else ``from_output`` of its output, else its last line, else
-        its exit status."""
+        as far as it got), else its exit status if it said nothing, else ``from_output``
+        of its output, else its last line."""
         if self.timed_out:
-            return "timed out" + (f" after {self.timeout:g}s" if self.timeout else "")
-        said = from_output(self.output) if from_output else self.tail(1)
-        return said or f"exit status {self.returncode}"
+            return "timed out" + (f" after {self.timeout:.10g}s" if self.timeout else "")
+        if not self.output.strip():
+            return f"exit status {self.returncode}"
+        return from_output(self.output) if from_output else self.tail(1)
 
 
 @dataclass(frozen=True)

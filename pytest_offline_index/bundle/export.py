@@ -39,7 +39,7 @@ from ..inputs.export_dir import (
     requirements_name,
 )
 from ..proof.as_warmed import version_key
-from ..proof.holes import parse_filename
+from ..util.distfiles import parse_filename
 from ..util.files import copy_whole, sha256_of, write_whole
 from .landed import ImportRequest
 from .sbom import sbom_json

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..inputs.export_dir import MANIFEST, SBOM
-from ..proof.holes import parse_filename
+from ..util.distfiles import parse_filename
 
 TARGET = "pytest-offline-index:target"  # one property per target that needs the file
 BUILD_ONLY = "pytest-offline-index:build-requirement-only"  # "true" or "false"

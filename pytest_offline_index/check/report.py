@@ -16,8 +16,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from ..proof.holes import parse_filename
 from ..steps import Status, Step
+from ..util.distfiles import parse_filename
 from ..util.redaction import redacted
 from ..util.words import count, size
 from .scenario import NOT_RUN, AirgapScenario

@@ -24,10 +24,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import py
 import requests
+from packaging.utils import canonicalize_name
 from xprocess import ProcessStarter, XProcess
 
 from ..errors import ServerError
@@ -35,6 +35,7 @@ from ..execute.interrupts import Deferral
 from ..execute.processes import is_alive
 from ..netns import Place
 from ..netns.http import session_in
+from ..util.distfiles import parse_filename
 from ..util.files import sha256_of
 from ..util.redaction import redacted, scrub, without_credentials
 from .cachedir import CacheDir
@@ -301,9 +302,14 @@ class DevpiServer:
                 "type": "stage", "bases": ["root/pypi"], "volatile": True})
 
     def cached_files(self, project: str | None = None) -> list[str]:
-        """File names the mirror really holds: every release file devpi's API lists whose
-        bytes are in devpi's file store (a listed but never fetched file is not held)."""
-        return sorted({path.name for path in self._held_paths(project)})
+        """Names of the files the mirror holds (of ``project``, or all): its part of devpi's
+        store, read from the server dir as :meth:`held_files` reads it. devpi's JSON page of
+        a big project takes a minute idle; on a loaded machine, pandas's ran past 60 s."""
+        wanted = canonicalize_name(project) if project else None
+        store = self.serverdir / "+files" / "root" / "pypi" / "+f"
+        return sorted({path.name for path in (store.rglob("*") if store.is_dir() else [])
+                       if path.is_file() and not path.name.endswith("-tmp")
+                       and wanted in (None, _project_of(path.name))})
 
     def held_files(self) -> dict[str, str]:
         """Every file in devpi's store, by the sha256 of its bytes: read from the server
@@ -317,19 +323,6 @@ class DevpiServer:
             held[digest] = path.name
         return held
 
-    def _held_paths(self, project: str | None) -> list[Path]:
-        paths: list[Path] = []
-        for name in [project] if project else self.mirror_projects():
-            data = self._request("GET", f"/root/pypi/{name}", ok=(200, 404))
-            releases = data.get("result") or {}
-            for release in releases.values() if isinstance(releases, dict) else []:
-                for link in release.get("+links", []):
-                    path = urlsplit(link.get("href", "")).path.lstrip("/")
-                    stored = self.serverdir / "+files" / unquote(path)
-                    if link.get("rel") == "releasefile" and stored.is_file():
-                        paths.append(stored)
-        return paths
-
     def mirror_status(self, project: str) -> int | None:
         """The status devpi answers for a project's mirror page (None: it did not answer)."""
         try:
@@ -338,12 +331,14 @@ class DevpiServer:
         except requests.RequestException:
             return None
 
-    def mirror_projects(self) -> list[str]:
-        """Projects whose page the mirror has fetched (its simple list)."""
-        answer = self._get(f"{self.api_url}/root/pypi/+simple/", timeout=API_TIMEOUT)
-        if answer.status_code != 200:
-            raise ServerError(f"devpi API GET /root/pypi/+simple/ answered {answer.status_code}")
-        return sorted(set(re.findall(r'<a href="([^"/]+)/"', answer.text)))
+
+def _project_of(filename: str) -> str:
+    """The canonical project of a distribution file; a legacy sdist's (``.tar.bz2``, say)
+    from the name before its version."""
+    name, version = parse_filename(filename)
+    if version is None and (legacy := re.match(r"(.+?)-\d", filename)):
+        return canonicalize_name(legacy.group(1))
+    return name
 
 
 class _Config:

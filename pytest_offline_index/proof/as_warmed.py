@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..findings import Difference as Difference  # re-exported: differences finds them
-from .holes import parse_filename
+from ..util.distfiles import parse_filename
 
 Versions = Mapping[str, str]  # normalised project name -> version
 

@@ -21,15 +21,10 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from packaging.version import InvalidVersion, Version
 
 from ..findings import Hole as Hole  # re-exported: holes_in finds them
+from ..util.distfiles import parse_filename
 
 FILE_URL = re.compile(r"/\+f/[0-9a-f]{3}/[0-9a-f]+/([^\s)'\"`#?]+)")
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
@@ -55,17 +50,6 @@ EXPECTED = re.compile(r"Expected\s+(?:or|sha256)\s+([0-9a-f]+)")
 # ... and a dependency not pinned among the requirements
 UNPINNED_HEAD = "In --require-hashes mode, all requirements must have their versions pinned"
 UNPINNED = re.compile(r"^\s+(\S+) from \S+ \(from (.*)\)\s*$", re.MULTILINE)
-
-
-def parse_filename(filename: str) -> tuple[str, str | None]:
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-        return str(name), str(version)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return filename, None
 
 
 def holes_in(output: str, where: str = "the cache") -> list[Hole]:

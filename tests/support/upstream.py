@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pytest_offline_index.execute.commands import die_with_parent
-from pytest_offline_index.proof.holes import parse_filename
+from pytest_offline_index.util.distfiles import parse_filename
 
 from .dists import Dist, normalize
 

@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.dists import Dist
 from tests.support.guard import HolderWatcher
-from tests.support.processes import step_pip, wait_for, wait_in
+from tests.support.processes import commands_under, step_pip, wait_for, wait_in
 
 FIXTURE_SUITE = '''
 def test_by_hand(offline_index, fresh_venv):
@@ -129,12 +129,8 @@ def test_sigterm_during_a_matrix_install_ends_every_install(pytester, fresh_upst
 def _installs(pid: int, count: int) -> list[tuple[psutil.Process, str]]:
     """``count`` install pips alive under ``pid`` at one moment, each with its venv's
     Python (venvs are named ``py<version>-<pid>-<n>``)."""
-    found = []
-    for proc in psutil.Process(pid).children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            argv = proc.cmdline()
-            if argv[1:4] == ["-m", "pip", "install"]:
-                found.append((proc, argv[0].split("/venvs/py", 1)[1].split("-", 1)[0]))
+    found = [(proc, argv[0].split("/venvs/py", 1)[1].split("-", 1)[0])
+             for proc, argv in commands_under(pid) if argv[1:4] == ["-m", "pip", "install"]]
     return found if len(found) >= count else []
 
 

@@ -56,18 +56,32 @@ def _printed(child: subprocess.Popen[bytes]) -> str:
 
 def descendant_running(pid: int, *words: str) -> psutil.Process | None:
     """A live descendant of ``pid`` whose command line holds every one of ``words``."""
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return None
-    for child in children:
-        try:
-            cmdline = " ".join(child.cmdline())
-        except psutil.Error:
-            continue
+    for child, argv in commands_under(pid):
+        cmdline = " ".join(argv)
         if all(word in cmdline for word in words):
             return child
     return None
+
+
+def commands_under(pid: int) -> list[tuple[psutil.Process, list[str]]]:
+    """Each live descendant of ``pid`` with its command line, leaving out a fork that has
+    not exec'd yet: it shows its parent's command line for a moment (pip starting its build
+    backend looked like a second pip on a loaded machine)."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    found = []
+    for child in children:
+        try:
+            argv = child.cmdline()
+            parent = child.parent()
+            if parent is not None and parent.cmdline() == argv:
+                continue
+        except psutil.Error:
+            continue
+        found.append((child, argv))
+    return found
 
 
 def step_pip(pid: int, step: str) -> psutil.Process | None:

@@ -100,7 +100,7 @@ def resolve(run: Runner, python: str, simple_url: str, target: Target, specs: Se
     env.update(platform.env)
     done = run(compile_argv(uv_binary(), python, simple_url, target, sources, lock), env)
     if done.timed_out:
-        raise WarmError(f"resolving for {target.label} timed out after {run.timeout:.0f}s")
+        raise WarmError(f"resolving for {target.label} {done.why()}")
     if not done.ok:
         raise diagnose_resolve_failure(done.output, target, upstream, mirror_status,
                                        upstream_failures())

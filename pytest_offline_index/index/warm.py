@@ -105,7 +105,7 @@ def download(run: Runner, simple_url: str, specs: Sequence[str], *, python: str,
 
     done = run(argv, on_line=progress)
     if done.timed_out:
-        raise WarmError(f"warm timed out after {run.timeout:.0f}s for {' '.join(specs)}")
+        raise WarmError(f"warm {done.why()} for {' '.join(specs)}")
     if not done.ok:
         raise diagnose_warm_failure(done.output, specs, upstream, mirror_status,
                                     upstream_failures())

@@ -19,14 +19,16 @@ from typing import Any
 
 from ..errors import BundleError
 from ..execute.commands import run
+from ..execute.hermetic import NO_COMPILE
 from ..netns import without_network
 from ..proof.holes import pip_error
 from ..util.redaction import secrets_of, split_userinfo
 
-# pip as the far side of a gap runs it: no config, no cache, no questions
+# pip as the far side of a gap runs it: no config, no cache, no questions; no bytecode
+# (see NO_COMPILE)
 PIP_INSTALL = ("-m", "pip", "install", "--isolated", "--no-cache-dir",
                "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-               "--require-hashes")
+               "--require-hashes", NO_COMPILE)
 PORT = 3141  # the namespace is the proof's own: no other server can hold the port
 # devpi's own entry points, run by the harness's interpreter (its console scripts need not
 # be on PATH)

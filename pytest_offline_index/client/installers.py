@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from ..errors import OfflineInstallError
 from ..execute.commands import Completed, LineCallback, Runner
-from ..execute.hermetic import hermetic_env, index_args
+from ..execute.hermetic import NO_COMPILE, hermetic_env, index_args
 from ..inputs.requirements import pins_hashes
 from ..inputs.tools import (  # re-exported: what installers there are, and which run here
     DEVPI as DEVPI,
@@ -179,7 +179,7 @@ class Installer:
                 on_line: LineCallback | None = None) -> Completed:
         # No retries: devpi is local, and a 502 for an uncached file will not go away.
         argv = [python, "-m", "pip", "install", *index_args(request.simple_url),
-                "--retries", "0", "--report", str(request.report)]
+                "--retries", "0", NO_COMPILE, "--report", str(request.report)]
         if request.proxy:
             argv += ["--proxy", request.proxy]
         if request.cert:

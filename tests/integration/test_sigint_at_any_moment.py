@@ -4,11 +4,17 @@ leaves nothing behind (issue 30).
 One run of the smallest check (a one-file package from a local upstream) is timed; then
 SIGINT goes to a fresh run at each of ``OFFLINE_INDEX_SIGINT_MOMENTS`` (50) moments drawn
 with a fixed seed, uniformly over that length, each moment printed (``-s`` or ``-rA``
-shows them). Only before pytest has started its session (its first line) may a Ctrl-C end
-the run as pytest or Python ends any (pytest's traceback, or killed by SIGINT): the run has
+shows them). Only before the run has started its index (its holder) may a Ctrl-C end the
+run as pytest or Python ends any (pytest's traceback, or killed by SIGINT): the run has
 started nothing then. A moment that comes after the run has ended interrupts nothing and
 says so — also when it comes after pytest's last line but before the process is gone (the
 run's result is said and everything torn down: Python ends it as it ends any).
+
+What the signal came during is told from processes, never from when a line was read (on a
+loaded machine, a line the run wrote before the signal reached this test a second later):
+a process seen alive just after the signal was sent was alive when it came. The run's
+holder alive then: the run had not torn down, so it must say interrupted. A step's pip
+alive then: that step had not done its work, so it must not pass.
 """
 
 from __future__ import annotations
@@ -27,15 +33,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from tests.support.dists import Dist
-from tests.support.guard import HolderWatcher
+from tests.support.guard import HOLDER, HolderWatcher
 from tests.support.machine import machine_snapshot, snapshot_diff
+from tests.support.processes import commands_under
 
 SEED = 30  # the issue's number: the same moments on every run of this test
 MOMENTS = int(os.environ.get("OFFLINE_INDEX_SIGINT_MOMENTS", "50"))
-GRACE = 0.5  # a line the run wrote as the signal came may reach us a little later
-STARTED = "test session starts"  # pytest's first line: the session, and the plugin, are up
-PASSED_STEP = re.compile(r"^offline-index: \S+(?: \[[^]]+\])?: passed in ")
+# the processes doing a step's work: alive after the signal, the step must not pass
+WORKERS = {"warm": ["-m", "pip", "download"], "install": ["-m", "pip", "install"]}
 PASSED_LAST_LINE = re.compile(r"^=+ \d+ passed in [\d.]+s")  # pytest's last line, for a pass
 
 
@@ -66,9 +74,6 @@ class Run:
     @property
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
-
-    def seen_before(self, moment: float, what: str) -> bool:
-        return any(what in line for at, line in self.lines if at < moment)
 
 
 def test_sigint_at_any_moment_ends_the_run_interrupted(fresh_upstream, spawn_check,
@@ -107,37 +112,58 @@ def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[
         run = Run(spawn_check(*args))
         watcher = HolderWatcher(run.child.pid).start()
         time.sleep(max(0.0, run.started + moment - time.monotonic()))
-        sent = time.monotonic()
+        working = _working(run.child.pid)  # the candidates: alive a moment before ...
         ended_first = run.child.poll() is not None
         run.child.send_signal(signal.SIGINT)  # by the pid we started
+        alive = {what for what, procs in working.items()  # ... and still after: when it came
+                 if any(_alive(proc) for proc in procs)}
+        doing, torn_down = alive - {"holder"}, "holder" not in alive
         returncode = run.finish()
         watcher.stop()
         text = run.text
-        late = [line for at, line in run.lines if at > sent + GRACE and PASSED_STEP.match(line)]
         landed = re.search(r"^!+ Interrupted: (.*?) !+$", text, re.M)
-        # the run had said it passed (its last line, not later than the signal could have
-        # reached us) and nothing says interrupted: the signal came as the process ended
-        after_the_end = not landed and any(at <= sent + GRACE and PASSED_LAST_LINE.match(line)
-                                           for at, line in run.lines)
+        passed_last = any(PASSED_LAST_LINE.match(line) for _, line in run.lines)
         print(f"moment {number:2}: {moment:5.2f}s -> exit {returncode}: "
-              + ("the run had ended" if ended_first else "after the run's last line"
-                 if after_the_end else
-                 landed.group(1) if landed else "before the session started"
-                 if not run.seen_before(sent, STARTED) else "no line"))
+              + ("the run had ended" if ended_first else landed.group(1) if landed else
+                 "after the run's last line" if passed_last else "before the index started")
+              + (f" (running: {', '.join(sorted(doing))})" if doing else ""))
         if ended_first:  # it interrupted nothing: the run had passed
             assert returncode == 0, text
             lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
-        elif after_the_end:  # the process was ending: Python's own end, or none
-            assert returncode in (0, -signal.SIGINT), text
-            lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
-        elif not run.seen_before(sent, STARTED) and not landed:  # pytest's or Python's end
-            assert returncode in (2, -signal.SIGINT), text
-            assert not watcher.holders, text  # nothing of the run had started yet
-        else:
+        elif landed:
             assert returncode == 2, text  # pytest's "interrupted"
-            assert landed, text
-            assert late == [], text  # no step passed after the interrupt
             assert "KeyboardInterrupt" not in text
+            passed = [step for step in doing
+                      if re.search(rf"^offline-index: {step} \[[^]]+\]: passed in ", text, re.M)]
+            assert passed == [], text  # a step whose work the signal cut short never passes
+        else:  # it came before the run started anything, or after it had torn all down
+            assert torn_down, text  # the run's holder was alive: it had to say interrupted
+            assert not doing, text
+            if passed_last:  # the process was ending: Python's own end, or none
+                assert returncode in (0, -signal.SIGINT), text
+                lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
+            else:  # pytest's or Python's end, before the session was up
+                assert returncode in (2, -signal.SIGINT), text
+                assert not watcher.holders, text  # nothing of the run had started yet
         assert watcher.leftovers() == [], text
         assert [list(path.iterdir()) for path in empty] == [[] for _ in empty], text
         assert snapshot_diff(before, machine_snapshot()) == {}, text
+
+
+def _working(pid: int) -> dict[str, list[psutil.Process]]:
+    """The processes doing each step's work under ``pid`` now, and its index's holders."""
+    found: dict[str, list[psutil.Process]] = {}
+    for proc, argv in commands_under(pid):
+        if _alive(proc):
+            for what in [step for step, words in WORKERS.items() if argv[1:4] == words] + (
+                    ["holder"] if any(HOLDER in arg for arg in argv) else []):
+                found.setdefault(what, []).append(proc)
+    return found
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie (a zombie has ended: it says nothing of when)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

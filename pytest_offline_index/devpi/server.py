@@ -303,13 +303,15 @@ class DevpiServer:
 
     def cached_files(self, project: str | None = None) -> list[str]:
         """Names of the files the mirror holds (of ``project``, or all): its part of devpi's
-        store, read from the server dir as :meth:`held_files` reads it. devpi's JSON page of
-        a big project takes a minute idle; on a loaded machine, pandas's ran past 60 s."""
+        store, read from the server dir as :meth:`held_files` reads it (``+f``: by the
+        upstream's hash; ``+e``: a link that gave none). devpi's JSON page of a big project
+        takes a minute idle; on a loaded machine, pandas's ran past 60 s."""
         wanted = canonicalize_name(project) if project else None
-        store = self.serverdir / "+files" / "root" / "pypi" / "+f"
-        return sorted({path.name for path in (store.rglob("*") if store.is_dir() else [])
+        mirror = self.serverdir / "+files" / "root" / "pypi"
+        return sorted({path.name for store in (mirror / "+f", mirror / "+e")
+                       for path in (store.rglob("*") if store.is_dir() else [])
                        if path.is_file() and not path.name.endswith("-tmp")
-                       and wanted in (None, _project_of(path.name))})
+                       and (wanted is None or _of_project(path.name, wanted))})
 
     def held_files(self) -> dict[str, str]:
         """Every file in devpi's store, by the sha256 of its bytes: read from the server
@@ -332,13 +334,14 @@ class DevpiServer:
             return None
 
 
-def _project_of(filename: str) -> str:
-    """The canonical project of a distribution file; a legacy sdist's (``.tar.bz2``, say)
-    from the name before its version."""
+def _of_project(filename: str, project: str) -> bool:
+    """Whether a distribution file is ``project``'s (canonical): by its wheel or sdist
+    name, or for a legacy sdist (``.tar.bz2``, say), by any name before a "-<digit>"."""
     name, version = parse_filename(filename)
-    if version is None and (legacy := re.match(r"(.+?)-\d", filename)):
-        return canonicalize_name(legacy.group(1))
-    return name
+    if version is not None:
+        return name == project
+    return any(canonicalize_name(filename[:cut.start()]) == project
+               for cut in re.finditer(r"-\d", filename))
 
 
 class _Config:

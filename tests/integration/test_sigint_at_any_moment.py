@@ -113,6 +113,7 @@ def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[
         watcher = HolderWatcher(run.child.pid).start()
         time.sleep(max(0.0, run.started + moment - time.monotonic()))
         working = _working(run.child.pid)  # the candidates: alive a moment before ...
+        had_index = bool(watcher.holders)  # the run had started its index by now
         ended_first = run.child.poll() is not None
         run.child.send_signal(signal.SIGINT)  # by the pid we started
         alive = {what for what, procs in working.items()  # ... and still after: when it came
@@ -133,13 +134,15 @@ def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[
         elif landed:
             assert returncode == 2, text  # pytest's "interrupted"
             assert "KeyboardInterrupt" not in text
-            passed = [step for step in doing
-                      if re.search(rf"^offline-index: {step} \[[^]]+\]: passed in ", text, re.M)]
-            assert passed == [], text  # a step whose work the signal cut short never passes
+            cut_short = set(doing)  # steps whose work the signal cut short: none passes
+            if during := re.search(r" during (\S+ \[[^]]+\])$", landed.group(1)):
+                cut_short.add(during.group(1))  # the step it landed in, as the run says
+            assert [step for step in cut_short if _passed(text, step)] == [], text
         else:  # it came before the run started anything, or after it had torn all down
             assert torn_down, text  # the run's holder was alive: it had to say interrupted
             assert not doing, text
             if passed_last:  # the process was ending: Python's own end, or none
+                assert had_index, text  # else it came before the run started: and was lost
                 assert returncode in (0, -signal.SIGINT), text
                 lengths.append(run.lines[-1][0] - run.started if run.lines else moment)
             else:  # pytest's or Python's end, before the session was up
@@ -148,6 +151,12 @@ def _at_moments(spawn_check: Callable[..., subprocess.Popen[bytes]], args: list[
         assert watcher.leftovers() == [], text
         assert [list(path.iterdir()) for path in empty] == [[] for _ in empty], text
         assert snapshot_diff(before, machine_snapshot()) == {}, text
+
+
+def _passed(text: str, step: str) -> bool:
+    """Whether the run said ``step`` passed ("install": for any target; "install [py3.11]")."""
+    name = re.escape(step) if "[" in step else re.escape(step) + r" \[[^]]+\]"
+    return re.search(rf"^offline-index: {name}: passed in ", text, re.M) is not None
 
 
 def _working(pid: int) -> dict[str, list[psutil.Process]]:

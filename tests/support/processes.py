@@ -65,7 +65,7 @@ def descendant_running(pid: int, *words: str) -> psutil.Process | None:
 
 def commands_under(pid: int) -> list[tuple[psutil.Process, list[str]]]:
     """Each live descendant of ``pid`` with its command line, leaving out a fork that has
-    not exec'd yet: it shows its parent's command line for a moment (pip starting its build
+    not exec'd (yet, or ever): it shows its parent's command line (pip starting its build
     backend looked like a second pip on a loaded machine)."""
     try:
         children = psutil.Process(pid).children(recursive=True)

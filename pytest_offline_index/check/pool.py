@@ -1,6 +1,6 @@
 """Checks side by side: a pool of threads for installs, and the progress they hold.
 
-pip's install is one core's work (its bytecode compile above all), so a matrix's installs
+pip's install is one core's work (unpacking the wheels), so a matrix's installs
 overlap on the pool's threads. The terminal and pytest's capture belong to the main thread,
 so a check on a worker thread keeps its progress lines (:func:`held_progress`) for the
 main thread to replay.

@@ -237,8 +237,8 @@ class AirgapScenario:
 
     def _install_side_by_side(self, target: Target | None) -> InstalledVenv:
         """``target``'s install. The first one starts every ready target's install at
-        once, each on a thread of the index: pip's install is one core's work (its bytecode
-        compile above all), so a matrix's installs overlap instead of queueing."""
+        once, each on a thread of the index: pip's install is one core's work (unpacking
+        the wheels), so a matrix's installs overlap instead of queueing."""
         target = target or self.targets[0]
         if self._installs is None:
             ready = [t for t in self.targets

@@ -14,7 +14,6 @@ from typing import Protocol
 
 from ..errors import BundleError, ImportCheckError, OfflineInstallError
 from ..execute.commands import Completed
-from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..index.warm import WarmResult
 from ..inputs.export_dir import BUNDLED_ONLY
@@ -24,6 +23,7 @@ from ..outcomes import NotInstallChecked
 from ..proof.as_warmed import added, distributions_in, warmed_versions
 from ..proof.holes import holes_in, pip_error
 from ..steps import Status
+from ..util.interrupts import interrupted_by
 from ..util.words import count, size
 from .devpi import PIP_INSTALL, export_index, proof_argv
 from .export import Bundle

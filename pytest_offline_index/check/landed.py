@@ -30,12 +30,12 @@ from ..client.installers import PIP
 from ..client.venv import FreshVenv
 from ..errors import BundleError, OfflineIndexError, OfflineInstallError
 from ..execute.commands import Runner
-from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..inputs.targets import Target
 from ..netns import Alone
 from ..outcomes import StepNotRun
 from ..steps import Progress, Status, Step, reporting, step_key
+from ..util.interrupts import interrupted_by
 from ..util.words import count
 from .plan import StepRecord
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import OfflineIndexError
-from ..execute.interrupts import interrupted_by
 from ..findings import ImportResult
 from ..index.warm import WarmResult
 from ..inputs.targets import Target
@@ -17,6 +16,7 @@ from ..outcomes import NotInstallChecked, Outcome, StepNotRun
 from ..proof.holes import Hole
 from ..relay.records import RelayStats
 from ..steps import Status, Step, step_key
+from ..util.interrupts import interrupted_by
 
 
 @dataclass

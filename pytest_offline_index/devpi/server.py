@@ -31,12 +31,12 @@ from packaging.utils import canonicalize_name
 from xprocess import ProcessStarter, XProcess
 
 from ..errors import ServerError
-from ..execute.interrupts import Deferral
 from ..execute.processes import is_alive
 from ..netns import Place
 from ..netns.http import session_in
 from ..util.distfiles import parse_filename
 from ..util.files import sha256_of
+from ..util.interrupts import Deferral
 from ..util.redaction import redacted, scrub, without_credentials
 from .cachedir import CacheDir
 from .launch import AUTHORIZATION_VARIABLE, LAUNCH, THROWAWAY_ARGS, basic_authorization

@@ -1,2 +1,1 @@
-"""Commands that never outlive the run: subprocesses, interrupts, processes, the hermetic
-environment."""
+"""Commands that never outlive the run: subprocesses, processes, the hermetic environment."""

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..outcomes import StepNotRun
+from ..util.interrupts import Deferral
 from .hermetic import hermetic_env, with_tmpdir
-from .interrupts import Deferral
 
 LineCallback = Callable[[str], None]
 

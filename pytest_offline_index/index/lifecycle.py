@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
 from ..netns import Topology
 from ..steps import Progress, reporting
+from ..util.interrupts import heed_interrupts
 
 Self = TypeVar("Self", bound="Lifecycle")  # typing.Self is 3.11's
 

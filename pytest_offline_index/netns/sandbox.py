@@ -29,6 +29,7 @@ from socket import AF_INET, SOCK_STREAM
 from socket import socket as Socket
 
 from ..errors import PrivilegeError, TopologyError
+from ..util.interrupts import Deferral
 from . import wire
 
 HERE = Path(__file__).resolve().parent
@@ -126,10 +127,11 @@ class Sandbox:
         log = (self.dir / "holder.log").open("wb")
         try:
             try:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-I", str(HERE / "holder.py"), json.dumps(spec)],
-                    pass_fds=(read_end, status_write), stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=log, start_new_session=True)
+                with Deferral():  # a Ctrl-C inside Popen would lose the holder's pid
+                    self.process = subprocess.Popen(
+                        [sys.executable, "-I", str(HERE / "holder.py"), json.dumps(spec)],
+                        pass_fds=(read_end, status_write), stdin=subprocess.DEVNULL,
+                        stdout=log, stderr=log, start_new_session=True)
             finally:
                 log.close()
                 os.close(read_end)

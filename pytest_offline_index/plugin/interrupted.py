@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..execute.interrupts import HeldSigint, interrupted_by
 from ..steps import Status
+from ..util.interrupts import HeldSigint, interrupted_by
 from .workers import under_xdist
 
 if TYPE_CHECKING:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..errors import OfflineIndexError, SettingsError
-from ..execute.interrupts import heed_interrupts
 from ..inputs.settings import OPTIONS
 from ..inputs.targets import Target, find_python, running_target
 from ..outcomes import StepNotRun
 from ..steps import Progress
+from ..util.interrupts import heed_interrupts
 from .workers import under_xdist
 
 if TYPE_CHECKING:

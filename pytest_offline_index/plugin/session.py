@@ -17,11 +17,11 @@ from typing import Any
 from ..check.pool import CheckPool
 from ..check.scenario import AirgapScenario, Warms
 from ..errors import OfflineIndexError
-from ..execute.interrupts import SIGTERM_MESSAGE, HeldSigint, heed_interrupts
 from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
 from ..inputs.targets import Target
 from ..steps import Progress
+from ..util.interrupts import SIGTERM_MESSAGE, HeldSigint, heed_interrupts
 from .xdist import SharedIndex
 
 

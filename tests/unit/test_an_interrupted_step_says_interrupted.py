@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pytest_offline_index.check.plan import StepRecord, recorded
-from pytest_offline_index.execute.interrupts import SIGTERM_MESSAGE
 from pytest_offline_index.relay.records import RelayStats
 from pytest_offline_index.steps import Status
+from pytest_offline_index.util.interrupts import SIGTERM_MESSAGE
 
 
 @pytest.mark.parametrize(("interrupt", "detail"), [

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..devpi.launch import THROWAWAY_ARGS
 from ..errors import BundleError
 from ..execute.commands import run
 from ..execute.hermetic import NO_COMPILE
@@ -30,12 +31,16 @@ PIP_INSTALL = ("-m", "pip", "install", "--isolated", "--no-cache-dir",
                "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                "--require-hashes", NO_COMPILE)
 PORT = 3141  # the namespace is the proof's own: no other server can hold the port
+# The imported server lives for one pip install on a server dir of its own, with a random
+# auth secret new at its start, as the run's does: it starts with the same THROWAWAY_ARGS.
+# devpi's default argon2 cost 7.5 CPU-s and 4 s of each start (docs/benchmark.md), once
+# per target where the bundle is made and again where it lands.
 # devpi's own entry points, run by the harness's interpreter (its console scripts need not
 # be on PATH)
 EXPORT = "import sys; from devpi_server.importexport import export; sys.exit(export())"
 PROOF = """\
 import json, subprocess, sys, time, urllib.request
-export, serverdir, python, requirements, index, port, log, pip = sys.argv[1:9]
+export, serverdir, python, requirements, index, port, log, pip, throwaway = sys.argv[1:10]
 py = sys.executable
 imported = subprocess.run(
     [py, "-c", "import sys; from devpi_server.importexport import import_; sys.exit(import_())",
@@ -46,7 +51,8 @@ if imported.returncode:
 with open(log, "w") as out:
     server = subprocess.Popen(
         [py, "-c", "import sys; from devpi_server.main import main; sys.exit(main())",
-         "--serverdir", serverdir, "--offline-mode", "--host", "127.0.0.1", "--port", port],
+         "--serverdir", serverdir, "--offline-mode", "--host", "127.0.0.1", "--port", port,
+         *json.loads(throwaway)],
         stdout=out, stderr=subprocess.STDOUT)
 try:
     deadline = time.monotonic() + 120
@@ -119,7 +125,7 @@ def proof_argv(export: Path, serverdir: Path, python: str, requirements: Path, i
     namespace's own loopback (not ``sandbox``: the host's, on a port free there)."""
     argv = [sys.executable, "-I", "-c", PROOF, str(export), str(serverdir), python,
             str(requirements), index, str(PORT if sandbox else _free_port()), str(log),
-            json.dumps(PIP_INSTALL)]
+            json.dumps(PIP_INSTALL), json.dumps(THROWAWAY_ARGS)]
     return without_network(argv, loopback=True) if sandbox else argv
 
 

@@ -73,20 +73,36 @@ def _bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(where, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def _session_cache(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``XDG_CACHE_HOME`` of every check the session runs, shared by its xdist workers:
+    the far side's venv templates (``python -m venv``, 4-5 CPU-s each) are made once per
+    target Python for the session, not once per test (pytester gives each test a HOME of
+    its own), and never in the machine user's ~/.cache. It is in the run's numbered temp
+    dir, which pytest removes after a passed run."""
+    base = tmp_path_factory.getbasetemp()
+    where = (base.parent if hasattr(request.config, "workerinput") else base) / "xdg-cache"
+    where.mkdir(exist_ok=True)
+    return where
+
+
 @pytest.fixture(autouse=True)
-def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch, _bytecode_cache: Path) -> None:
+def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch, _bytecode_cache: Path,
+                              _session_cache: Path) -> None:
     """An xdist worker's environment says it is one; a pytest that a test starts is not
     (pytest-benchmark, for one, would warn that xdist is active in its output). Nor does
     it load plugins no test uses. Its Pythons keep their bytecode: with none (a machine
     with PYTHONDONTWRITEBYTECODE set, as these are) each inner pytest compiled and
     assertion-rewrote the harness's modules again, 11 % of a smallest check's CPU
-    (median of 8, interleaved)."""
+    (median of 8, interleaved). Its checks share the session's cache (``_session_cache``)."""
     for name in XDIST_WORKER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     given = os.environ.get("PYTEST_ADDOPTS", "")
     monkeypatch.setenv("PYTEST_ADDOPTS", f"{given} {UNUSED_PLUGINS}".strip())
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(_bytecode_cache))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache))
 
 
 @pytest.fixture(autouse=True)

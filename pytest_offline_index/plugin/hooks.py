@@ -86,8 +86,10 @@ def session_index(config: pytest.Config, settings: Settings | None = None) -> Se
                 raise OfflineIndexError(str(exc)) from None
         from .session import SessionIndex
 
-        config.stash[SESSION_KEY] = SessionIndex(settings, _progress_writer(config),
-                                                xdist_run(config))
+        config.stash[SESSION_KEY] = session = SessionIndex(settings, _progress_writer(config),
+                                                          xdist_run(config))
+        if (shared := session.shared) is not None:
+            _output(config).preamble = shared.start_lines
     return config.stash[SESSION_KEY]
 
 

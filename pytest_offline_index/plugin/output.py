@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -46,6 +46,8 @@ class Output:
         # an xdist worker has no terminal: its lines go to the controller with the reports
         self._worker = hasattr(config, "workerinput")
         self._pending: list[str] = []
+        # lines to say before a worker's first check lines (the shared index's start)
+        self.preamble: Callable[[], list[str]] = list
 
     @property
     def _reporter(self) -> Any:
@@ -107,7 +109,7 @@ class Output:
                                   ) -> Generator[None, Any, Any]:
         report = yield
         if self._worker and self._pending:  # xdist sends it to the controller with the report
-            report.offline_index_lines, self._pending = self._pending, []
+            report.offline_index_lines, self._pending = self.preamble() + self._pending, []
         return report
 
     # -- hooks: the check's items print no node id, no dot ------------------------------

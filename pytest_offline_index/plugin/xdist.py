@@ -5,11 +5,17 @@ the others attach. Every member is recorded by pid; the owner, whose process hol
 network and the server, waits at the end until every other live member has left, then tears
 down. Checks serialise through a readers-writer lock: warming (restore, warm, cut) is
 exclusive, installs run side by side under a shared lock while the cut holds.
+
+Members join when they collect, so the owner may be a worker that runs none of the check's
+items: a worker's lines reach the controller only with its items' reports, and that one
+has none. What the owner says while it starts the index is kept in the group's dir; the
+first member to report a check's lines says it first (:meth:`SharedIndex.start_lines`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -25,6 +31,27 @@ from ..steps import Progress
 from ..util.flock import flocked
 
 OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish
+START_LINES = "start-lines.json"  # what the owner said while it started the index
+SAID = "start-lines-said"  # made by the one member that says them
+
+
+class HeldLines:
+    """A progress that keeps its lines until :meth:`release`, then passes them on."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.lines: list[str] | None = []
+
+    def __call__(self, line: str) -> None:
+        if self.lines is not None:
+            self.lines.append(line)
+        elif self.progress is not None:
+            self.progress(line)
+
+    def release(self) -> list[str]:
+        """The lines kept so far; from now on each goes on at once."""
+        lines, self.lines = self.lines or [], None
+        return lines
 
 
 class SharedIndex:
@@ -51,12 +78,32 @@ class SharedIndex:
                     self.settings, IndexHandle.from_json(info_path.read_text()),
                     progress=self.progress)
             else:
-                self.index = OfflineIndex(self.settings, progress=self.progress).start()
+                held = HeldLines(self.progress)
+                try:
+                    self.index = OfflineIndex(self.settings, progress=held).start()
+                except BaseException:
+                    for line in held.release():  # said here: the failure is this worker's
+                        held(line)
+                    raise
+                (self.dir / START_LINES).write_text(json.dumps(held.release()))
                 info_path.write_text(self.index.handle().to_json())
                 self.owner = True
             me = os.getpid()
             (self._members() / str(me)).write_text(str(process_start_time(me)))
         return self.index
+
+    def start_lines(self) -> list[str]:
+        """What the owner said while it started the index, to the first member that asks
+        (a member that joined); every later one gets none."""
+        if self.index is None:
+            return []
+        try:
+            os.close(os.open(self.dir / SAID, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except OSError:  # said already (or the group's dir is gone: the run is ending)
+            return []
+        with contextlib.suppress(OSError, ValueError):
+            return [str(line) for line in json.loads((self.dir / START_LINES).read_text())]
+        return []
 
     def _others_alive(self) -> int:
         count = 0

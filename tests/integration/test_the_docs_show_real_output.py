@@ -81,7 +81,23 @@ def test_a_failing_run_prints_what_the_guide_shows(pytester, upstream, app) -> N
     assert captured(result, app) == documented("failing")
 
 
-def test_a_run_under_xdist_prints_what_the_guide_shows(pytester, upstream, app) -> None:
+# The workers join the run's index as they collect: the first starts it. A worker that
+# waits here lets the other start it, which may then run none of the check's items.
+LATE_COLLECTOR = """
+import os, time
+
+def pytest_collection(session):
+    if os.environ.get("PYTEST_XDIST_WORKER") == {worker!r}:
+        time.sleep(3)
+"""
+
+
+@pytest.mark.parametrize("late", ["gw0", "gw1"])
+def test_a_run_under_xdist_prints_what_the_guide_shows(pytester, upstream, app,
+                                                       late: str) -> None:
+    """Whichever worker starts the index (the one that runs the items, or the other),
+    what it said while starting is said once, before the check's first step."""
+    pytester.makeconftest(LATE_COLLECTOR.format(worker=late))
     result = run(pytester, upstream, "-n", "2", "--offline-index",
                  f"--offline-index-package={app}")
     assert result.ret == 0

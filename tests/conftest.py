@@ -73,23 +73,25 @@ def _bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(where, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _session_cache(request: pytest.FixtureRequest,
-                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The ``XDG_CACHE_HOME`` of every check the session runs, shared by its xdist workers:
     the far side's venv templates (``python -m venv``, 4-5 CPU-s each) are made once per
     target Python for the session, not once per test (pytester gives each test a HOME of
     its own), and never in the machine user's ~/.cache. It is in the run's numbered temp
-    dir, which pytest removes after a passed run."""
+    dir, which pytest removes after a passed run. Set for the whole session, before any
+    module's fixture runs a check."""
     base = tmp_path_factory.getbasetemp()
     where = (base.parent if hasattr(request.config, "workerinput") else base) / "xdg-cache"
     where.mkdir(exist_ok=True)
-    return where
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(where))
+        yield where
 
 
 @pytest.fixture(autouse=True)
-def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch, _bytecode_cache: Path,
-                              _session_cache: Path) -> None:
+def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch, _bytecode_cache: Path) -> None:
     """An xdist worker's environment says it is one; a pytest that a test starts is not
     (pytest-benchmark, for one, would warn that xdist is active in its output). Nor does
     it load plugins no test uses. Its Pythons keep their bytecode: with none (a machine
@@ -102,7 +104,6 @@ def _inner_runs_are_their_own(monkeypatch: pytest.MonkeyPatch, _bytecode_cache: 
     monkeypatch.setenv("PYTEST_ADDOPTS", f"{given} {UNUSED_PLUGINS}".strip())
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(_bytecode_cache))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache))
 
 
 @pytest.fixture(autouse=True)

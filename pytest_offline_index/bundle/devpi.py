@@ -31,10 +31,11 @@ PIP_INSTALL = ("-m", "pip", "install", "--isolated", "--no-cache-dir",
                "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                "--require-hashes", NO_COMPILE)
 PORT = 3141  # the namespace is the proof's own: no other server can hold the port
-# The imported server lives for one pip install on a server dir of its own, with a random
-# auth secret new at its start, as the run's does: it starts with the same THROWAWAY_ARGS.
-# devpi's default argon2 cost 7.5 CPU-s and 4 s of each start (docs/benchmark.md), once
-# per target where the bundle is made and again where it lands.
+# The imported server lives for one pip install on a server dir of its own: it starts with
+# the run's THROWAWAY_ARGS. Its auth secret is 32 random bytes new at this start (no secret
+# file), so argon2's cost protects nothing, on a namespace's loopback or (no sandbox) the
+# host's. At devpi's defaults a start cost 7.7-8.0 CPU-s and 4.4-4.6 s, with these 0.5 and
+# 0.5 (docs/benchmark.md); once per target where the bundle is made and where it lands.
 # devpi's own entry points, run by the harness's interpreter (its console scripts need not
 # be on PATH)
 EXPORT = "import sys; from devpi_server.importexport import export; sys.exit(export())"

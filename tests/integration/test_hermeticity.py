@@ -57,6 +57,7 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
     local_wheel.write(local / "files")
     write_simple_index(local, [local_wheel])
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # not the suite's: the trap
     monkeypatch.setenv("PIP_FIND_LINKS", str(local / "files"))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", (local / "simple").as_uri())
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))

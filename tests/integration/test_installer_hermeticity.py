@@ -64,6 +64,7 @@ def test_local_files_config_and_cache_cannot_fill_a_hole(upstream, make_scenario
     write_simple_index(local, [Dist(dist.name, dist.version)])
     files, simple = local / "files", local / "simple"
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # not the suite's: the trap
     for name in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
         monkeypatch.setenv(name, str(files))
     for name in ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX"):

@@ -23,35 +23,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..check.pool import held_progress, holdable
 from ..execute.processes import is_alive, process_start_time
 from ..index.handle import IndexHandle
 from ..index.offline import OfflineIndex
 from ..inputs.settings import Settings
-from ..steps import Progress
+from ..steps import Progress, reporting
 from ..util.flock import flocked
 
 OWNER_WAIT = 1800.0  # the longest the owner waits for the other members to finish
 START_LINES = "start-lines.json"  # what the owner said while it started the index
-SAID = "start-lines-said"  # made by the one member that says them
-
-
-class HeldLines:
-    """A progress that keeps its lines until :meth:`release`, then passes them on."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self.lines: list[str] | None = []
-
-    def __call__(self, line: str) -> None:
-        if self.lines is not None:
-            self.lines.append(line)
-        elif self.progress is not None:
-            self.progress(line)
-
-    def release(self) -> list[str]:
-        """The lines kept so far; from now on each goes on at once."""
-        lines, self.lines = self.lines or [], None
-        return lines
 
 
 class SharedIndex:
@@ -78,14 +59,15 @@ class SharedIndex:
                     self.settings, IndexHandle.from_json(info_path.read_text()),
                     progress=self.progress)
             else:
-                held = HeldLines(self.progress)
+                say = reporting(self.progress, __name__)
                 try:
-                    self.index = OfflineIndex(self.settings, progress=held).start()
+                    with held_progress() as held:  # kept for the first member to report
+                        self.index = OfflineIndex(self.settings, progress=holdable(say)).start()
                 except BaseException:
-                    for line in held.release():  # said here: the failure is this worker's
-                        held(line)
+                    for _, line in held:  # said here: the failure is this worker's
+                        say(line)
                     raise
-                (self.dir / START_LINES).write_text(json.dumps(held.release()))
+                (self.dir / START_LINES).write_text(json.dumps([line for _, line in held]))
                 info_path.write_text(self.index.handle().to_json())
                 self.owner = True
             me = os.getpid()
@@ -97,13 +79,13 @@ class SharedIndex:
         (a member that joined); every later one gets none."""
         if self.index is None:
             return []
+        path = self.dir / START_LINES
         try:
-            os.close(os.open(self.dir / SAID, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except OSError:  # said already (or the group's dir is gone: the run is ending)
+            lines = json.loads(path.read_text())
+            path.unlink()  # the one member that removes them says them
+        except (OSError, ValueError):  # said already (or the group's dir is gone)
             return []
-        with contextlib.suppress(OSError, ValueError):
-            return [str(line) for line in json.loads((self.dir / START_LINES).read_text())]
-        return []
+        return [str(line) for line in lines]
 
     def _others_alive(self) -> int:
         count = 0

@@ -7,7 +7,8 @@ seeds pip 26 and setuptools 8x: a requirement they satisfy is one the far side m
 
 ``python -m venv`` costs ~3-4 s (ensurepip installs its wheels with pip). So one venv is made
 that way per target Python and kept as a template; each fresh venv is a copy of it with its
-paths moved — the same files, byte for byte, pip's bytecode included, in ~0.1 s.
+paths moved — the same files, byte for byte, pip's bytecode included — whose seed files are
+hard links to the template's (``seed.py``: held unchanged by every install).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from ..errors import OfflineInstallError
 from ..execute.commands import Completed
+from ..util.words import count
+from .seed import changed_files, linked_copy
 
 MakeHere = Callable[[list[str]], Completed]  # runs a command on the host, hermetically
 
@@ -67,8 +70,31 @@ class FarSide:
             python_m_venv(self._make_here, base_python, path)
             return
         template = self.template(base_python)
-        shutil.copytree(template, path, symlinks=True)
+        if changed_files(template):  # written into since: this venv gets a new one
+            self._drop(base_python, template)
+            template = self.template(base_python)
+        linked_copy(template, path)
         _moved(path, template)
+
+    def check_seed(self, base_python: str) -> None:
+        """Raise OfflineInstallError if the template of ``base_python``, whose seed files
+        every venv made from it shares, no longer holds what ``python -m venv`` put there
+        (then it is discarded: the next venv asked for gets a new one)."""
+        template = self._templates.get(base_python)
+        if template is None or not (changed := changed_files(template)):
+            return
+        self._drop(base_python, template)
+        raise OfflineInstallError(
+            f"{count(len(changed), 'file')} of the venv's seed written into in place "
+            f"({', '.join(changed[:3])}): the run's other venvs of this Python share them "
+            f"(hard links), so they are not fresh any more; their template is discarded and "
+            f"the next venv gets a new one")
+
+    def _drop(self, base_python: str, template: Path) -> None:
+        with self._guard:
+            if self._templates.get(base_python) == template:
+                del self._templates[base_python]
+        _discard(template)
 
     def template(self, base_python: str) -> Path:
         """The ``python -m venv`` of ``base_python`` the copies are made from."""
@@ -136,6 +162,14 @@ def user_cache() -> Path:
     """Where this user's kept templates go (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "pytest-offline-index" / "far-side"
+
+
+def _discard(template: Path) -> None:
+    """Remove ``template`` (moved aside first: other runs may be copying it right now)."""
+    aside = template.with_name(f"{template.name}.discarded-{os.getpid()}")
+    with contextlib.suppress(OSError):
+        template.rename(aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _names_itself(venv: Path) -> bool:

@@ -210,7 +210,8 @@ class FreshVenv:
         On a cut index it keeps the check's promises too: no request crossed the relay
         meanwhile (CutNotEffectiveError), and every distribution it added is at a version a
         warm fetched — ``warmed``, by default every warm of the run for this target
-        (NotAsWarmedError).
+        (NotAsWarmedError). And it left the seed it shares with the run's other venvs of
+        its Python as ``python -m venv`` made it (OfflineInstallError).
         """
         simple_url = index_url or self.terms.simple_url
         if not simple_url:
@@ -248,6 +249,7 @@ class FreshVenv:
             self.added = {**added(before, after), **{
                 n: after[n] for n in map(requirement_name, seeded) if n in after}}
             origins.update(self.way.origins(self._run, self.python, again))
+        self.far_side.check_seed(self.base_python)  # its files are shared with other venvs
         if foreign := foreign_installs(self.added, origins, simple_url,
                                        terms.held() if terms.held else None, terms.file_hosts,
                                        witness=terms.refusals, since=started):

@@ -17,6 +17,7 @@ import sys
 import psutil
 import pytest
 
+from tests.support.backends import in_tree_sdist
 from tests.support.dists import Dist
 from tests.support.guard import HolderWatcher
 from tests.support.processes import commands_under, step_pip, wait_for, wait_in
@@ -71,34 +72,10 @@ def test_sigterm_during_a_step_tears_everything_down(mode, step, pytester, fresh
     _assert_torn_down(child, run, text, [pip], interrupted=mode != "xdist")
 
 
-HANGING_BACKEND = """
-import os
-import time
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    os.makedirs(os.path.join(metadata_directory, {info!r}))
-    with open(os.path.join(metadata_directory, {info!r}, "METADATA"), "w") as f:
-        f.write({metadata!r})
-    return {info!r}
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    time.sleep(600)  # every install hangs here, until the run ends it
-"""
-
-
 def hanging_sdist(name: str) -> Dist:
     """An sdist whose metadata comes at once (the warm passes) and whose build never ends."""
-    plain = Dist(name, "1.0")
-    backend = HANGING_BACKEND.format(info=f"{plain.module}-1.0.dist-info",
-                                     metadata=plain.metadata())
-    return Dist(name, "1.0", sdist=True, build_requires=(), build_backend="hanging_backend",
-                backend_path=(".",), payload=(("hanging_backend.py", backend),))
+    return in_tree_sdist(name, "time.sleep(600)  # every install hangs here, until the run "
+                               "ends it")
 
 
 def test_sigterm_during_a_matrix_install_ends_every_install(pytester, fresh_upstream,

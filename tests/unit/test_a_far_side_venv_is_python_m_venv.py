@@ -1,5 +1,6 @@
 """The far side's venv is what the target's own ``python -m venv`` makes, copied from a
-template that is made once and kept across runs (as virtualenv keeps its app-data)."""
+template that is made once and kept across runs (as virtualenv keeps its app-data), its seed
+shared by hard links and held unchanged."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from pytest_offline_index.client.farside import FarSide
+from pytest_offline_index.client.seed import changed_files
+from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.execute.commands import Completed, run
 from pytest_offline_index.inputs.targets import find_python
 from pytest_offline_index.proof.as_warmed import distributions_in
+from tests.support.dists import Dist
 
 
 def recording(asked: list[list[str]]) -> Callable[[list[str]], Completed]:
@@ -86,3 +92,65 @@ def test_a_kept_template_that_does_not_name_itself_is_not_copied(tmp_path) -> No
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]  # the run's own
     subprocess.run([str(tmp_path / "b" / "bin" / "pip"), "--version"], check=True,
                    capture_output=True)
+
+
+def _site(venv: Path) -> Path:
+    (site,) = venv.glob("lib/python*/site-packages")
+    return site
+
+
+def test_a_venv_shares_its_seed_with_the_template_and_pip_replacing_a_seed_file_keeps_it(
+        tmp_path) -> None:
+    """The seed's files are the template's (hard links); its scripts and pyvenv.cfg are
+    the venv's own. A real pip install of a wheel that brings a file of pip's own replaces
+    that file in the venv and leaves the template, and so every other venv, as it was."""
+    far_side = FarSide(tmp_path / "run", run, tmp_path / "cache")
+    venv = tmp_path / "a"
+    far_side.make(sys.executable, venv)
+    template = far_side.template(sys.executable)
+    shared = "pip/__init__.py"
+    assert (_site(venv) / shared).stat().st_ino == (_site(template) / shared).stat().st_ino
+    for own in ("bin/pip", "pyvenv.cfg"):
+        assert (venv / own).stat().st_ino != (template / own).stat().st_ino
+    pristine = (_site(template) / shared).read_bytes()
+
+    Dist("clobbers-pip", "1.0", payload=((shared, "CLOBBERED = True\n"),)).write(tmp_path / "w")
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index",
+                    "--no-cache-dir", "--find-links", str(tmp_path / "w"), "clobbers-pip"],
+                   check=True, capture_output=True)
+    assert (_site(venv) / shared).read_text() == "CLOBBERED = True\n"
+    assert (_site(template) / shared).read_bytes() == pristine
+    assert changed_files(template) == []
+    far_side.check_seed(sys.executable)  # nothing written into: no error
+    far_side.make(sys.executable, tmp_path / "b")
+    assert (_site(tmp_path / "b") / shared).read_bytes() == pristine
+
+
+def test_a_seed_written_into_in_place_fails_the_check_and_is_never_copied_again(
+        tmp_path) -> None:
+    asked: list[list[str]] = []
+    here = recording(asked)
+    cache = tmp_path / "cache"
+    far_side = FarSide(tmp_path / "run1", here, cache)
+    far_side.make(sys.executable, tmp_path / "a")
+    with open(_site(tmp_path / "a") / "pip" / "__init__.py", "ab") as written:  # in place
+        written.write(b"\n# written into\n")
+    with pytest.raises(OfflineInstallError, match=r"^1 file of the venv's seed written into in "
+                       r"place \(pip/__init__\.py\): the run's other venvs of this Python "
+                       r"share them"):
+        far_side.check_seed(sys.executable)
+    assert list(cache.iterdir()) == []  # discarded
+
+    asked.clear()
+    far_side.make(sys.executable, tmp_path / "b")  # a new template, whole
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert changed_files(tmp_path / "b") == []
+
+    # a template written into by a run that ended before it could check (killed): the next
+    # run's venv is not made from it
+    with open(_site(tmp_path / "b") / "pip" / "__init__.py", "ab") as written:
+        written.write(b"\n# written into\n")
+    asked.clear()
+    FarSide(tmp_path / "run2", here, cache).make(sys.executable, tmp_path / "c")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert changed_files(tmp_path / "c") == []

@@ -117,9 +117,9 @@ class FarSide:
         """The template of ``base_python`` kept in the cache, made there first if need be;
         None when the cache cannot hold it (then the run makes its own)."""
         assert self.cache is not None
-        key = self._key(base_python)
-        if key is None:
+        if (keyed := self._key(base_python)) is None:
             return None  # python -m venv will say what is wrong with this Python
+        key, base = keyed
         kept = self.cache / key
         if (kept / "pyvenv.cfg").is_file():
             return kept if _names_itself(kept) else None  # not one to copy: make the run's own
@@ -129,7 +129,7 @@ class FarSide:
         except OSError:
             return None
         try:
-            python_m_venv(self._make_here, base_python, partial / "venv")
+            python_m_venv(self._make_here, base, partial / "venv")
             _moved(partial / "venv", partial / "venv", kept)  # named where it will be
             # whole or not at all: another run may be making the same one meanwhile
             with contextlib.suppress(OSError):
@@ -138,21 +138,26 @@ class FarSide:
             shutil.rmtree(partial, ignore_errors=True)
         return kept if (kept / "pyvenv.cfg").is_file() and _names_itself(kept) else None
 
-    def _key(self, base_python: str) -> str | None:
-        """What a kept template of ``base_python`` is valid for: the interpreter (its
-        path, version and build) and the ensurepip seed it carries."""
+    def _key(self, base_python: str) -> tuple[str, str] | None:
+        """What a kept template of ``base_python`` is valid for — its base interpreter (path,
+        version and build: a venv's Python makes the venv its base makes) and the ensurepip
+        seed it carries — and that base interpreter, which makes it."""
         done = self._make_here([base_python, "-I", "-c", KEY])
         if not done.ok:
             return None
-        what = f"{TEMPLATE_FORMAT}\n{os.path.realpath(base_python)}\n{done.output}"
-        return hashlib.sha256(what.encode()).hexdigest()[:16]
+        base = done.output.splitlines()[0]
+        what = f"{TEMPLATE_FORMAT}\n{done.output}"
+        return hashlib.sha256(what.encode()).hexdigest()[:16], base
 
 
-# what a kept template depends on, printed by the target Python itself
+# what a kept template depends on, printed by the target Python itself: first its base
+# interpreter (itself, unless it is a venv's), then that interpreter's version and build
+# and the ensurepip seed it carries
 # how this module lays a kept template out: a change to that makes earlier ones unused
-TEMPLATE_FORMAT = 2
+TEMPLATE_FORMAT = 3
 KEY = ("import ensurepip, os, sys; "
-       "print(sys.version, sys.executable, os.stat(sys.executable).st_mtime_ns, "
+       "b = os.path.realpath(getattr(sys, '_base_executable', '') or sys.executable); "
+       "print(b); print(sys.version, os.stat(b).st_mtime_ns, "
        "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
        "ensurepip.__file__), '_bundled'))) if os.path.isdir(os.path.join(os.path.dirname("
        "ensurepip.__file__), '_bundled')) else None)")

@@ -5,6 +5,7 @@ shared by hard links and held unchanged."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -154,3 +155,19 @@ def test_a_seed_written_into_in_place_fails_the_check_and_is_never_copied_again(
     FarSide(tmp_path / "run2", here, cache).make(sys.executable, tmp_path / "c")
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
     assert changed_files(tmp_path / "c") == []
+
+
+def test_a_venv_s_python_and_its_base_share_one_kept_template(tmp_path) -> None:
+    """pytest run from a project's venv: the far side's venv is the one its base Python
+    makes, so every project's venv of that Python shares one template with it."""
+    project = tmp_path / "project-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project)], check=True)
+    asked: list[list[str]] = []
+    cache = tmp_path / "cache"
+    FarSide(tmp_path / "run1", recording(asked), cache).make(str(project / "bin" / "python"),
+                                                              tmp_path / "a")
+    FarSide(tmp_path / "run2", recording(asked), cache).make(sys.executable, tmp_path / "b")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert asked[[a[1:3] for a in asked].index(["-m", "venv"])][0] == os.path.realpath(
+        sys._base_executable)  # made by the base, as the far side, which has no venv
+    assert len(list(cache.iterdir())) == 1

@@ -40,6 +40,8 @@ class BundleVenv(Protocol):
 
     def command(self, argv: Sequence[str]) -> Completed: ...
 
+    def check_seed(self) -> None: ...
+
     def check_imports(self, *modules: str, distributions: Sequence[str] = (),
                       every: bool = True) -> list[ImportResult]: ...
 
@@ -178,6 +180,7 @@ def install_from_devpi_export(venv: BundleVenv, export: Path, requirements: Path
 def _install_alone(venv: BundleVenv, argv: Sequence[str]) -> dict[str, str]:
     before = distributions_in(venv.path)
     done = venv.command(argv)
+    venv.check_seed()  # what it shares with the run's other venvs is as it was
     if not done.ok:
         holes = holes_in(done.output)
         why = (", ".join(str(h) for h in holes) if holes and not done.timed_out

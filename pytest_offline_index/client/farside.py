@@ -20,13 +20,14 @@ import re
 import shutil
 import tempfile
 import threading
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import OfflineInstallError
 from ..execute.commands import Completed
 from ..util.words import count
-from .seed import changed_files, linked_copy
+from .seed import Seed, linked_copy
 
 MakeHere = Callable[[list[str]], Completed]  # runs a command on the host, hermetically
 
@@ -60,7 +61,8 @@ class FarSide:
         self.directory = directory
         self.cache = cache  # where templates outlive the run (None: they do not)
         self._make_here = make_here
-        self._templates: dict[str, Path] = {}
+        self._templates: dict[str, tuple[Path, Seed]] = {}  # by target, each held whole
+        self._made: dict[Path, tuple[str, Path, Seed, array[int]]] = {}  # by venv
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -69,35 +71,38 @@ class FarSide:
         if self.directory is None:
             python_m_venv(self._make_here, base_python, path)
             return
-        template = self.template(base_python)
-        if changed_files(template):  # written into since: this venv gets a new one
-            self._drop(base_python, template)
-            template = self.template(base_python)
+        template, seed = self._template(base_python)
         linked_copy(template, path)
         _moved(path, template)
+        with self._guard:
+            self._made[path] = (base_python, template, seed, seed.links(path))
 
-    def check_seed(self, base_python: str) -> None:
-        """Raise OfflineInstallError if the template of ``base_python``, whose seed files
-        every venv made from it shares, no longer holds what ``python -m venv`` put there
-        (then it is discarded: the next venv asked for gets a new one)."""
-        template = self._templates.get(base_python)
-        if template is None or not (changed := changed_files(template)):
+    def check_seed(self, venv: Path) -> None:
+        """Raise OfflineInstallError if a file ``venv`` shares with its template (and every
+        other venv made from it) was written into in place; the template is then
+        discarded, and the next venv asked for gets a new one."""
+        with self._guard:
+            made = self._made.get(venv)
+        if made is None:
+            return  # not made from a template: it shares nothing
+        base_python, template, seed, links = made
+        if not (written := seed.written_into(venv, links)):
             return
-        self._drop(base_python, template)
+        with self._guard:
+            if self._templates.get(base_python, (None,))[0] == template:
+                del self._templates[base_python]
+        _discard(template)
         raise OfflineInstallError(
-            f"{count(len(changed), 'file')} of the venv's seed written into in place "
-            f"({', '.join(changed[:3])}): the run's other venvs of this Python share them "
+            f"{count(len(written), 'file')} of the venv's seed written into in place "
+            f"({', '.join(written[:3])}): the run's other venvs of this Python share them "
             f"(hard links), so they are not fresh any more; their template is discarded and "
             f"the next venv gets a new one")
 
-    def _drop(self, base_python: str, template: Path) -> None:
-        with self._guard:
-            if self._templates.get(base_python) == template:
-                del self._templates[base_python]
-        _discard(template)
-
     def template(self, base_python: str) -> Path:
         """The ``python -m venv`` of ``base_python`` the copies are made from."""
+        return self._template(base_python)[0]
+
+    def _template(self, base_python: str) -> tuple[Path, Seed]:
         assert self.directory is not None
         with self._guard:
             lock = self._locks.setdefault(base_python, threading.Lock())
@@ -107,22 +112,30 @@ class FarSide:
             made = self._kept(base_python) if self.cache is not None else None
             if made is None:  # a name of its own: templates of two Pythons are made at once
                 self.directory.mkdir(parents=True, exist_ok=True)
-                made = Path(tempfile.mkdtemp(prefix=f"far-side-{os.getpid()}-",
+                venv = Path(tempfile.mkdtemp(prefix=f"far-side-{os.getpid()}-",
                                              dir=self.directory)) / "venv"
-                python_m_venv(self._make_here, base_python, made)
+                python_m_venv(self._make_here, base_python, venv)
+                made = venv, Seed.record(venv)
             self._templates[base_python] = made
             return made
 
-    def _kept(self, base_python: str) -> Path | None:
-        """The template of ``base_python`` kept in the cache, made there first if need be;
-        None when the cache cannot hold it (then the run makes its own)."""
+    def _kept(self, base_python: str) -> tuple[Path, Seed] | None:
+        """The template of ``base_python`` kept in the cache, made there first if need be
+        (or anew, if it was written into); None when the cache cannot hold it (then the
+        run makes its own)."""
         assert self.cache is not None
         if (keyed := self._key(base_python)) is None:
             return None  # python -m venv will say what is wrong with this Python
         key, base = keyed
         kept = self.cache / key
         if (kept / "pyvenv.cfg").is_file():
-            return kept if _names_itself(kept) else None  # not one to copy: make the run's own
+            if not _names_itself(kept):
+                return None  # not one to copy: make the run's own
+            if (seed := Seed.kept_in(kept)) is not None and not seed.changed_in(kept):
+                return kept, seed
+            _discard(kept)  # written into by a run that ended before it could tell
+            if kept.exists():
+                return None
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
             partial = Path(tempfile.mkdtemp(prefix=f"{key}.", suffix=".part", dir=self.cache))
@@ -131,17 +144,20 @@ class FarSide:
         try:
             python_m_venv(self._make_here, base, partial / "venv")
             _moved(partial / "venv", partial / "venv", kept)  # named where it will be
+            seed = Seed.record(partial / "venv")
             # whole or not at all: another run may be making the same one meanwhile
             with contextlib.suppress(OSError):
                 (partial / "venv").rename(kept)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
-        return kept if (kept / "pyvenv.cfg").is_file() and _names_itself(kept) else None
+        if not ((kept / "pyvenv.cfg").is_file() and _names_itself(kept)):
+            return None
+        return kept, Seed.kept_in(kept) or seed  # another run's, if it was first
 
     def _key(self, base_python: str) -> tuple[str, str] | None:
-        """What a kept template of ``base_python`` is valid for — its base interpreter (path,
-        version and build: a venv's Python makes the venv its base makes) and the ensurepip
-        seed it carries — and that base interpreter, which makes it."""
+        """What a kept template of ``base_python`` is valid for — the interpreter it runs
+        (path, version and build: a venv's Python is its base's, linked) and the ensurepip
+        seed it carries — and that interpreter, which makes it."""
         done = self._make_here([base_python, "-I", "-c", KEY])
         if not done.ok:
             return None
@@ -150,13 +166,12 @@ class FarSide:
         return hashlib.sha256(what.encode()).hexdigest()[:16], base
 
 
-# what a kept template depends on, printed by the target Python itself: first its base
-# interpreter (itself, unless it is a venv's), then that interpreter's version and build
-# and the ensurepip seed it carries
+# what a kept template depends on, printed by the target Python itself: first the
+# interpreter it runs (a venv's Python, a link to its base, runs the base's), then that
+# interpreter's version and build and the ensurepip seed it carries
 # how this module lays a kept template out: a change to that makes earlier ones unused
-TEMPLATE_FORMAT = 3
-KEY = ("import ensurepip, os, sys; "
-       "b = os.path.realpath(getattr(sys, '_base_executable', '') or sys.executable); "
+TEMPLATE_FORMAT = 4
+KEY = ("import ensurepip, os, sys; b = os.path.realpath(sys.executable); "
        "print(b); print(sys.version, os.stat(b).st_mtime_ns, "
        "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
        "ensurepip.__file__), '_bundled'))) if os.path.isdir(os.path.join(os.path.dirname("
@@ -171,18 +186,28 @@ def user_cache() -> Path:
 
 def _discard(template: Path) -> None:
     """Remove ``template`` (moved aside first: other runs may be copying it right now)."""
-    aside = template.with_name(f"{template.name}.discarded-{os.getpid()}")
     with contextlib.suppress(OSError):
-        template.rename(aside)
-        shutil.rmtree(aside, ignore_errors=True)
+        aside = Path(tempfile.mkdtemp(prefix=f"{template.name}.discarded-",
+                                      dir=template.parent))
+        try:
+            template.rename(aside / "venv")
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 def _names_itself(venv: Path) -> bool:
-    """Whether ``venv``'s own scripts start its own Python (a template copied whole)."""
-    pip = venv / "bin" / "pip"
+    """Whether ``venv``'s own scripts start its own Python (a template copied whole): in
+    their ``#!`` line, or — where that line would be too long for the kernel — in the
+    ``exec`` line of the ``#!/bin/sh`` form pip writes instead."""
+    bin_dir = os.fsencode(venv / "bin")
     with contextlib.suppress(OSError):
-        return pip.read_bytes().startswith(b"#!" + os.fsencode(venv / "bin"))
+        head = (venv / "bin" / "pip").read_bytes()[:4096]
+        return head.startswith((b"#!" + bin_dir, SH_EXEC + bin_dir, SH_EXEC + b'"' + bin_dir))
     return False
+
+
+# pip's script for a Python whose path is too long for a #! line (the path quoted or not)
+SH_EXEC = b"#!/bin/sh\n'''exec' "
 
 
 def _moved(venv: Path, old: Path, new: Path | None = None) -> None:

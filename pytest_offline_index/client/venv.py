@@ -231,7 +231,7 @@ class FreshVenv:
                                  else (), path,
                                  self.path.with_name(f"{self.path.name}-install-report"),
                                  proxy=terms.proxy, cert=terms.cert, netrc=terms.netrc)
-        done = self.way.install(self._run, self.python, self.path, request, on_line)
+        done = self._install(request, on_line)
         if not done.ok:
             self._not_installable(done, what, started)
         self.added = added(before, distributions_in(self.path))
@@ -242,14 +242,13 @@ class FreshVenv:
             again = replace(request, requirements=seeded, requirements_file=None,
                             report=request.report.with_name(f"{request.report.name}-seeded"),
                             reinstall=True)
-            done = self.way.install(self._run, self.python, self.path, again, on_line)
+            done = self._install(again, on_line)
             if not done.ok:
                 self._not_installable(done, seeded, started)
             after = distributions_in(self.path)
             self.added = {**added(before, after), **{
                 n: after[n] for n in map(requirement_name, seeded) if n in after}}
             origins.update(self.way.origins(self._run, self.python, again))
-        self.far_side.check_seed(self.base_python)  # its files are shared with other venvs
         if foreign := foreign_installs(self.added, origins, simple_url,
                                        terms.held() if terms.held else None, terms.file_hosts,
                                        witness=terms.refusals, since=started):
@@ -258,6 +257,17 @@ class FreshVenv:
         if crossed is not None:
             self._keep_the_cut_promises(crossed, warmed)
         return time.monotonic() - started
+
+    def _install(self, request: InstallRequest, on_line: LineCallback | None) -> Completed:
+        done = self.way.install(self._run, self.python, self.path, request, on_line)
+        self.check_seed()
+        return done
+
+    def check_seed(self) -> None:
+        """Raise OfflineInstallError if what was run in this venv wrote into a file of the
+        seed it shares with its template (and the run's other venvs of its Python) in place.
+        The harness checks after each install it runs here."""
+        self.far_side.check_seed(self.path)
 
     def _seeded(self, request: InstallRequest, before: Mapping[str, str]) -> tuple[str, ...]:
         """The requested distributions that the install left as the venv's seed had them."""

@@ -9,7 +9,9 @@ subprocesses and xdist workers are), with its pid, start time, its user and PID 
 that was reparented) is still held to account. At the end, for each remembered holder: it is
 gone, no process is in one of its namespaces, no launcher of it runs, and its control dir and
 work dirs are gone. Each leftover is named with the holder's pid. Holders of runs outside
-this suite are not looked at.
+this suite are not looked at. A namespace's inode is another's soon after it is freed: a
+process in a namespace of a remembered holder's (by inode) but under no holder or launcher
+counts only if it started before that holder was seen gone.
 
 It is a plain class; the fixture ``machine_left_as_found`` below (loaded by the root
 conftest, or by ``-p tests.support.guard``) only starts and checks it.
@@ -47,6 +49,7 @@ class SeenHolder:
     remove: list[str]
     namespaces: set[NsId] = field(default_factory=set)
     uid: int | None = None  # its real uid outside, at first sight
+    gone: int | None = None  # when it was first seen gone (clock ticks since boot)
 
 
 class HolderWatcher:
@@ -88,6 +91,8 @@ class HolderWatcher:
         for holder in self.holders.values():
             if holder.pid in pids:  # its namespaces: the init's come a moment later
                 holder.namespaces |= _namespaces(holder.pid)
+            elif holder.gone is None:
+                holder.gone = _ticks_since_boot()
         for pid in fresh:
             self._look_at(pid)
 
@@ -145,12 +150,27 @@ class HolderWatcher:
         if pid == os.getpid() or not is_alive(pid):
             return []  # a zombie holds nothing: its parent has not reaped it yet
         control = _control_of(pid)  # a freed namespace's inode is soon another run's
+        started = process_start_time(pid)
         held = {owners[ns].pid for ns in _namespaces(pid)
-                if ns in owners and control in (None, owners[ns].control)}
+                if ns in owners and (control == owners[ns].control or (control is None
+                                     and not _after(started, owners[ns].gone)))}
         args = _args(pid)
         launched = {h.pid for h in self.holders.values()
                     if any(a.endswith(LAUNCHER) for a in args) and h.control in args}
         return sorted((held | launched) - {pid})
+
+
+def _after(started: int | None, gone: int | None) -> bool:
+    """Whether a process started after a holder was seen gone. Such a process, in none of
+    the runs' holders or launchers, is not in that holder's namespace but in one that
+    took its inode: a namespace outlives its holder only while a process of the run is
+    still in it, and that one (the leftover) started before."""
+    return started is not None and gone is not None and started > gone
+
+
+def _ticks_since_boot() -> int:
+    """Now, in the unit of a process's start time (/proc/PID/stat)."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
 
 
 def _control_of(pid: int) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_offline_index.client.farside import FarSide
-from pytest_offline_index.client.seed import changed_files
+from pytest_offline_index.client.seed import MANIFEST, Seed
 from pytest_offline_index.errors import OfflineInstallError
 from pytest_offline_index.execute.commands import Completed, run
 from pytest_offline_index.inputs.targets import find_python
@@ -30,10 +30,13 @@ def recording(asked: list[list[str]]) -> Callable[[list[str]], Completed]:
     return here
 
 
-def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(tmp_path) -> None:
+# a cache whose path makes its scripts' #! line too long: pip writes them as #!/bin/sh
+@pytest.mark.parametrize("cache_name", ["cache", "c" * 120])
+def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(
+        tmp_path, cache_name: str) -> None:
     asked: list[list[str]] = []
     here = recording(asked)
-    cache = tmp_path / "cache"
+    cache = tmp_path / cache_name
     first = FarSide(tmp_path / "run1", here, cache)
     first.make(sys.executable, tmp_path / "a")
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
@@ -100,6 +103,20 @@ def _site(venv: Path) -> Path:
     return site
 
 
+def _written_into(venv: Path) -> list[str]:
+    """The files of ``venv`` this test wrote into (a marker it appends)."""
+    return sorted(str(p.relative_to(venv)) for p in venv.rglob("*")
+                  if p.is_file() and not p.is_symlink() and MARK in p.read_bytes())
+
+
+MARK = b"# written into in place by a test"
+
+
+def _write_into(path: Path) -> None:
+    with open(path, "ab") as written:  # in place: the same inode, every link of it
+        written.write(b"\n" + MARK + b"\n")
+
+
 def test_a_venv_shares_its_seed_with_the_template_and_pip_replacing_a_seed_file_keeps_it(
         tmp_path) -> None:
     """The seed's files are the template's (hard links); its scripts and pyvenv.cfg are
@@ -113,6 +130,7 @@ def test_a_venv_shares_its_seed_with_the_template_and_pip_replacing_a_seed_file_
     assert (_site(venv) / shared).stat().st_ino == (_site(template) / shared).stat().st_ino
     for own in ("bin/pip", "pyvenv.cfg"):
         assert (venv / own).stat().st_ino != (template / own).stat().st_ino
+    assert not (venv / MANIFEST).exists()
     pristine = (_site(template) / shared).read_bytes()
 
     Dist("clobbers-pip", "1.0", payload=((shared, "CLOBBERED = True\n"),)).write(tmp_path / "w")
@@ -121,45 +139,48 @@ def test_a_venv_shares_its_seed_with_the_template_and_pip_replacing_a_seed_file_
                    check=True, capture_output=True)
     assert (_site(venv) / shared).read_text() == "CLOBBERED = True\n"
     assert (_site(template) / shared).read_bytes() == pristine
-    assert changed_files(template) == []
-    far_side.check_seed(sys.executable)  # nothing written into: no error
+    seed = Seed.kept_in(template)
+    assert seed is not None and seed.changed_in(template) == []
+    far_side.check_seed(venv)  # replaced, not written into: no error
     far_side.make(sys.executable, tmp_path / "b")
     assert (_site(tmp_path / "b") / shared).read_bytes() == pristine
 
 
-def test_a_seed_written_into_in_place_fails_the_check_and_is_never_copied_again(
+def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_used_again(
         tmp_path) -> None:
     asked: list[list[str]] = []
     here = recording(asked)
     cache = tmp_path / "cache"
     far_side = FarSide(tmp_path / "run1", here, cache)
-    far_side.make(sys.executable, tmp_path / "a")
-    with open(_site(tmp_path / "a") / "pip" / "__init__.py", "ab") as written:  # in place
-        written.write(b"\n# written into\n")
-    with pytest.raises(OfflineInstallError, match=r"^1 file of the venv's seed written into in "
-                       r"place \(pip/__init__\.py\): the run's other venvs of this Python "
-                       r"share them"):
-        far_side.check_seed(sys.executable)
-    assert list(cache.iterdir()) == []  # discarded
+    for name in ("a", "a2"):  # both made before anything is written into
+        far_side.make(sys.executable, tmp_path / name)
+    _write_into(_site(tmp_path / "a2") / "pip" / "__init__.py")
+    for name in ("a2", "a"):  # the writer's check discards the template; a's still fails
+        with pytest.raises(OfflineInstallError, match=r"^1 file of the venv's seed written "
+                           r"into in place \(lib/python3\.\d+/site-packages/pip/__init__\.py"
+                           r"\): the run's other venvs of this Python share them"):
+            far_side.check_seed(tmp_path / name)
+    assert list(cache.iterdir()) == []  # discarded, nothing left aside
 
     asked.clear()
     far_side.make(sys.executable, tmp_path / "b")  # a new template, whole
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
-    assert changed_files(tmp_path / "b") == []
+    assert _written_into(tmp_path / "b") == []
+    far_side.check_seed(tmp_path / "b")
 
-    # a template written into by a run that ended before it could check (killed): the next
-    # run's venv is not made from it
-    with open(_site(tmp_path / "b") / "pip" / "__init__.py", "ab") as written:
-        written.write(b"\n# written into\n")
+    # a file no RECORD has a hash for (RECORD itself; bytecode) written into by a run that
+    # ended before it could check (killed): the next run's venv is not made from it
+    (record,) = _site(tmp_path / "b").glob("pip-*.dist-info/RECORD")
+    _write_into(record)
     asked.clear()
     FarSide(tmp_path / "run2", here, cache).make(sys.executable, tmp_path / "c")
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
-    assert changed_files(tmp_path / "c") == []
+    assert _written_into(tmp_path / "c") == []
 
 
 def test_a_venv_s_python_and_its_base_share_one_kept_template(tmp_path) -> None:
-    """pytest run from a project's venv: the far side's venv is the one its base Python
-    makes, so every project's venv of that Python shares one template with it."""
+    """pytest run from a project's venv: its Python is a link to its base's, so every
+    project's venv of that Python shares one template with it."""
     project = tmp_path / "project-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project)], check=True)
     asked: list[list[str]] = []
@@ -167,7 +188,6 @@ def test_a_venv_s_python_and_its_base_share_one_kept_template(tmp_path) -> None:
     FarSide(tmp_path / "run1", recording(asked), cache).make(str(project / "bin" / "python"),
                                                               tmp_path / "a")
     FarSide(tmp_path / "run2", recording(asked), cache).make(sys.executable, tmp_path / "b")
-    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
-    assert asked[[a[1:3] for a in asked].index(["-m", "venv"])][0] == os.path.realpath(
-        sys._base_executable)  # made by the base, as the far side, which has no venv
+    made = [a for a in asked if a[1:3] == ["-m", "venv"]]
+    assert [a[0] for a in made] == [os.path.realpath(sys.executable)]  # once, by the base
     assert len(list(cache.iterdir())) == 1

@@ -84,6 +84,10 @@ from pathlib import Path
 from pytest_offline_index.bundle.export import Bundle
 from pytest_offline_index.errors import BundleError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+# nor bytecode for what it imports from here on: cut at the limit, it would be kept (the
+# write is short, not failed) where every later Python of the session reads it, and break
+# that module's import in all of them ("marshal data too short")
+sys.dont_write_bytecode = True
 resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 try:
     Bundle(Path(sys.argv[1]), ["py3.11"], {}).add(

@@ -1,6 +1,6 @@
 """The seed of a far-side venv (what ``ensurepip`` put there), shared by hard links.
 
-Each far-side venv is made from a template by linking its files, not copying them (~0.05 s
+Each far-side venv is made from a template by linking its files, not copying them (~0.1 s
 instead of ~1.1 s of CPU a venv for 26 MB in 1,500 files). Linked files are shared: bytes
 written into one in place would change the template and every venv made from it. The
 installers never do that — pip removes a file it is about to replace, and moves a seed

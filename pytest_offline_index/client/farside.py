@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -71,11 +72,21 @@ class FarSide:
         if self.directory is None:
             python_m_venv(self._make_here, base_python, path)
             return
-        template, seed = self._template(base_python)
-        linked_copy(template, path)
-        _moved(path, template)
+        for _ in range(2):
+            template, seed = self._template(base_python)
+            linked_copy(template, path)
+            _moved(path, template)
+            links, stale = seed.linked(path)
+            if not stale:
+                break
+            shutil.rmtree(path, ignore_errors=True)  # written into since it was checked:
+            self._drop(base_python, template, seed)  # once more, from a new one
+        else:
+            raise OfflineInstallError(
+                f"the far side's venv template for {base_python} changed as it was copied "
+                f"({stale[0]}), twice: is another program writing into {template}?")
         with self._guard:
-            self._made[path] = (base_python, template, seed, seed.links(path))
+            self._made[path] = (base_python, template, seed, links)
 
     def check_seed(self, venv: Path) -> None:
         """Raise OfflineInstallError if a file ``venv`` shares with its template (and every
@@ -88,15 +99,21 @@ class FarSide:
         base_python, template, seed, links = made
         if not (written := seed.written_into(venv, links)):
             return
-        with self._guard:
-            if self._templates.get(base_python, (None,))[0] == template:
-                del self._templates[base_python]
-        _discard(template)
+        self._drop(base_python, template, seed)
         raise OfflineInstallError(
             f"{count(len(written), 'file')} of the venv's seed written into in place "
             f"({', '.join(written[:3])}): the run's other venvs of this Python share them "
             f"(hard links), so they are not fresh any more; their template is discarded and "
             f"the next venv gets a new one")
+
+    def _drop(self, base_python: str, template: Path, seed: Seed) -> None:
+        """Stop using ``template``, and remove it — unless it is already another one,
+        made anew at the same path."""
+        with self._guard:
+            if self._templates.get(base_python) == (template, seed):
+                del self._templates[base_python]
+        if seed.is_in(template):
+            _discard(template)
 
     def template(self, base_python: str) -> Path:
         """The ``python -m venv`` of ``base_python`` the copies are made from."""
@@ -159,23 +176,26 @@ class FarSide:
         (path, version and build: a venv's Python is its base's, linked) and the ensurepip
         seed it carries — and that interpreter, which makes it."""
         done = self._make_here([base_python, "-I", "-c", KEY])
-        if not done.ok:
+        said = done.output.strip().splitlines()[-1:] if done.ok else []
+        try:  # the last line: what it printed on stderr (a warning) comes before
+            base = json.loads(said[0])[0]
+        except (IndexError, ValueError, TypeError, KeyError):
             return None
-        base = done.output.splitlines()[0]
-        what = f"{TEMPLATE_FORMAT}\n{done.output}"
+        if not isinstance(base, str) or not os.path.isabs(base):
+            return None
+        what = f"{TEMPLATE_FORMAT}\n{said[0]}"
         return hashlib.sha256(what.encode()).hexdigest()[:16], base
 
 
-# what a kept template depends on, printed by the target Python itself: first the
-# interpreter it runs (a venv's Python, a link to its base, runs the base's), then that
-# interpreter's version and build and the ensurepip seed it carries
+# what a kept template depends on, printed by the target Python itself as one JSON line:
+# the interpreter it runs (a venv's Python, a link to its base, runs the base's), that
+# interpreter's version and build, and the ensurepip seed it carries
 # how this module lays a kept template out: a change to that makes earlier ones unused
-TEMPLATE_FORMAT = 4
-KEY = ("import ensurepip, os, sys; b = os.path.realpath(sys.executable); "
-       "print(b); print(sys.version, os.stat(b).st_mtime_ns, "
-       "ensurepip.version(), sorted(os.listdir(os.path.join(os.path.dirname("
-       "ensurepip.__file__), '_bundled'))) if os.path.isdir(os.path.join(os.path.dirname("
-       "ensurepip.__file__), '_bundled')) else None)")
+TEMPLATE_FORMAT = 5
+KEY = ("import ensurepip, json, os, sys; b = os.path.realpath(sys.executable); "
+       "d = os.path.join(os.path.dirname(ensurepip.__file__), '_bundled'); "
+       "print(json.dumps([b, sys.version, os.stat(b).st_mtime_ns, ensurepip.version(), "
+       "sorted(os.listdir(d)) if os.path.isdir(d) else None]))")
 
 
 def user_cache() -> Path:

@@ -5,9 +5,10 @@ instead of ~1.1 s of CPU a venv for 26 MB in 1,500 files). Linked files are shar
 written into one in place would change the template and every venv made from it. The
 installers never do that — pip removes a file it is about to replace, and moves a seed
 distribution it installs again away first — and the check holds them to it: a template
-carries the sha256 of every file it shares (:class:`Seed`, written when it is made), which
-the template must match before it is used, and each venv's still-linked files after every
-install into it.
+carries the sha256, size and mtime of every file it shares (:class:`Seed`, written when it
+is made): the template must match it before a run first uses it, each venv's files as they
+are linked (size and mtime), and each venv's still-linked files after every install into it
+(sha256).
 """
 
 from __future__ import annotations
@@ -48,36 +49,60 @@ def linked_copy(template: Path, venv: Path) -> None:
 
 @dataclass(frozen=True)
 class Seed:
-    """The sha256 of every file a template shares with its venvs, by path in it."""
+    """What a template shares with its venvs, recorded when it was made: each file's
+    sha256, and its size and mtime (by path in it); ``ino`` is the record's own inode,
+    which tells this template from one made later at the same path."""
 
     digests: Mapping[str, str]
+    stats: Mapping[str, tuple[int, int]]
+    ino: int
 
     @classmethod
     def record(cls, template: Path) -> Seed:
         """Hash ``template``'s shared files and keep the result in it."""
-        seed = cls({str(path.relative_to(template)): _sha256(path)
-                    for path in _shared(template)})
-        (template / MANIFEST).write_text(json.dumps(seed.digests))
-        return seed
+        files = _shared(template)
+        digests = {str(p.relative_to(template)): _sha256(p) for p in files}
+        stats = {str(p.relative_to(template)): _stat(p) for p in files}
+        (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats}))
+        return cls(digests, stats, _inode(template / MANIFEST))
 
     @classmethod
     def kept_in(cls, template: Path) -> Seed | None:
         """What ``template`` recorded when it was made; None if it recorded nothing."""
         try:
-            digests = json.loads((template / MANIFEST).read_text())
-        except (OSError, ValueError):
+            manifest = json.loads((template / MANIFEST).read_text())
+            digests, stats = dict(manifest["sha256"]), manifest["stat"]
+            return cls(digests, {name: (int(stats[name][0]), int(stats[name][1]))
+                                 for name in digests}, _inode(template / MANIFEST))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
-        return cls(digests) if isinstance(digests, dict) else None
+
+    def is_in(self, template: Path) -> bool:
+        """Whether ``template`` is the one this was recorded for (not made anew since)."""
+        return _inode(template / MANIFEST) == self.ino
 
     def changed_in(self, template: Path) -> list[str]:
         """The files of ``template`` that are gone or no longer hold what it recorded."""
         return [name for name, digest in self.digests.items()
                 if _sha256_or_none(template / name) != digest]
 
-    def links(self, venv: Path) -> array[int]:
-        """The inode of each shared file of ``venv``, just made from a template (-1: none),
-        in the order of :attr:`digests`."""
-        return array("q", (_inode(venv / name) for name in self.digests))
+    def linked(self, venv: Path) -> tuple[array[int], list[str]]:
+        """For ``venv``, just made from the template: the inode of each shared file (-1:
+        none), in the order of :attr:`digests`; and the files whose size or mtime are no
+        longer as recorded (written into since the template was checked)."""
+        links: array[int] = array("q")
+        stale: list[str] = []
+        for name in self.digests:
+            try:
+                st = os.lstat(venv / name)
+            except OSError:
+                links.append(-1)
+                stale.append(name)
+                continue
+            links.append(st.st_ino)
+            if (st.st_size, st.st_mtime_ns) != self.stats.get(name):
+                stale.append(name)
+        return links, stale
 
     def written_into(self, venv: Path, links: array[int]) -> list[str]:
         """The files of ``venv`` still linked as they were made (``links``) whose bytes are
@@ -90,8 +115,13 @@ class Seed:
 
 def _shared(template: Path) -> list[Path]:
     return sorted(path for path in template.rglob("*")
-                  if path.is_file() and not path.is_symlink() and path.name != MANIFEST
+                  if path.is_file() and not path.is_symlink() and path != template / MANIFEST
                   and path.relative_to(template).parts[0] not in COPIED)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = os.lstat(path)
+    return st.st_size, st.st_mtime_ns
 
 
 def _sha256(path: Path) -> str:

@@ -11,7 +11,8 @@ gone, no process is in one of its namespaces, no launcher of it runs, and its co
 work dirs are gone. Each leftover is named with the holder's pid. Holders of runs outside
 this suite are not looked at. A namespace's inode is another's soon after it is freed: a
 process in a namespace of a remembered holder's (by inode) but under no holder or launcher
-counts only if it started before that holder was seen gone.
+counts only if it started before that holder was seen gone (so a process a leftover
+spawns after that is not named; the leftover itself, started before, is).
 
 It is a plain class; the fixture ``machine_left_as_found`` below (loaded by the root
 conftest, or by ``-p tests.support.guard``) only starts and checks it.

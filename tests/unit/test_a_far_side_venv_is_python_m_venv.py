@@ -167,10 +167,22 @@ def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_use
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
     assert _written_into(tmp_path / "b") == []
     far_side.check_seed(tmp_path / "b")
+    (kept,) = cache.iterdir()
+    with pytest.raises(OfflineInstallError):  # a's own files still say so, and only that:
+        far_side.check_seed(tmp_path / "a")  # the new template at the same path stays
+    assert list(cache.iterdir()) == [kept] and _written_into(kept) == []
+
+    # written into between two venvs by something no install check saw: the next venv is
+    # made from a new template
+    _write_into(_site(tmp_path / "b") / "pip" / "__init__.py")
+    asked.clear()
+    far_side.make(sys.executable, tmp_path / "b2")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert _written_into(tmp_path / "b2") == []
 
     # a file no RECORD has a hash for (RECORD itself; bytecode) written into by a run that
     # ended before it could check (killed): the next run's venv is not made from it
-    (record,) = _site(tmp_path / "b").glob("pip-*.dist-info/RECORD")
+    (record,) = _site(tmp_path / "b2").glob("pip-*.dist-info/RECORD")
     _write_into(record)
     asked.clear()
     FarSide(tmp_path / "run2", here, cache).make(sys.executable, tmp_path / "c")

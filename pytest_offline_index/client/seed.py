@@ -13,7 +13,6 @@ are linked (size and mtime), and each venv's still-linked files after every inst
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,8 @@ from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..util.files import sha256_of
 
 # rewritten for each venv (their paths name it): copied, never linked
 COPIED = ("bin", "pyvenv.cfg")
@@ -61,7 +62,7 @@ class Seed:
     def record(cls, template: Path) -> Seed:
         """Hash ``template``'s shared files and keep the result in it."""
         files = _shared(template)
-        digests = {str(p.relative_to(template)): _sha256(p) for p in files}
+        digests = {str(p.relative_to(template)): sha256_of(p) for p in files}
         stats = {str(p.relative_to(template)): _stat(p) for p in files}
         (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats}))
         return cls(digests, stats, _inode(template / MANIFEST))
@@ -124,13 +125,9 @@ def _stat(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _sha256_or_none(path: Path) -> str | None:
     try:
-        return _sha256(path) if not path.is_symlink() else None
+        return sha256_of(path) if not path.is_symlink() else None
     except OSError:
         return None
 

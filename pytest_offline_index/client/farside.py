@@ -115,10 +115,6 @@ class FarSide:
         if seed.is_in(template):
             _discard(template)
 
-    def template(self, base_python: str) -> Path:
-        """The ``python -m venv`` of ``base_python`` the copies are made from."""
-        return self._template(base_python)[0]
-
     def _template(self, base_python: str) -> tuple[Path, Seed]:
         assert self.directory is not None
         with self._guard:

@@ -125,7 +125,7 @@ def test_a_venv_shares_its_seed_with_the_template_and_pip_replacing_a_seed_file_
     far_side = FarSide(tmp_path / "run", run, tmp_path / "cache")
     venv = tmp_path / "a"
     far_side.make(sys.executable, venv)
-    template = far_side.template(sys.executable)
+    template, _ = far_side._template(sys.executable)  # what its venvs are linked to
     shared = "pip/__init__.py"
     assert (_site(venv) / shared).stat().st_ino == (_site(template) / shared).stat().st_ino
     for own in ("bin/pip", "pyvenv.cfg"):

@@ -11,29 +11,13 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
-from dataclasses import dataclass
 
 import psutil
 import pytest
 
+from tests.support.backends import in_tree_sdist
 from tests.support.dists import Dist
 from tests.support.processes import descendant_running, wait_for, wait_in
-
-HANGING_BACKEND = '''import time
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    time.sleep(3600)  # a build backend that never answers
-    return []
-'''
-
-
-@dataclass(frozen=True)
-class HangingBackend(Dist):
-    """A wheel whose module is a PEP 517 backend that hangs when asked anything."""
-
-    def module_source(self) -> str:
-        return HANGING_BACKEND
 
 
 def gone(process: psutil.Process) -> bool:
@@ -77,10 +61,7 @@ def test_a_step_over_the_timeout_is_killed_with_its_process_group(
         fresh_upstream.publish(Dist(app, "1.0"))
         fresh_upstream.set_delay(600)  # the file never comes within the timeout
     else:
-        backend = HangingBackend(unique("hangingbackend"), "1.0")
-        fresh_upstream.publish(backend, Dist(app, "1.0", sdist=True,
-                                             build_requires=[backend.name],
-                                             build_backend=backend.module))
+        fresh_upstream.publish(in_tree_sdist(app, asked="time.sleep(3600)  # never answers"))
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")  # the run's progress lines, as they come
     system_tmp = tmp_path / "system-tmp"  # what the run would take for /tmp
     system_tmp.mkdir()

@@ -1,6 +1,7 @@
 """Sdists built by an in-tree backend of the test's making (PEP 517 ``backend-path``): their
 metadata comes at once, without a build (all a warm asks for), and their wheel build does
-what the test needs — hang, or write somewhere — before it writes the real wheel."""
+what the test needs — hang, or write somewhere — before it writes the real wheel. Asked for
+its build requirements (the first hook pip calls, in a warm too) it can do something first."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ FILES = {files!r}
 
 
 def get_requires_for_build_wheel(config_settings=None):
+{asked}
     return []
 
 
@@ -43,9 +45,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 """
 
 
-def in_tree_sdist(name: str, build: str, version: str = "1.0") -> Dist:
+def in_tree_sdist(name: str, build: str = "pass", version: str = "1.0",
+                  asked: str = "pass") -> Dist:
     """An sdist of ``name`` whose wheel build runs the statements ``build`` first (with
-    ``os``, ``sys`` and ``time`` imported), then writes the wheel ``Dist(name)`` would be."""
+    ``os``, ``sys`` and ``time`` imported), then writes the wheel ``Dist(name)`` would be;
+    asked for its build requirements, it runs ``asked`` first."""
     plain = Dist(name, version)
     info = f"{plain.module}-{version}.dist-info"
     files = {f"{plain.module}/__init__.py": plain.module_source(),
@@ -53,6 +57,10 @@ def in_tree_sdist(name: str, build: str, version: str = "1.0") -> Dist:
              f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: offline-index-tests\n"
                                "Root-Is-Purelib: true\nTag: py3-none-any\n")}
     backend = BACKEND.format(info=info, files=files, wheel=plain.filename,
-                             build=textwrap.indent(textwrap.dedent(build).strip(), "    "))
+                             build=_body(build), asked=_body(asked))
     return Dist(name, version, sdist=True, build_requires=(), build_backend="in_tree_backend",
                 backend_path=(".",), payload=(("in_tree_backend.py", backend),))
+
+
+def _body(statements: str) -> str:
+    return textwrap.indent(textwrap.dedent(statements).strip(), "    ")

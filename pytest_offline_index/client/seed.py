@@ -52,11 +52,14 @@ def linked_copy(template: Path, venv: Path) -> None:
 class Seed:
     """What a template shares with its venvs, recorded when it was made: each file's
     sha256, and its size and mtime (by path in it); ``ino`` is the record's own inode,
-    which tells this template from one made later at the same path."""
+    which tells this template from one made later at the same path. ``own`` holds what
+    each venv gets a copy of (:data:`COPIED`: its ``pyvenv.cfg``, its scripts, its
+    ``bin/python`` link): a sha256, or a link's target."""
 
     digests: Mapping[str, str]
     stats: Mapping[str, tuple[int, int]]
     ino: int
+    own: Mapping[str, str | None]
 
     @classmethod
     def record(cls, template: Path) -> Seed:
@@ -64,8 +67,10 @@ class Seed:
         files = _shared(template)
         digests = {str(p.relative_to(template)): sha256_of(p) for p in files}
         stats = {str(p.relative_to(template)): _stat(p) for p in files}
-        (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats}))
-        return cls(digests, stats, _inode(template / MANIFEST))
+        own = {str(p.relative_to(template)): _content(p) for p in _copied(template)}
+        (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats,
+                                                     "own": own}))
+        return cls(digests, stats, _inode(template / MANIFEST), own)
 
     @classmethod
     def kept_in(cls, template: Path) -> Seed | None:
@@ -74,7 +79,9 @@ class Seed:
             manifest = json.loads((template / MANIFEST).read_text())
             digests, stats = dict(manifest["sha256"]), manifest["stat"]
             return cls(digests, {name: (int(stats[name][0]), int(stats[name][1]))
-                                 for name in digests}, _inode(template / MANIFEST))
+                                 for name in digests}, _inode(template / MANIFEST),
+                       {str(name): None if held is None else str(held)
+                        for name, held in manifest["own"].items()})
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
 
@@ -83,9 +90,13 @@ class Seed:
         return _inode(template / MANIFEST) == self.ino
 
     def changed_in(self, template: Path) -> list[str]:
-        """The files of ``template`` that are gone or no longer hold what it recorded."""
-        return [name for name, digest in self.digests.items()
-                if _sha256_or_none(template / name) != digest]
+        """The files of ``template`` that are gone or no longer hold what it recorded, or
+        added to what its venvs copy (an edited ``pyvenv.cfg`` would reach every venv)."""
+        now = {str(p.relative_to(template)): p for p in _copied(template)}
+        return ([name for name, digest in self.digests.items()
+                 if _sha256_or_none(template / name) != digest]
+                + sorted(name for name in self.own.keys() | now.keys()
+                         if name not in now or _content(now[name]) != self.own.get(name)))
 
     def linked(self, venv: Path) -> tuple[array[int], list[str]]:
         """For ``venv``, just made from the template: the inode of each shared file (-1:
@@ -118,6 +129,22 @@ def _shared(template: Path) -> list[Path]:
     return sorted(path for path in template.rglob("*")
                   if path.is_file() and not path.is_symlink() and path != template / MANIFEST
                   and path.relative_to(template).parts[0] not in COPIED)
+
+
+def _copied(template: Path) -> list[Path]:
+    found = []
+    for name in COPIED:
+        top = template / name
+        found += [top, *top.rglob("*")] if top.is_dir() and not top.is_symlink() else [top]
+    return sorted(path for path in found if path.is_symlink() or path.is_file())
+
+
+def _content(path: Path) -> str | None:
+    """A file's sha256, or where a link points (not followed: the Python it names)."""
+    try:
+        return "-> " + os.readlink(path) if path.is_symlink() else sha256_of(path)
+    except OSError:
+        return None
 
 
 def _stat(path: Path) -> tuple[int, int]:

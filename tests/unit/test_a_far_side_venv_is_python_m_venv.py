@@ -189,6 +189,17 @@ def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_use
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
     assert _written_into(tmp_path / "c") == []
 
+    # what each venv gets a copy of, edited in the kept template between runs: a
+    # pyvenv.cfg that lets the harness's site-packages in would reach every venv
+    (kept,) = cache.iterdir()
+    config = kept / "pyvenv.cfg"
+    config.write_text(config.read_text().replace("include-system-site-packages = false",
+                                                 "include-system-site-packages = true"))
+    asked.clear()
+    FarSide(tmp_path / "run3", here, cache).make(sys.executable, tmp_path / "d")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert "include-system-site-packages = false" in (tmp_path / "d" / "pyvenv.cfg").read_text()
+
 
 def test_a_venv_s_python_and_its_base_share_one_kept_template(tmp_path) -> None:
     """pytest run from a project's venv: its Python is a link to its base's, so every

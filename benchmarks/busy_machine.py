@@ -74,7 +74,8 @@ def loop_checks(stop: threading.Event, limit: int, timeout: float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=2, help="suite runs in a row (2)")
-    parser.add_argument("--loops", type=int, default=30, help="at most this many checks beside")
+    parser.add_argument("--loops", type=int, default=120,
+                        help="at most this many checks beside (120: enough for two runs)")
     parser.add_argument("--check-timeout", type=float, default=900.0)
     parser.add_argument("--cwd", type=Path, default=REPO, help="where the suite runs")
     parser.add_argument("command", nargs="*", default=SUITE,

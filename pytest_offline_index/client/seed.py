@@ -53,8 +53,8 @@ class Seed:
     """What a template shares with its venvs, recorded when it was made: each file's
     sha256, and its size and mtime (by path in it); ``ino`` is the record's own inode,
     which tells this template from one made later at the same path. ``own`` holds what
-    each venv gets a copy of (:data:`COPIED`: its ``pyvenv.cfg``, its scripts, its
-    ``bin/python`` link): a sha256, or a link's target."""
+    each venv gets a copy of (:data:`COPIED`: its ``pyvenv.cfg`` and scripts; and every
+    link, ``bin/python`` among them): a sha256, or a link's target."""
 
     digests: Mapping[str, str]
     stats: Mapping[str, tuple[int, int]]
@@ -67,7 +67,7 @@ class Seed:
         files = _shared(template)
         digests = {str(p.relative_to(template)): sha256_of(p) for p in files}
         stats = {str(p.relative_to(template)): _stat(p) for p in files}
-        own = {str(p.relative_to(template)): _content(p) for p in _copied(template)}
+        own = {str(p.relative_to(template)): _content(p) for p in _own(template)}
         (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats,
                                                      "own": own}))
         return cls(digests, stats, _inode(template / MANIFEST), own)
@@ -81,7 +81,7 @@ class Seed:
             return cls(digests, {name: (int(stats[name][0]), int(stats[name][1]))
                                  for name in digests}, _inode(template / MANIFEST),
                        {str(name): None if held is None else str(held)
-                        for name, held in manifest["own"].items()})
+                        for name, held in dict(manifest["own"]).items()})
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
 
@@ -90,11 +90,14 @@ class Seed:
         return _inode(template / MANIFEST) == self.ino
 
     def changed_in(self, template: Path) -> list[str]:
-        """The files of ``template`` that are gone or no longer hold what it recorded, or
-        added to what its venvs copy (an edited ``pyvenv.cfg`` would reach every venv)."""
-        now = {str(p.relative_to(template)): p for p in _copied(template)}
+        """The files of ``template`` that are gone, no longer hold what it recorded, or were
+        added since: each would reach every venv (an edited ``pyvenv.cfg``, a ``.pth``)."""
+        now = {str(p.relative_to(template)): p for p in _own(template)}
         return ([name for name, digest in self.digests.items()
                  if _sha256_or_none(template / name) != digest]
+                + sorted(name for name in (str(p.relative_to(template))
+                                           for p in _shared(template))
+                         if name not in self.digests)  # a .pth added would be linked
                 + sorted(name for name in self.own.keys() | now.keys()
                          if name not in now or _content(now[name]) != self.own.get(name)))
 
@@ -131,12 +134,12 @@ def _shared(template: Path) -> list[Path]:
                   and path.relative_to(template).parts[0] not in COPIED)
 
 
-def _copied(template: Path) -> list[Path]:
-    found = []
-    for name in COPIED:
-        top = template / name
-        found += [top, *top.rglob("*")] if top.is_dir() and not top.is_symlink() else [top]
-    return sorted(path for path in found if path.is_symlink() or path.is_file())
+def _own(template: Path) -> list[Path]:
+    """What each venv gets a copy of: the files of :data:`COPIED`, and every link in the
+    tree (``bin/python``; ``lib64 -> lib``, whose target decides what a venv imports)."""
+    return sorted(path for path in template.rglob("*")
+                  if path.is_symlink() or (path.is_file()
+                                           and path.relative_to(template).parts[0] in COPIED))
 
 
 def _content(path: Path) -> str | None:

@@ -200,6 +200,14 @@ def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_use
     assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
     assert "include-system-site-packages = false" in (tmp_path / "d" / "pyvenv.cfg").read_text()
 
+    # a file added to the kept template (a .pth runs at every start): linked into every venv
+    (kept,) = cache.iterdir()
+    (_site(kept) / "added.pth").write_text("import os\n")
+    asked.clear()
+    FarSide(tmp_path / "run4", here, cache).make(sys.executable, tmp_path / "e")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert not (_site(tmp_path / "e") / "added.pth").exists()
+
 
 def test_a_venv_s_python_and_its_base_share_one_kept_template(tmp_path) -> None:
     """pytest run from a project's venv: its Python is a link to its base's, so every

@@ -509,7 +509,9 @@ def _table(prefix: str, hook: str, policy: int,
     from pyroute2.nftables.expressions import verdict
     from pyroute2.nftables.main import NFTables
 
-    name = f"{prefix}{secrets.token_hex(4)}"
+    from .machine import SUITE_TABLES
+
+    name = f"{SUITE_TABLES}{prefix}{secrets.token_hex(4)}"
     nft: NFTables = NFTables(nfgen_family=NFPROTO_IPV4)
     try:
         try:
@@ -538,12 +540,20 @@ def _table(prefix: str, hook: str, policy: int,
 @contextlib.contextmanager
 def _ip_forward_on() -> Iterator[None]:
     """Set ``ip_forward`` to 1; put back the exact original value, even if we are killed."""
+    from .machine import ip_forward_held
+
+    with ip_forward_held() as lock:
+        yield from _ip_forward_on_held(lock)
+
+
+def _ip_forward_on_held(lock: int | None) -> Iterator[None]:
     original = Path(IP_FORWARD).read_text().strip()
     if original == "1":
         yield
         return
     # A watchdog in its own session waits on a pipe only we hold: end of file with no
-    # word from us means we died, and it restores the value.
+    # word from us means we died, and it restores the value. It shares our lock of the
+    # value (the same open file): another run waits until it has put it back, too.
     watchdog = subprocess.Popen(
         [sys.executable, "-I", "-c",
          "import sys\n"
@@ -551,7 +561,7 @@ def _ip_forward_on() -> Iterator[None]:
          "    open(sys.argv[1], 'w').write(sys.argv[2])\n",
          IP_FORWARD, original],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        start_new_session=True, pass_fds=() if lock is None else (lock,))
     try:
         Path(IP_FORWARD).write_text("1")
         yield
@@ -571,11 +581,11 @@ def _ip_forward_on() -> Iterator[None]:
 def forward_drop() -> Iterator[DropFirewall]:
     """What Docker does to a host: a forward hook dropping by default, and ``ip_forward=1``.
 
-    Table ``oitest_fwd_<hex>`` (family ip), base chain ``forward`` (filter, hook forward,
+    Table ``oitest_<run>_fwd_<hex>`` (family ip), base chain ``forward`` (filter, hook forward,
     priority 0, policy drop) with no rules.
     """
     # The drop chain is in place before forwarding goes on, and stays until it is off.
-    with _drop_table("oitest_fwd_", "forward") as firewall, _ip_forward_on():
+    with _drop_table("fwd_", "forward") as firewall, _ip_forward_on():
         yield firewall
 
 
@@ -583,11 +593,11 @@ def forward_drop() -> Iterator[DropFirewall]:
 def input_drop() -> Iterator[DropFirewall]:
     """A host firewall: the input hook drops all but ``lo`` and established/related traffic.
 
-    Table ``oitest_in_<hex>`` (family ip, so IPv4 only), base chain ``input`` (filter, hook
+    Table ``oitest_<run>_in_<hex>`` (family ip, so IPv4 only), base chain ``input`` (filter, hook
     input, priority 0, policy drop) with two rules: accept ``iifname "lo"``, accept
     ``ct state established,related``.
     """
-    with _drop_table("oitest_in_", "input", accept=(_iifname("lo"), _established())) as fw:
+    with _drop_table("in_", "input", accept=(_iifname("lo"), _established())) as fw:
         yield fw
 
 
@@ -600,13 +610,13 @@ def only_through(uid: int, destinations: Sequence[tuple[str, int]],
     host's, which the test starts so): the machine's other work, reaching the same public
     addresses meanwhile, is not touched.
 
-    Table ``oitest_out_<hex>`` (family ip), base chain ``output`` (filter, hook output,
+    Table ``oitest_<run>_out_<hex>`` (family ip), base chain ``output`` (filter, hook output,
     priority 0, policy accept) with one drop rule per destination.
     """
     mine = _owned_by_group(group) if group is not None else []
     rules = [([*_daddr(address), *_tcp_dport(port), *_not_owned_by(uid), *mine], NF_DROP)
              for address, port in destinations]
-    with _table("oitest_out_", "output", NF_ACCEPT, rules) as firewall:
+    with _table("out_", "output", NF_ACCEPT, rules) as firewall:
         yield firewall
 
 

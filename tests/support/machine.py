@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import ipaddress
 import os
+import secrets
 import socket
-from pathlib import Path
+from collections.abc import Iterator
 
 import psutil
 
@@ -43,7 +46,41 @@ def _cmdline(process: psutil.Process) -> list[str]:
 # say, adds links and tables of its own while the suite runs).
 HARNESS_LINKS = frozenset({"uplink", "uplink-srv", "lan", "lan-cli"})
 HARNESS_NETS = (ipaddress.ip_network("10.213.0.0/16"),)
-SUITE_TABLES = "oitest_"
+# This suite run's (its xdist workers share it; the pytest a test starts inherits it): the
+# tables its emulations make carry it, and a snapshot compares only those — another suite
+# run on the machine at the same time emulates hosts of its own.
+SUITE_RUN = os.environ.setdefault(
+    "OFFLINE_INDEX_TEST_SUITE_RUN",
+    (os.environ.get("PYTEST_XDIST_TESTRUNUID") or secrets.token_hex(8))[:8])
+SUITE_TABLES = f"oitest_{SUITE_RUN}_"
+IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
+_HELD = "OFFLINE_INDEX_TEST_IP_FORWARD_HELD"  # set while this process emulates ip_forward
+
+
+@contextlib.contextmanager
+def ip_forward_held() -> Iterator[int | None]:
+    """Hold ``ip_forward`` for an emulation that changes it: the file itself is locked
+    (flock; nothing to leave behind), and another suite run's snapshots wait until it is
+    put back. This process and the ones it starts meanwhile read it as they find it. The
+    locked descriptor is given (None: held already, by this process or its parent): a
+    process that puts the value back after this one has died holds it too."""
+    if os.environ.get(_HELD):
+        yield None
+        return
+    with open(IP_FORWARD) as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        os.environ[_HELD] = "1"
+        try:
+            yield file.fileno()
+        finally:
+            os.environ.pop(_HELD, None)
+
+
+def _ip_forward() -> str:
+    with open(IP_FORWARD) as file:
+        if not os.environ.get(_HELD):  # another run's emulation: wait until it is put back
+            fcntl.flock(file, fcntl.LOCK_SH)
+        return file.read().strip()
 
 
 def _harness_address(text: object) -> bool:
@@ -58,11 +95,11 @@ def root_snapshot() -> dict[str, object]:
     """What a run must never touch in the root namespace, as far as a run could touch it:
     ``ip_forward``; the machine's default routes (its own way out, IPv4 and IPv6, every
     table); any link a run names, any address or route in a run's addressing; the nft
-    tables this suite's emulations make. Links and below need root."""
+    tables this suite run's emulations make. Links and below need root."""
     from pyroute2 import IPRoute
 
     snapshot: dict[str, object] = {
-        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
+        "ip_forward": _ip_forward(),
     }
     if os.geteuid() == 0:
         with IPRoute() as ipr:

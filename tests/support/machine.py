@@ -9,6 +9,7 @@ import ipaddress
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 
 import psutil
@@ -76,10 +77,18 @@ def ip_forward_held() -> Iterator[int | None]:
             os.environ.pop(_HELD, None)
 
 
-def _ip_forward() -> str:
+def _ip_forward(patience: float = 600.0) -> str:
     with open(IP_FORWARD) as file:
-        if not os.environ.get(_HELD):  # another run's emulation: wait until it is put back
-            fcntl.flock(file, fcntl.LOCK_SH)
+        deadline = time.monotonic() + patience
+        while not os.environ.get(_HELD):  # another run's emulation: wait until it is put back
+            try:
+                fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"ip_forward held by an emulation for {patience:g} s"
+                                         " (this run's own, read without its flag?)") from None
+                time.sleep(0.05)
         return file.read().strip()
 
 

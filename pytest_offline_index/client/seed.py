@@ -94,7 +94,7 @@ class Seed:
         added since: each would reach every venv (an edited ``pyvenv.cfg``, a ``.pth``)."""
         now = {str(p.relative_to(template)): p for p in _own(template)}
         return ([name for name, digest in self.digests.items()
-                 if _sha256_or_none(template / name) != digest]
+                 if _content(template / name) != digest]
                 + sorted(name for name in (str(p.relative_to(template))
                                            for p in _shared(template))
                          if name not in self.digests)  # a .pth added would be linked
@@ -125,7 +125,7 @@ class Seed:
         inode) or removed is the venv's own business."""
         return [name for (name, digest), ino in zip(self.digests.items(), links, strict=True)
                 if ino >= 0 and _inode(venv / name) == ino
-                and _sha256_or_none(venv / name) not in (None, digest)]
+                and _content(venv / name) not in (None, digest)]
 
 
 def _shared(template: Path) -> list[Path]:
@@ -153,13 +153,6 @@ def _content(path: Path) -> str | None:
 def _stat(path: Path) -> tuple[int, int]:
     st = os.lstat(path)
     return st.st_size, st.st_mtime_ns
-
-
-def _sha256_or_none(path: Path) -> str | None:
-    try:
-        return sha256_of(path) if not path.is_symlink() else None
-    except OSError:
-        return None
 
 
 def _inode(path: Path) -> int:

@@ -417,7 +417,6 @@ NFT_CT_STATE = 0
 CT_ESTABLISHED_OR_RELATED = 0x2 | 0x4
 IFNAMSIZ = 16
 CMP_EQ, CMP_NEQ = 0, 1
-IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 
 Expr = list[dict[str, Any]]
 
@@ -540,41 +539,37 @@ def _table(prefix: str, hook: str, policy: int,
 @contextlib.contextmanager
 def _ip_forward_on() -> Iterator[None]:
     """Set ``ip_forward`` to 1; put back the exact original value, even if we are killed."""
-    from .machine import ip_forward_held
+    from .machine import IP_FORWARD, ip_forward_held
 
     with ip_forward_held() as lock:
-        yield from _ip_forward_on_held(lock)
-
-
-def _ip_forward_on_held(lock: int | None) -> Iterator[None]:
-    original = Path(IP_FORWARD).read_text().strip()
-    if original == "1":
-        yield
-        return
-    # A watchdog in its own session waits on a pipe only we hold: end of file with no
-    # word from us means we died, and it restores the value. It shares our lock of the
-    # value (the same open file): another run waits until it has put it back, too.
-    watchdog = subprocess.Popen(
-        [sys.executable, "-I", "-c",
-         "import sys\n"
-         "if not sys.stdin.buffer.read():\n"
-         "    open(sys.argv[1], 'w').write(sys.argv[2])\n",
-         IP_FORWARD, original],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, pass_fds=() if lock is None else (lock,))
-    try:
-        Path(IP_FORWARD).write_text("1")
-        yield
-    finally:
+        original = Path(IP_FORWARD).read_text().strip()
+        if original == "1":
+            yield
+            return
+        # A watchdog in its own session waits on a pipe only we hold: end of file with no
+        # word from us means we died, and it restores the value. It shares our lock of the
+        # value (the same open file): another run waits until it has put it back, too.
+        watchdog = subprocess.Popen(
+            [sys.executable, "-I", "-c",
+             "import sys\n"
+             "if not sys.stdin.buffer.read():\n"
+             "    open(sys.argv[1], 'w').write(sys.argv[2])\n",
+             IP_FORWARD, original],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, pass_fds=() if lock is None else (lock,))
         try:
-            Path(IP_FORWARD).write_text(original)
+            Path(IP_FORWARD).write_text("1")
+            yield
         finally:
-            assert watchdog.stdin is not None
-            with contextlib.suppress(OSError):
-                watchdog.stdin.write(b"done")
-            with contextlib.suppress(OSError):
-                watchdog.stdin.close()
-            watchdog.wait(timeout=30)
+            try:
+                Path(IP_FORWARD).write_text(original)
+            finally:
+                assert watchdog.stdin is not None
+                with contextlib.suppress(OSError):
+                    watchdog.stdin.write(b"done")
+                with contextlib.suppress(OSError):
+                    watchdog.stdin.close()
+                watchdog.wait(timeout=30)
 
 
 @contextlib.contextmanager

@@ -64,10 +64,10 @@ class Seed:
     @classmethod
     def record(cls, template: Path) -> Seed:
         """Hash ``template``'s shared files and keep the result in it."""
-        files = _shared(template)
+        files, copied = _walk(template)
         digests = {str(p.relative_to(template)): sha256_of(p) for p in files}
         stats = {str(p.relative_to(template)): _stat(p) for p in files}
-        own = {str(p.relative_to(template)): _content(p) for p in _own(template)}
+        own = {str(p.relative_to(template)): _content(p) for p in copied}
         (template / MANIFEST).write_text(json.dumps({"sha256": digests, "stat": stats,
                                                      "own": own}))
         return cls(digests, stats, _inode(template / MANIFEST), own)
@@ -92,11 +92,11 @@ class Seed:
     def changed_in(self, template: Path) -> list[str]:
         """The files of ``template`` that are gone, no longer hold what it recorded, or were
         added since: each would reach every venv (an edited ``pyvenv.cfg``, a ``.pth``)."""
-        now = {str(p.relative_to(template)): p for p in _own(template)}
+        files, copied = _walk(template)
+        now = {str(p.relative_to(template)): p for p in copied}
         return ([name for name, digest in self.digests.items()
                  if _content(template / name) != digest]
-                + sorted(name for name in (str(p.relative_to(template))
-                                           for p in _shared(template))
+                + sorted(name for name in (str(p.relative_to(template)) for p in files)
                          if name not in self.digests)  # a .pth added would be linked
                 + sorted(name for name in self.own.keys() | now.keys()
                          if name not in now or _content(now[name]) != self.own.get(name)))
@@ -128,18 +128,19 @@ class Seed:
                 and _content(venv / name) not in (None, digest)]
 
 
-def _shared(template: Path) -> list[Path]:
-    return sorted(path for path in template.rglob("*")
-                  if path.is_file() and not path.is_symlink() and path != template / MANIFEST
-                  and path.relative_to(template).parts[0] not in COPIED)
-
-
-def _own(template: Path) -> list[Path]:
-    """What each venv gets a copy of: the files of :data:`COPIED`, and every link in the
-    tree (``bin/python``; ``lib64 -> lib``, whose target decides what a venv imports)."""
-    return sorted(path for path in template.rglob("*")
-                  if path.is_symlink() or (path.is_file()
-                                           and path.relative_to(template).parts[0] in COPIED))
+def _walk(template: Path) -> tuple[list[Path], list[Path]]:
+    """``template``'s files in one walk: those its venvs share (linked), and what each venv
+    gets a copy of — the files of :data:`COPIED`, and every link in the tree
+    (``bin/python``; ``lib64 -> lib``, whose target decides what a venv imports)."""
+    shared: list[Path] = []
+    copied: list[Path] = []
+    for path in sorted(template.rglob("*")):
+        if path.is_symlink() or (path.is_file()
+                                 and path.relative_to(template).parts[0] in COPIED):
+            copied.append(path)
+        elif path.is_file() and path != template / MANIFEST:
+            shared.append(path)
+    return shared, copied
 
 
 def _content(path: Path) -> str | None:

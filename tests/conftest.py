@@ -13,7 +13,7 @@ import pytest
 
 from tests.support import cpu_log
 from tests.support.alone import held, run_lock
-from tests.support.ordinary_user import OrdinaryUser, build_wheel
+from tests.support.ordinary_user import ORDINARY_USER_GROUP, OrdinaryUser, build_wheel
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     (none of them waits for the lock while another worker holds it for the next)."""
     for item in items:
         if "user" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("ordinary-user"))
+            item.add_marker(pytest.mark.xdist_group(ORDINARY_USER_GROUP))
         elif item.get_closest_marker("alone") is not None:
             item.add_marker(pytest.mark.xdist_group("alone"))
 

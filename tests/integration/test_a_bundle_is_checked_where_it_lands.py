@@ -21,13 +21,15 @@ import pytest
 from pytest_offline_index.inputs.targets import find_python
 from tests.support.dists import Dist
 from tests.support.machine import machine_snapshot, snapshot_diff
-from tests.support.ordinary_user import UID, OrdinaryUser
+from tests.support.ordinary_user import ORDINARY_USER_GROUP, UID, OrdinaryUser
 from tests.support.refusals import refuse_unshare
 from tests.support.upstream import LocalUpstream
 
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA"]
-# under --dist loadgroup, one worker makes the module's bundle (a minute) for all its tests
-pytestmark = pytest.mark.xdist_group("landed-bundle")
+# under --dist loadgroup, one worker makes the module's bundle (a minute) for all its tests;
+# the ordinary user's group (tests/conftest.py), as one of them is the user's: a group of
+# its own would be two ("landed-bundle_ordinary-user"), each making the bundle and the venv
+pytestmark = pytest.mark.xdist_group(ORDINARY_USER_GROUP)
 RUNNING = f"py{sys.version_info.major}.{sys.version_info.minor}"
 
 

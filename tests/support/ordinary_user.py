@@ -20,6 +20,8 @@ UID = GID = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
 REPO = Path(__file__).resolve().parents[2]
 EXTRAS = ("pytest-xdist", "psutil")  # for the inner suites: xdist, and nothing else
+# under --dist loadgroup, the user's tests share one worker: its venv is made once
+ORDINARY_USER_GROUP = "ordinary-user"
 
 
 class OrdinaryUser:

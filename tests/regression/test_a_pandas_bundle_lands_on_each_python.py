@@ -1,6 +1,6 @@
 """On the public index: one pandas bundle for 3.11 and 3.12, made by one check, is checked
 again where it lands — by pytest running under each of those Pythons, in a fresh empty
-directory, with the harness installed there as a user would install it — and a Python it
+directory, with the harness installed there as a user of uv would install it — and a Python it
 does not cover (3.13) fails naming what to add."""
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ import pytest
 
 from pytest_offline_index.inputs.targets import find_python
 from tests.support.machine import machine_snapshot, snapshot_diff
-from tests.support.ordinary_user import build_wheel
+from tests.support.ordinary_user import build_wheel, harness_install
 
 VERSIONS = ("3.11", "3.12", "3.13")
 
 
 def harness_under(version: str, wheels: Path, where: Path) -> str:
-    """A venv of Python ``version`` holding this checkout's harness; its python."""
+    """A venv of Python ``version`` holding this checkout's harness; its python. No pip in
+    it (as ``uv venv`` makes it; ensurepip's costs 5 CPU-s): the harness never uses its own."""
     venv = where / f"harness-{version}"
     base = find_python(version).executable or ""
-    subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True)
     python = str(venv / "bin" / "python")
     wheel = next(wheels.glob("pytest_offline_index-*.whl"))
-    done = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           str(wheel)], capture_output=True, text=True)
+    done = subprocess.run(harness_install(python, str(wheel)), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return python
 

@@ -4,7 +4,9 @@ The suite runs as root; these tests drop privileges themselves: uid and gid 6553
 no supplementary groups, a clean environment, a home and a temp dir of its own, and a venv it
 can read made by a Python it can run (Debian's ``/usr/bin/python3``: pyenv's installs under
 ``/root`` are not readable by others). The project goes into that venv as a wheel built from
-this checkout; its dependencies come from the public index, as for any user.
+this checkout; its dependencies come from the public index, as for any user — installed
+with uv (a copy of the suite's own, which the user can run): pip installing the same costs
+~25 CPU-s a venv on these machines, compiling every module of devpi's dependencies, uv ~1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from pytest_offline_index.inputs.tools import uv_binary
 
 UID = GID = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -32,6 +36,7 @@ class OrdinaryUser:
         self.home = self.root / "home"
         self.tmp = self.root / "tmp"
         self.venv = self.root / "venv"
+        self.uv = self.root / "bin" / "uv"
 
     @property
     def python(self) -> str:
@@ -68,11 +73,20 @@ class OrdinaryUser:
         self.own(self.root)
         os.chmod(self.root, 0o755)
         run(self.command([SYSTEM_PYTHON, "-m", "venv", str(self.venv)]))
+        self.uv.parent.mkdir()
+        shutil.copy(uv_binary(), self.uv)
+        os.chmod(self.uv, 0o755)
         wheel = next(wheelhouse.glob("pytest_offline_index-*.whl"))
-        run(self.command([self.python, "-m", "pip", "install", "-q",
-                          "--disable-pip-version-check", "--no-cache-dir",
-                          f"{wheel}[uv,devpi]", *EXTRAS]))
+        run(self.command(harness_install(self.python, f"{wheel}[uv,devpi]", *EXTRAS,
+                                         uv=str(self.uv))))
         return self
+
+
+def harness_install(python: str, *requirements: str, uv: str | None = None) -> list[str]:
+    """The command that installs ``requirements`` (this checkout's wheel, with extras) into
+    the venv of ``python`` as a user of uv does: what they need from the public index,
+    into a cache of the run's own (the user's HOME, or the suite's ``XDG_CACHE_HOME``)."""
+    return [uv or uv_binary(), "pip", "install", "--quiet", "--python", python, *requirements]
 
 
 def build_wheel(into: Path) -> Path:

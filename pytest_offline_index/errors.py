@@ -103,6 +103,12 @@ class NotAsWarmedError(OfflineInstallError):
         return (type(self), (self.message, self.differences, self.installed))
 
 
+class SeedWrittenError(OfflineInstallError):
+    """An install wrote in place into a file its far-side venv shares with the template it
+    was made from (hard links): the run's other venvs of that Python are not fresh any more.
+    No installer does that; a package's build can. The template is discarded."""
+
+
 class ImportCheckError(OfflineIndexError):
     """A package installed but one of its modules did not import.
 

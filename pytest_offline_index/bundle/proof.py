@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import BundleError, ImportCheckError, OfflineInstallError
+from ..errors import BundleError, ImportCheckError, OfflineInstallError, SeedWrittenError
 from ..execute.commands import Completed
 from ..findings import ImportResult
 from ..index.warm import WarmResult
@@ -108,6 +108,9 @@ class BundleProof:
         venv = self.fresh_venv(target)
         try:
             got = install_bundle(venv, bundle.wheelhouse, requirements)
+        except SeedWrittenError as exc:  # it installed, but not only into its own venv
+            raise BundleError(f"{target.label}: installing {requirements.name} from "
+                              f"{bundle.wheelhouse} alone: {exc.message}") from None
         except OfflineInstallError as exc:
             gone = [name for name in part.files if not (bundle.wheelhouse / name).exists()]
             why = (f"missing from the wheelhouse: {', '.join(gone)}" if gone
@@ -141,6 +144,9 @@ class BundleProof:
         try:
             got = install_from_devpi_export(venv, devpi, requirements, index,
                                            self.workdir / "bundle-devpi" / target.label)
+        except SeedWrittenError as exc:
+            raise BundleError(f"{target.label}: installing {requirements.name} from {devpi} "
+                              f"imported into a fresh devpi-server: {exc.message}") from None
         except OfflineInstallError as exc:
             raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
                               f"offline, does not serve {requirements.name}: {exc.message}"

@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import OfflineInstallError
+from ..errors import OfflineInstallError, SeedWrittenError
 from ..execute.commands import Completed
 from ..util.words import count
 from .seed import Seed, linked_copy
@@ -89,7 +89,7 @@ class FarSide:
             self._made[path] = (base_python, template, seed, links)
 
     def check_seed(self, venv: Path) -> None:
-        """Raise OfflineInstallError if a file ``venv`` shares with its template (and every
+        """Raise SeedWrittenError if a file ``venv`` shares with its template (and every
         other venv made from it) was written into in place; the template is then
         discarded, and the next venv asked for gets a new one."""
         with self._guard:
@@ -100,7 +100,7 @@ class FarSide:
         if not (written := seed.written_into(venv, links)):
             return
         self._drop(base_python, template, seed)
-        raise OfflineInstallError(
+        raise SeedWrittenError(
             f"{count(len(written), 'file')} of the venv's seed written into in place "
             f"({', '.join(written[:3])}): the run's other venvs of this Python share them "
             f"(hard links), so they are not fresh any more; their template is discarded and "

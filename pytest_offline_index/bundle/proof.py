@@ -108,9 +108,9 @@ class BundleProof:
         venv = self.fresh_venv(target)
         try:
             got = install_bundle(venv, bundle.wheelhouse, requirements)
-        except SeedWrittenError as exc:  # it installed, but not only into its own venv
-            raise BundleError(f"{target.label}: installing {requirements.name} from "
-                              f"{bundle.wheelhouse} alone: {exc.message}") from None
+        except SeedWrittenError as exc:
+            raise BundleError(f"{target.label}: " + seed_written(
+                requirements.name, f"{bundle.wheelhouse} alone", exc)) from None
         except OfflineInstallError as exc:
             gone = [name for name in part.files if not (bundle.wheelhouse / name).exists()]
             why = (f"missing from the wheelhouse: {', '.join(gone)}" if gone
@@ -145,8 +145,9 @@ class BundleProof:
             got = install_from_devpi_export(venv, devpi, requirements, index,
                                            self.workdir / "bundle-devpi" / target.label)
         except SeedWrittenError as exc:
-            raise BundleError(f"{target.label}: installing {requirements.name} from {devpi} "
-                              f"imported into a fresh devpi-server: {exc.message}") from None
+            raise BundleError(f"{target.label}: " + seed_written(
+                requirements.name, f"{devpi} imported into a fresh devpi-server, offline",
+                exc)) from None
         except OfflineInstallError as exc:
             raise BundleError(f"{target.label}: {devpi} imported into a fresh devpi-server, "
                               f"offline, does not serve {requirements.name}: {exc.message}"
@@ -155,12 +156,19 @@ class BundleProof:
         return f", and from {devpi} imported into a fresh devpi-server --offline-mode"
 
 
+def seed_written(requirements: str, source: str, exc: SeedWrittenError) -> str:
+    """What a bundle's install says when it (a build in the bundle) wrote into the seed its
+    venv shares with others: whether pip's install went well or not, not pip's failure."""
+    return f"installing {requirements} from {source}: {exc.message}"
+
+
 def install_bundle(venv: BundleVenv, wheelhouse: Path, requirements: Path,
                    sandbox: bool = True) -> dict[str, str]:
     """Install ``requirements`` from ``wheelhouse`` alone, as the far side of a gap does
     (``pip install --no-index --find-links``, hashes required), in a network namespace of
     its own (unless not ``sandbox``): no index, no link, nothing to reach. What it added;
-    OfflineInstallError naming what pip could not find."""
+    OfflineInstallError naming what pip could not find (SeedWrittenError: it wrote into the
+    venv's shared seed)."""
     argv = [venv.python, *PIP_INSTALL, "--no-index", "--find-links", str(wheelhouse),
             "-r", str(requirements)]
     return _install_alone(venv, without_network(argv) if sandbox else argv)

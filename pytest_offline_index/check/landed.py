@@ -24,11 +24,11 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from ..bundle.landed import LandedBundle, LandedPart
-from ..bundle.proof import install_bundle, install_from_devpi_export
+from ..bundle.proof import install_bundle, install_from_devpi_export, seed_written
 from ..client.farside import FarSide, user_cache
 from ..client.installers import PIP
 from ..client.venv import FreshVenv
-from ..errors import BundleError, OfflineIndexError, OfflineInstallError
+from ..errors import BundleError, OfflineIndexError, OfflineInstallError, SeedWrittenError
 from ..execute.commands import Runner
 from ..findings import ImportResult
 from ..inputs.targets import Target
@@ -148,6 +148,9 @@ class LandedCheck:
         pins = bundle.pins(part)
         try:
             got = install_bundle(landing.venv, bundle.wheelhouse, requirements, self.sandbox)
+        except SeedWrittenError as exc:
+            raise BundleError(seed_written(part.requirements, f"{bundle.wheelhouse} alone",
+                                           exc)) from None
         except OfflineInstallError as exc:
             raise BundleError(f"{part.requirements} does not install from "
                               f"{bundle.wheelhouse} alone: {exc.message}") from None
@@ -160,6 +163,10 @@ class LandedCheck:
                 served_pins = install_from_devpi_export(
                     self._fresh(target), devpi, requirements, index,
                     self.workdir / "devpi" / target.label, self.sandbox)
+            except SeedWrittenError as exc:
+                raise BundleError(seed_written(
+                    part.requirements, f"{devpi} imported into a fresh devpi-server, offline",
+                    exc)) from None
             except OfflineInstallError as exc:
                 raise BundleError(f"{devpi} imported into a fresh devpi-server, offline, "
                                   f"does not serve {part.requirements}: {exc.message}"

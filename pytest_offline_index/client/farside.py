@@ -74,17 +74,26 @@ class FarSide:
             return
         for _ in range(2):
             template, seed = self._template(base_python)
-            linked_copy(template, path)
-            _moved(path, template)
-            links, stale = seed.linked(path)
-            if not stale:
-                break
-            shutil.rmtree(path, ignore_errors=True)  # written into since it was checked:
-            self._drop(base_python, template, seed)  # once more, from a new one
+            try:
+                linked_copy(template, path)
+            except OSError:
+                if seed.is_in(template):
+                    raise  # the copy's own failure
+                # removed (or made anew) since this run took it: by hand, or by another
+                # run that found it written into
+                why = "was removed as it was copied"
+            else:
+                _moved(path, template)
+                links, stale = seed.linked(path)
+                if not stale:
+                    break
+                why = f"changed as it was copied ({stale[0]})"  # written into since checked
+            shutil.rmtree(path, ignore_errors=True)  # once more, from a new one
+            self._drop(base_python, template, seed)
         else:
             raise OfflineInstallError(
-                f"the far side's venv template for {base_python} changed as it was copied "
-                f"({stale[0]}), twice: is another program writing into {template}?")
+                f"the far side's venv template for {base_python} {why}, twice: is another "
+                f"program changing {template}?")
         with self._guard:
             self._made[path] = (base_python, template, seed, links)
 

@@ -211,7 +211,7 @@ class FreshVenv:
         meanwhile (CutNotEffectiveError), and every distribution it added is at a version a
         warm fetched — ``warmed``, by default every warm of the run for this target
         (NotAsWarmedError). And it left the seed it shares with the run's other venvs of
-        its Python as ``python -m venv`` made it (OfflineInstallError).
+        its Python as ``python -m venv`` made it (SeedWrittenError).
         """
         simple_url = index_url or self.terms.simple_url
         if not simple_url:
@@ -264,7 +264,7 @@ class FreshVenv:
         return done
 
     def check_seed(self) -> None:
-        """Raise OfflineInstallError if what was run in this venv wrote into a file of the
+        """Raise SeedWrittenError if what was run in this venv wrote into a file of the
         seed it shares with its template (and the run's other venvs of its Python) in place.
         The harness checks after each install it runs here."""
         self.far_side.check_seed(self.path)

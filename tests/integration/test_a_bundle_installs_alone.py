@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from pytest_offline_index.inputs.targets import Target, running_target
 from pytest_offline_index.netns import without_network
 from pytest_offline_index.steps import Status
 from pytest_offline_index.util.files import sha256_of
-from tests.support.backends import in_tree_sdist
+from tests.support.backends import in_tree_sdist, templates_written_into, writes_into_pip
 from tests.support.dists import Dist
 from tests.support.locked import lock, publish_locked
 from tests.support.upstream import LocalUpstream
@@ -146,41 +147,34 @@ def test_an_export_through_the_plugin_is_one_item_per_target(
     assert json.loads((pytester.path / "export" / "manifest.json").read_text())["complete"]
 
 
-# A build that writes into its own pip's files in place, as no installer does — once armed,
-# after the check's own install: the bundle's proof builds the sdist again, in a venv that
-# shares its seed (hard links) with the run's other venvs of that Python
-WRITES_INTO_PIP_ONCE_ARMED = """
-if os.path.exists({armed!r}) and "/venvs/py" in sys.prefix:
-    pip = os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2],
-                       "site-packages", "pip", "__init__.py")
-    with open(pip, "ab") as written:
-        written.write(b"# written into by a build\\n")
-"""
-
-
-def test_a_bundle_proof_whose_build_writes_into_the_seed_fails_naming_it(
+def test_a_bundle_whose_build_writes_into_the_seed_fails_where_it_lands_and_is_proven(
         fresh_upstream: LocalUpstream, make_scenario: Any, unique: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a template of its own
-    armed = tmp_path / "armed"
+    armed, export = tmp_path / "armed", tmp_path / "export"
     name = unique("writes-into-pip-later")
-    fresh_upstream.publish(in_tree_sdist(name, WRITES_INTO_PIP_ONCE_ARMED.format(
-        armed=str(armed))))
-    scenario = make_scenario(fresh_upstream, name, export=str(tmp_path / "export"))
-    scenario.warm()
-    scenario.cut()
-    scenario.install()  # the check's own build writes nothing
+    # its build writes into its pip once armed, after the bundle was made and proven: where
+    # it lands, and a proof made again, build it anew in a venv that shares its seed
+    fresh_upstream.publish(in_tree_sdist(name, writes_into_pip(armed=str(armed))))
+    scenario = make_scenario(fresh_upstream, name, export=str(export))
+    scenario.run_all()
+    assert json.loads((export / "manifest.json").read_text())["complete"] is True
     armed.touch()
+    label = scenario.targets[0].label
+    said = (rf"installing requirements-{label}\.txt from {re.escape(str(export))}/wheelhouse "
+            r"alone: 1 file of the venv's seed written into in place \(lib/python3\.\d+/"
+            r"site-packages/pip/__init__\.py\): the run's other venvs")
+
+    (far := tmp_path / "far-side").mkdir()
+    landed = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA",
+                             f"--offline-index-bundle={export}"], cwd=far,
+                            capture_output=True, text=True, timeout=600)
+    out = landed.stdout + landed.stderr
+    assert landed.returncode == pytest.ExitCode.TESTS_FAILED, out
+    assert re.search(rf"^offline-index-bundle \[{label}\] install: {said}", out, re.M), out
 
     with pytest.raises(BundleError) as failed:
         scenario.bundle()
-
-    label = scenario.targets[0].label
-    assert str(failed.value).startswith(
-        f"{label}: installing requirements-{label}.txt from {tmp_path / 'export'}/wheelhouse ")
-    assert re.search(r"alone: 1 file of the venv's seed written into in place \(lib/python3\."
-                     r"\d+/site-packages/pip/__init__\.py\): the run's other venvs",
-                     str(failed.value)), str(failed.value)
+    assert re.match(rf"{label}: {said}", str(failed.value)), str(failed.value)
     # and no later venv is made from what was written into
-    for pip in (tmp_path / "cache").glob("pytest-offline-index/far-side/*/lib/*/*/pip"):
-        assert b"written into" not in (pip / "__init__.py").read_bytes()
+    assert templates_written_into(tmp_path / "cache") == []

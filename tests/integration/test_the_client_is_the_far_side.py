@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_offline_index.errors import OfflineInstallError
+from pytest_offline_index.errors import OfflineInstallError, SeedWrittenError
 from pytest_offline_index.inputs.targets import find_python
 from pytest_offline_index.proof.as_warmed import distributions_in
-from tests.support.backends import in_tree_sdist
+from tests.support.backends import in_tree_sdist, templates_written_into, writes_into_pip
 from tests.support.dists import Dist, embedded_wheel
 
 PYTHONS = ["3.11", "3.12"]
@@ -104,31 +104,18 @@ def test_a_bundle_needing_new_setuptools_pins_it_and_installs_in_stock_venvs(
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-# A build, run by the install check's pip, that writes into that pip's own files in place
-# (what no installer does): the seed they belong to is shared by hard links with the run's
-# other venvs, so the check must not pass. It writes only into the install check's venvs
-# (``venvs/py<version>-…``): never the warmer's, whose seed is virtualenv's image.
-WRITES_INTO_PIP = """
-if "/venvs/py" in sys.prefix:
-    pip = os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2],
-                       "site-packages", "pip", "__init__.py")
-    with open(pip, "ab") as written:
-        written.write(b"# written into by a build\\n")
-"""
-
 
 def test_an_install_that_writes_into_the_venv_s_seed_fails_the_check(
         fresh_upstream, make_scenario, unique, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a template of its own
     name = unique("writes-into-pip")
-    fresh_upstream.publish(in_tree_sdist(name, WRITES_INTO_PIP))
+    fresh_upstream.publish(in_tree_sdist(name, writes_into_pip()))
     scenario = make_scenario(fresh_upstream, name, index_url=fresh_upstream.url,
                              targets=[find_python("3.11")])
     scenario.isolation()
-    with pytest.raises(OfflineInstallError, match=r"^py3\.11: 1 file of the venv's seed "
+    with pytest.raises(SeedWrittenError, match=r"^py3\.11: 1 file of the venv's seed "
                        r"written into in place \(lib/python3\.11/site-packages/pip/"
                        r"__init__\.py\): the run's other venvs of this Python share them"):
         scenario.install()
     # and no later venv is made from what was written into: a template left is a new one
-    for pip in (tmp_path / "cache").glob("pytest-offline-index/far-side/*/lib/*/*/pip"):
-        assert b"written into" not in (pip / "__init__.py").read_bytes()
+    assert templates_written_into(tmp_path / "cache") == []

@@ -6,6 +6,7 @@ its build requirements (the first hook pip calls, in a warm too) it can do somet
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from .dists import Dist
 
@@ -60,6 +61,32 @@ def in_tree_sdist(name: str, build: str = "pass", version: str = "1.0",
                              build=_body(build), asked=_body(asked))
     return Dist(name, version, sdist=True, build_requires=(), build_backend="in_tree_backend",
                 backend_path=(".",), payload=(("in_tree_backend.py", backend),))
+
+
+def writes_into_pip(armed: str | None = None) -> str:
+    """Build statements that write into the building pip's own files in place (what no
+    installer does) — once ``armed`` (a path) exists, if given: that seed is shared by hard
+    links with the run's other venvs of its Python. Only in the check's install venvs
+    (``venvs/py<version>-…``), never a warmer's, whose seed is virtualenv's image."""
+    condition = f"os.path.exists({armed!r}) and " if armed is not None else ""
+    return f"""
+if {condition}"/venvs/py" in sys.prefix:
+    pip = os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2],
+                       "site-packages", "pip", "__init__.py")
+    with open(pip, "ab") as written:
+        written.write(b"{WRITTEN_INTO.decode()}\\n")
+"""
+
+
+# what :func:`writes_into_pip` appends
+WRITTEN_INTO = b"# written into by a build"
+
+
+def templates_written_into(cache: Path) -> list[Path]:
+    """The kept far-side templates in ``cache`` (an ``XDG_CACHE_HOME``) whose pip holds what
+    :func:`writes_into_pip` wrote: none may be left for a later venv."""
+    return [pip for pip in cache.glob("pytest-offline-index/far-side/*/lib/*/*/pip")
+            if WRITTEN_INTO in (pip / "__init__.py").read_bytes()]
 
 
 def _body(statements: str) -> str:

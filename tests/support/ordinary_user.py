@@ -47,7 +47,8 @@ class OrdinaryUser:
         env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.home),
                "TMPDIR": str(self.tmp), "LANG": "C.UTF-8"}
         for key in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            if key in os.environ:  # how this machine reaches the public index
+            if key in os.environ:  # how this machine reaches the public index (uv, which
+                # reads no pip config, trusts SSL_CERT_FILE)
                 env[key] = os.environ[key]
         return {k: v for k, v in {**env, **(extra or {})}.items() if k not in drop}
 
@@ -85,8 +86,11 @@ class OrdinaryUser:
 def harness_install(python: str, *requirements: str, uv: str | None = None) -> list[str]:
     """The command that installs ``requirements`` (this checkout's wheel, with extras) into
     the venv of ``python`` as a user of uv does: what they need from the public index,
-    into a cache of the run's own (the user's HOME, or the suite's ``XDG_CACHE_HOME``)."""
-    return [uv or uv_binary(), "pip", "install", "--quiet", "--python", python, *requirements]
+    into a cache of the run's own (the user's HOME, or the suite's ``XDG_CACHE_HOME``).
+    No config files: uv would read a ``uv.toml`` in the directory it starts in (the
+    suite's), which the user may not be allowed to open."""
+    return [uv or uv_binary(), "pip", "install", "--quiet", "--no-config", "--python", python,
+            *requirements]
 
 
 def build_wheel(into: Path) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import pytest
 
 from pytest_offline_index.client.farside import FarSide
 from pytest_offline_index.client.seed import MANIFEST, Seed
-from pytest_offline_index.errors import OfflineInstallError
+from pytest_offline_index.errors import SeedWrittenError
 from pytest_offline_index.execute.commands import Completed, run
 from pytest_offline_index.inputs.targets import find_python
 from pytest_offline_index.proof.as_warmed import distributions_in
@@ -60,6 +61,23 @@ def test_a_kept_template_serves_later_runs_and_each_copy_is_its_own_venv(
         pip = subprocess.run([str(tmp_path / venv / "bin" / "pip"), "--version"],
                              capture_output=True, text=True, check=True).stdout
         assert f"from {tmp_path / venv}/lib/" in pip, pip
+
+
+def test_a_kept_template_removed_while_a_run_uses_it_is_made_anew(tmp_path) -> None:
+    """Another run that found the kept template written into discards it, as its user may
+    (the cache is theirs to delete): this run's next venv comes from a new one."""
+    asked: list[list[str]] = []
+    cache = tmp_path / "cache"
+    far_side = FarSide(tmp_path / "run", recording(asked), cache)
+    far_side.make(sys.executable, tmp_path / "a")
+    (kept,) = cache.iterdir()
+    shutil.rmtree(kept)
+
+    asked.clear()
+    far_side.make(sys.executable, tmp_path / "b")
+    assert [a[1:3] for a in asked if "venv" in a] == [["-m", "venv"]]
+    assert distributions_in(tmp_path / "b") == distributions_in(tmp_path / "a")
+    assert (cache / kept.name / "pyvenv.cfg").is_file()  # kept again, for later runs
 
 
 def test_an_unwritable_cache_means_a_template_of_the_run_s_own(tmp_path) -> None:
@@ -156,7 +174,7 @@ def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_use
         far_side.make(sys.executable, tmp_path / name)
     _write_into(_site(tmp_path / "a2") / "pip" / "__init__.py")
     for name in ("a2", "a"):  # the writer's check discards the template; a's still fails
-        with pytest.raises(OfflineInstallError, match=r"^1 file of the venv's seed written "
+        with pytest.raises(SeedWrittenError, match=r"^1 file of the venv's seed written "
                            r"into in place \(lib/python3\.\d+/site-packages/pip/__init__\.py"
                            r"\): the run's other venvs of this Python share them"):
             far_side.check_seed(tmp_path / name)
@@ -168,7 +186,7 @@ def test_a_seed_written_into_in_place_fails_every_venv_sharing_it_and_is_not_use
     assert _written_into(tmp_path / "b") == []
     far_side.check_seed(tmp_path / "b")
     (kept,) = cache.iterdir()
-    with pytest.raises(OfflineInstallError):  # a's own files still say so, and only that:
+    with pytest.raises(SeedWrittenError):  # a's own files still say so, and only that:
         far_side.check_seed(tmp_path / "a")  # the new template at the same path stays
     assert list(cache.iterdir()) == [kept] and _written_into(kept) == []
 

@@ -158,7 +158,7 @@ class BundleProof:
 
 def seed_written(requirements: str, source: str, exc: SeedWrittenError) -> str:
     """What a bundle's install says when it (a build in the bundle) wrote into the seed its
-    venv shares with others: whether pip's install went well or not, not pip's failure."""
+    venv shares with others: the harness's finding, not pip's, whether pip passed or not."""
     return f"installing {requirements} from {source}: {exc.message}"
 
 

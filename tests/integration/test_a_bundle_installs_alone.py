@@ -148,15 +148,15 @@ def test_an_export_through_the_plugin_is_one_item_per_target(
 
 
 def test_a_bundle_whose_build_writes_into_the_seed_fails_where_it_lands_and_is_proven(
-        fresh_upstream: LocalUpstream, make_scenario: Any, unique: Any, tmp_path: Path,
+        upstream: LocalUpstream, make_scenario: Any, unique: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a template of its own
     armed, export = tmp_path / "armed", tmp_path / "export"
     name = unique("writes-into-pip-later")
     # its build writes into its pip once armed, after the bundle was made and proven: where
     # it lands, and a proof made again, build it anew in a venv that shares its seed
-    fresh_upstream.publish(in_tree_sdist(name, writes_into_pip(armed=str(armed))))
-    scenario = make_scenario(fresh_upstream, name, export=str(export))
+    upstream.publish(in_tree_sdist(name, writes_into_pip(armed=str(armed))))
+    scenario = make_scenario(upstream, name, export=str(export))
     scenario.run_all()
     assert json.loads((export / "manifest.json").read_text())["complete"] is True
     armed.touch()
